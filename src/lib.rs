@@ -3,3 +3,6 @@
 
 pub mod model;
 pub mod text;
+pub mod config;
+pub mod store;
+pub mod walk;

@@ -15,12 +15,18 @@ fn fold_char(c: char) -> char {
     }
 }
 
-/// The key two names are compared by: width folded, every kind of white space removed,
-/// ASCII letters lower-cased.
+/// The key two names are compared by: width folded, every kind of white space and quotation
+/// mark removed (`教师“职教大讨论”` matches a folder `教师职教大讨论`), ASCII letters lower-cased.
 pub fn match_key(s: &str) -> String {
     s.chars()
         .map(fold_char)
-        .filter(|c| !c.is_whitespace() && *c != '\u{200B}' && *c != '\u{FEFF}')
+        .filter(|c| {
+            !c.is_whitespace()
+                && !matches!(
+                    c,
+                    '\u{200B}' | '\u{FEFF}' | '"' | '\'' | '“' | '”' | '‘' | '’' | '「' | '」' | '《' | '》'
+                )
+        })
         .map(|c| c.to_ascii_lowercase())
         .collect()
 }
@@ -41,6 +47,7 @@ mod tests {
         assert_eq!(fold_width("ＡＢＣ１２３（州）"), "ABC123(州)");
         assert_eq!(match_key(" 启动 仪式\u{3000}"), "启动仪式");
         assert_eq!(match_key("Ｓｉｇｎ"), "sign");
+        assert_eq!(match_key("教师“职教大讨论”"), "教师职教大讨论");
         assert_eq!(clean_cell("\u{3000}张三 "), "张三");
     }
 }

@@ -1,0 +1,416 @@
+//! The year's configuration: the institution, the activity month and week, and the activity
+//! catalog. The 2025 catalog is built in (from the college's plan); `dangan.toml` replaces it.
+//! Every error names the file, the line and the key. This module never touches the inbox.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{FixedOffset, NaiveDate};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::text::match_key;
+
+/// The built-in 2025 catalog, exactly as `dangan init` writes it.
+pub const DEFAULT_TOML: &str = include_str!("default_config.toml");
+
+/// What the materials check can expect of an activity.
+pub const MATERIALS: [&str; 6] = ["方案", "总结", "案例", "照片", "签到表", "媒体报道"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DateRange {
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
+impl DateRange {
+    pub fn contains(&self, d: NaiveDate) -> bool {
+        self.start <= d && d <= self.end
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub departments: Vec<String>,
+    /// The activity's own dates; `None` where the plan gives none (the whole period applies).
+    pub dates: Option<DateRange>,
+    pub experience: bool,
+    pub materials: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub institution: String,
+    pub enrolled_students: u64,
+    pub utc_offset: FixedOffset,
+    pub period: DateRange,
+    pub week: DateRange,
+    pub report_window: DateRange,
+    pub activities: Vec<Activity>,
+    /// Where it came from: a path, or "内置 2025 活动目录".
+    pub origin: String,
+}
+
+impl Activity {
+    /// The range used for rule 4 and the ±30-day flag: its own dates, else the period.
+    pub fn range<'a>(&'a self, cfg: &'a Config) -> &'a DateRange {
+        self.dates.as_ref().unwrap_or(&cfg.period)
+    }
+    /// Every name this activity is recognised by, as match keys.
+    pub fn keys(&self) -> impl Iterator<Item = String> + '_ {
+        std::iter::once(&self.name)
+            .chain(self.aliases.iter())
+            .map(|s| match_key(s))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("无法读取配置文件 {path}：{source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("配置文件 {origin} 第 {line} 行：{message}")]
+    At {
+        origin: String,
+        line: usize,
+        message: String,
+    },
+    #[error("配置文件 {origin}：{message}")]
+    Whole { origin: String, message: String },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    institution: Spanned<String>,
+    enrolled_students: Option<u64>,
+    utc_offset: Option<Spanned<String>>,
+    period: Spanned<RawRange>,
+    week: Option<Spanned<RawRange>>,
+    report_window: Option<Spanned<RawRange>>,
+    #[serde(default)]
+    activity: Vec<Spanned<RawActivity>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRange {
+    start: toml::value::Datetime,
+    end: toml::value::Datetime,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawActivity {
+    name: Option<Spanned<String>>,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
+    #[serde(default)]
+    departments: Vec<String>,
+    start: Option<Spanned<toml::value::Datetime>>,
+    end: Option<Spanned<toml::value::Datetime>>,
+    #[serde(default)]
+    experience: bool,
+    materials: Option<Spanned<Vec<String>>>,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
+}
+
+fn to_date(dt: &toml::value::Datetime) -> Option<NaiveDate> {
+    if dt.time.is_some() || dt.offset.is_some() {
+        return None;
+    }
+    let d = dt.date?;
+    NaiveDate::from_ymd_opt(d.year as i32, d.month as u32, d.day as u32)
+}
+
+/// Parses `+08:00` / `-05:30` / `Z`.
+pub fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("z") || s == "UTC" {
+        return FixedOffset::east_opt(0);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let h: i32 = h.parse().ok()?;
+    let m: i32 = m.parse().ok()?;
+    if h > 14 || m > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+impl Config {
+    /// The built-in 2025 catalog.
+    pub fn builtin() -> Config {
+        Config::parse(DEFAULT_TOML, "内置 2025 活动目录").expect("the built-in catalog is valid")
+    }
+
+    /// `--config FILE`, else `dangan.toml` in the working directory, else the built-in catalog.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => {
+                let p = PathBuf::from("dangan.toml");
+                p.is_file().then_some(p)
+            }
+        };
+        match path {
+            None => Ok(Config::builtin()),
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                Config::parse(&text, &path.display().to_string())
+            }
+        }
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let at = |offset: usize, message: String| ConfigError::At {
+            origin: origin.to_string(),
+            line: line_of(text, offset),
+            message,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            let message = e.message().to_string();
+            match line {
+                Some(line) => ConfigError::At {
+                    origin: origin.to_string(),
+                    line,
+                    message,
+                },
+                None => ConfigError::Whole {
+                    origin: origin.to_string(),
+                    message,
+                },
+            }
+        })?;
+        let range = |r: &Spanned<RawRange>, key: &str| -> Result<DateRange, ConfigError> {
+            let span = r.span().start;
+            let inner = r.get_ref();
+            let start = to_date(&inner.start)
+                .ok_or_else(|| at(span, format!("{key}.start 必须是日期，如 2025-05-01")))?;
+            let end = to_date(&inner.end)
+                .ok_or_else(|| at(span, format!("{key}.end 必须是日期，如 2025-05-31")))?;
+            if end < start {
+                return Err(at(span, format!("{key} 的结束日期 {end} 早于开始日期 {start}")));
+            }
+            Ok(DateRange { start, end })
+        };
+        let period = range(&raw.period, "period")?;
+        let week = match &raw.week {
+            Some(w) => range(w, "week")?,
+            None => period.clone(),
+        };
+        let report_window = match &raw.report_window {
+            Some(w) => range(w, "report_window")?,
+            None => period.clone(),
+        };
+        let utc_offset = match &raw.utc_offset {
+            None => FixedOffset::east_opt(8 * 3600).expect("valid offset"),
+            Some(s) => parse_offset(s.get_ref()).ok_or_else(|| {
+                at(
+                    s.span().start,
+                    format!("utc_offset 应形如 \"+08:00\"，而不是 \"{}\"", s.get_ref()),
+                )
+            })?,
+        };
+        let institution = raw.institution.get_ref().trim().to_string();
+        if institution.is_empty() {
+            return Err(at(raw.institution.span().start, "institution（机构名称）不能为空".into()));
+        }
+
+        let mut activities = Vec::new();
+        let mut seen: HashMap<String, (String, usize)> = HashMap::new();
+        for spanned in &raw.activity {
+            let a = spanned.get_ref();
+            let a_line = spanned.span().start;
+            let name = a
+                .name
+                .as_ref()
+                .ok_or_else(|| at(a_line, "[[activity]] 缺少 name（活动名称）".into()))?;
+            let name_text = name.get_ref().trim().to_string();
+            if name_text.is_empty() {
+                return Err(at(name.span().start, "activity.name 不能为空".into()));
+            }
+            for (label, span) in std::iter::once((name_text.clone(), name.span().start)).chain(
+                a.aliases
+                    .iter()
+                    .map(|s| (s.get_ref().trim().to_string(), s.span().start)),
+            ) {
+                let key = match_key(&label);
+                if key.is_empty() {
+                    return Err(at(span, "activity.aliases 中有空的别名".into()));
+                }
+                if let Some((other, other_line)) = seen.get(&key) {
+                    if *other != name_text {
+                        return Err(at(
+                            span,
+                            format!(
+                                "名称或别名“{label}”与第 {other_line} 行的活动“{other}”重复"
+                            ),
+                        ));
+                    } else if label != name_text {
+                        return Err(at(
+                            span,
+                            format!("活动“{name_text}”的别名“{label}”重复"),
+                        ));
+                    }
+                }
+                if seen.contains_key(&key) && label == name_text {
+                    return Err(at(span, format!("活动名称“{name_text}”重复")));
+                }
+                seen.insert(key, (name_text.clone(), line_of(text, span)));
+            }
+            let dates = match (&a.start, &a.end) {
+                (None, None) => None,
+                (Some(s), Some(e)) => {
+                    let start = to_date(s.get_ref()).ok_or_else(|| {
+                        at(s.span().start, "activity.start 必须是日期，如 2025-05-07".into())
+                    })?;
+                    let end = to_date(e.get_ref()).ok_or_else(|| {
+                        at(e.span().start, "activity.end 必须是日期，如 2025-05-07".into())
+                    })?;
+                    if end < start {
+                        return Err(at(
+                            e.span().start,
+                            format!("活动“{name_text}”的结束日期 {end} 早于开始日期 {start}"),
+                        ));
+                    }
+                    Some(DateRange { start, end })
+                }
+                (Some(s), None) => {
+                    return Err(at(
+                        s.span().start,
+                        format!("活动“{name_text}”有 start 没有 end"),
+                    ));
+                }
+                (None, Some(e)) => {
+                    return Err(at(
+                        e.span().start,
+                        format!("活动“{name_text}”有 end 没有 start"),
+                    ));
+                }
+            };
+            let materials = match &a.materials {
+                None => vec!["照片".to_string(), "总结".to_string()],
+                Some(m) => {
+                    for item in m.get_ref() {
+                        if !MATERIALS.contains(&item.as_str()) {
+                            return Err(at(
+                                m.span().start,
+                                format!(
+                                    "activity.materials 中的“{item}”不是可检查的材料（可选：{}）",
+                                    MATERIALS.join("、")
+                                ),
+                            ));
+                        }
+                    }
+                    m.get_ref().clone()
+                }
+            };
+            activities.push(Activity {
+                name: name_text,
+                aliases: a
+                    .aliases
+                    .iter()
+                    .map(|s| s.get_ref().trim().to_string())
+                    .collect(),
+                departments: a.departments.iter().map(|d| d.trim().to_string()).collect(),
+                dates,
+                experience: a.experience,
+                materials,
+            });
+        }
+        Ok(Config {
+            institution,
+            enrolled_students: raw.enrolled_students.unwrap_or(0),
+            utc_offset,
+            period,
+            week,
+            report_window,
+            activities,
+            origin: origin.to_string(),
+        })
+    }
+
+    pub fn activity(&self, name: &str) -> Option<&Activity> {
+        self.activities.iter().find(|a| a.name == name)
+    }
+
+    /// Every department the catalog names.
+    pub fn departments(&self) -> Vec<String> {
+        let mut d: Vec<String> = self
+            .activities
+            .iter()
+            .flat_map(|a| a.departments.iter().cloned())
+            .collect();
+        d.sort();
+        d.dedup();
+        d
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_has_the_plan_dates() {
+        let c = Config::builtin();
+        assert_eq!(c.institution, "自贡职业技术学院");
+        assert_eq!(c.period.start.to_string(), "2025-05-01");
+        assert_eq!(c.week.end.to_string(), "2025-05-17");
+        let launch = c.activity("启动仪式").unwrap();
+        assert_eq!(launch.dates.as_ref().unwrap().start.to_string(), "2025-05-07");
+        let lead = c.activity("党政领导讲职教").unwrap();
+        assert_eq!(lead.departments, vec!["党政办公室"]);
+        assert_eq!(lead.dates.as_ref().unwrap().end.to_string(), "2025-05-16");
+        assert_eq!(
+            c.activity("闭幕式").unwrap().dates.as_ref().unwrap().start.to_string(),
+            "2025-05-28"
+        );
+        assert_eq!(c.activities.len(), 20);
+    }
+
+    fn err(text: &str) -> String {
+        Config::parse(text, "t.toml").unwrap_err().to_string()
+    }
+
+    const HEAD: &str = "institution = \"X\"\nperiod = { start = 2025-05-01, end = 2025-05-31 }\n";
+
+    #[test]
+    fn errors_name_the_line() {
+        let e = err(&format!("{HEAD}colour = 1\n"));
+        assert!(e.contains("第 3 行") && e.contains("colour"), "{e}");
+        let e = err(&format!("{HEAD}[[activity]]\naliases = [\"a\"]\n"));
+        assert!(e.contains("第 3 行") && e.contains("缺少 name"), "{e}");
+        let e = err(&format!(
+            "{HEAD}[[activity]]\nname = \"甲\"\nstart = 2025-05-09\nend = 2025-05-08\n"
+        ));
+        assert!(e.contains("第 6 行") && e.contains("早于"), "{e}");
+        let e = err(&format!(
+            "{HEAD}[[activity]]\nname = \"甲\"\n[[activity]]\nname = \"乙\"\naliases = [\"甲\"]\n"
+        ));
+        assert!(e.contains("第 7 行") && e.contains("第 4 行"), "{e}");
+        let e = err(&format!("{HEAD}[[activity]]\nname = \"甲\"\n[[activity]]\nname = \"甲\"\n"));
+        assert!(e.contains("第 6 行") && e.contains("重复"), "{e}");
+    }
+}

@@ -1,0 +1,200 @@
+//! Walks the inbox: every regular file under `inbox/<部门>/…`, with its raw (possibly non-UTF-8)
+//! path kept losslessly, its stat data, and its department. Junk is skipped silently; files
+//! directly in the inbox, symlinks, empty files and unreadable entries are rejected with a
+//! reason. Never follows a symlink, never opens a file, never writes anything.
+
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+/// A file found in the inbox.
+#[derive(Debug, Clone)]
+pub struct WalkEntry {
+    /// Path relative to the inbox, `/`-separated, raw bytes (lossless).
+    pub rel: Vec<u8>,
+    pub abs: PathBuf,
+    /// The department: the first folder's name.
+    pub department: String,
+    /// Folders between the department folder and the file, top first (display text).
+    pub folders: Vec<String>,
+    /// The file's own name (display text).
+    pub file_name: String,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub inode: u64,
+}
+
+impl WalkEntry {
+    pub fn display(&self) -> String {
+        display_bytes(&self.rel)
+    }
+}
+
+/// Something in the inbox that will not be stored, and why.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub rel: Vec<u8>,
+    pub reason: String,
+}
+
+#[derive(Debug, Default)]
+pub struct WalkResult {
+    pub files: Vec<WalkEntry>,
+    pub rejected: Vec<Rejected>,
+    /// Junk skipped silently (dot-files, Thumbs.db, desktop.ini, `~$*`, .DS_Store).
+    pub skipped: u64,
+}
+
+/// Text for a person: valid UTF-8 as is, every invalid byte as `\xNN`.
+pub fn display_bytes(raw: &[u8]) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for chunk in raw.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Junk that departments' computers leave behind.
+pub fn is_junk(name: &[u8]) -> bool {
+    name.first() == Some(&b'.')
+        || name.starts_with(b"~$")
+        || name.eq_ignore_ascii_case(b"Thumbs.db")
+        || name.eq_ignore_ascii_case(b"desktop.ini")
+}
+
+fn rel_bytes(root: &Path, path: &Path) -> Vec<u8> {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let mut out = Vec::new();
+    for (i, c) in rel.components().enumerate() {
+        if i > 0 {
+            out.push(b'/');
+        }
+        out.extend_from_slice(c.as_os_str().as_bytes());
+    }
+    out
+}
+
+/// Walks `inbox`. An inbox that does not exist is an error; anything inside it that cannot
+/// be read is a rejection.
+pub fn walk(inbox: &Path) -> std::io::Result<WalkResult> {
+    let meta = std::fs::metadata(inbox)?;
+    if !meta.is_dir() {
+        return Err(std::io::Error::other(format!(
+            "收件箱 {} 不是文件夹",
+            inbox.display()
+        )));
+    }
+    let mut result = WalkResult::default();
+    let walker = WalkDir::new(inbox)
+        .follow_links(false)
+        .min_depth(1)
+        .sort_by(|a, b| a.file_name().cmp(b.file_name()))
+        .into_iter()
+        .filter_entry(|e| !(e.file_type().is_dir() && is_junk(e.file_name().as_bytes())));
+    for item in walker {
+        let entry = match item {
+            Ok(e) => e,
+            Err(err) => {
+                let rel = err
+                    .path()
+                    .map(|p| rel_bytes(inbox, p))
+                    .unwrap_or_else(|| b"?".to_vec());
+                let why = err
+                    .io_error()
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|| err.to_string());
+                result.rejected.push(Rejected {
+                    rel,
+                    reason: format!("无法读取：{why}"),
+                });
+                continue;
+            }
+        };
+        let name = entry.file_name().as_bytes();
+        if is_junk(name) {
+            result.skipped += 1;
+            continue;
+        }
+        let ft = entry.file_type();
+        if ft.is_dir() {
+            continue;
+        }
+        let rel = rel_bytes(inbox, entry.path());
+        if ft.is_symlink() {
+            result.rejected.push(Rejected {
+                rel,
+                reason: "符号链接（symlink），不跟随，未存档".into(),
+            });
+            continue;
+        }
+        if !ft.is_file() {
+            result.rejected.push(Rejected {
+                rel,
+                reason: "不是普通文件（设备、管道或套接字），未存档".into(),
+            });
+            continue;
+        }
+        if entry.depth() == 1 {
+            result.rejected.push(Rejected {
+                rel,
+                reason: "文件直接放在收件箱根目录，没有部门文件夹，无法确定部门；请放入“收件箱/部门名/”下".into(),
+            });
+            continue;
+        }
+        let md = match entry.metadata() {
+            Ok(m) => m,
+            Err(e) => {
+                result.rejected.push(Rejected {
+                    rel,
+                    reason: format!("无法读取文件信息：{e}"),
+                });
+                continue;
+            }
+        };
+        if md.len() == 0 {
+            result.rejected.push(Rejected {
+                rel,
+                reason: "空文件（0 字节），没有内容可存档".into(),
+            });
+            continue;
+        }
+        let parts: Vec<String> = rel.split(|b| *b == b'/').map(display_bytes).collect();
+        let (department, rest) = parts.split_first().expect("depth ≥ 2 has a department");
+        let (file_name, folders) = rest.split_last().expect("depth ≥ 2 has a file name");
+        result.files.push(WalkEntry {
+            rel,
+            abs: entry.path().to_path_buf(),
+            department: department.clone(),
+            folders: folders.to_vec(),
+            file_name: file_name.clone(),
+            size: md.len(),
+            mtime_ns: md.mtime() * 1_000_000_000 + md.mtime_nsec(),
+            inode: md.ino(),
+        });
+    }
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_bytes_are_shown_escaped() {
+        assert_eq!(display_bytes(b"a\xffb/\xe5\x90\x8d"), "a\\xFFb/名");
+    }
+
+    #[test]
+    fn junk_names() {
+        assert!(is_junk(b".DS_Store"));
+        assert!(is_junk(b"~$plan.docx"));
+        assert!(is_junk(b"thumbs.db"));
+        assert!(is_junk(b"Desktop.ini"));
+        assert!(!is_junk(b"IMG_1.jpg"));
+    }
+}
