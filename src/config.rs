@@ -210,7 +210,10 @@ impl Config {
             let end = to_date(&inner.end)
                 .ok_or_else(|| at(span, format!("{key}.end 必须是日期，如 2025-05-31")))?;
             if end < start {
-                return Err(at(span, format!("{key} 的结束日期 {end} 早于开始日期 {start}")));
+                return Err(at(
+                    span,
+                    format!("{key} 的结束日期 {end} 早于开始日期 {start}"),
+                ));
             }
             Ok(DateRange { start, end })
         };
@@ -234,7 +237,10 @@ impl Config {
         };
         let institution = raw.institution.get_ref().trim().to_string();
         if institution.is_empty() {
-            return Err(at(raw.institution.span().start, "institution（机构名称）不能为空".into()));
+            return Err(at(
+                raw.institution.span().start,
+                "institution（机构名称）不能为空".into(),
+            ));
         }
 
         let mut activities = Vec::new();
@@ -263,15 +269,10 @@ impl Config {
                     if *other != name_text {
                         return Err(at(
                             span,
-                            format!(
-                                "名称或别名“{label}”与第 {other_line} 行的活动“{other}”重复"
-                            ),
+                            format!("名称或别名“{label}”与第 {other_line} 行的活动“{other}”重复"),
                         ));
                     } else if label != name_text {
-                        return Err(at(
-                            span,
-                            format!("活动“{name_text}”的别名“{label}”重复"),
-                        ));
+                        return Err(at(span, format!("活动“{name_text}”的别名“{label}”重复")));
                     }
                 }
                 if seen.contains_key(&key) && label == name_text {
@@ -283,10 +284,16 @@ impl Config {
                 (None, None) => None,
                 (Some(s), Some(e)) => {
                     let start = to_date(s.get_ref()).ok_or_else(|| {
-                        at(s.span().start, "activity.start 必须是日期，如 2025-05-07".into())
+                        at(
+                            s.span().start,
+                            "activity.start 必须是日期，如 2025-05-07".into(),
+                        )
                     })?;
                     let end = to_date(e.get_ref()).ok_or_else(|| {
-                        at(e.span().start, "activity.end 必须是日期，如 2025-05-07".into())
+                        at(
+                            e.span().start,
+                            "activity.end 必须是日期，如 2025-05-07".into(),
+                        )
                     })?;
                     if end < start {
                         return Err(at(
@@ -379,12 +386,21 @@ mod tests {
         assert_eq!(c.period.start.to_string(), "2025-05-01");
         assert_eq!(c.week.end.to_string(), "2025-05-17");
         let launch = c.activity("启动仪式").unwrap();
-        assert_eq!(launch.dates.as_ref().unwrap().start.to_string(), "2025-05-07");
+        assert_eq!(
+            launch.dates.as_ref().unwrap().start.to_string(),
+            "2025-05-07"
+        );
         let lead = c.activity("党政领导讲职教").unwrap();
         assert_eq!(lead.departments, vec!["党政办公室"]);
         assert_eq!(lead.dates.as_ref().unwrap().end.to_string(), "2025-05-16");
         assert_eq!(
-            c.activity("闭幕式").unwrap().dates.as_ref().unwrap().start.to_string(),
+            c.activity("闭幕式")
+                .unwrap()
+                .dates
+                .as_ref()
+                .unwrap()
+                .start
+                .to_string(),
             "2025-05-28"
         );
         assert_eq!(c.activities.len(), 20);
@@ -410,7 +426,9 @@ mod tests {
             "{HEAD}[[activity]]\nname = \"甲\"\n[[activity]]\nname = \"乙\"\naliases = [\"甲\"]\n"
         ));
         assert!(e.contains("第 7 行") && e.contains("第 4 行"), "{e}");
-        let e = err(&format!("{HEAD}[[activity]]\nname = \"甲\"\n[[activity]]\nname = \"甲\"\n"));
+        let e = err(&format!(
+            "{HEAD}[[activity]]\nname = \"甲\"\n[[activity]]\nname = \"甲\"\n"
+        ));
         assert!(e.contains("第 6 行") && e.contains("重复"), "{e}");
     }
 }

@@ -1,8 +1,17 @@
 //! dangan (档案): the evidence of a vocational college's 职业教育活动周（月）, imported, cataloged,
 //! tallied and archived. One module per stage of the data flow; see DESIGN.md.
 
-pub mod model;
-pub mod text;
+pub mod catalog;
+pub mod cli;
+pub mod cmd;
 pub mod config;
+pub mod detect;
+pub mod extract;
+pub mod import;
+pub mod lock;
+pub mod model;
+pub mod progress;
+pub mod resolve;
 pub mod store;
+pub mod text;
 pub mod walk;

@@ -191,7 +191,12 @@ mod tests {
         assert_eq!(std::fs::read(&a.path).unwrap(), b"hello");
         assert!(store.check(&a.sha256).unwrap());
         store.sync_dirs().unwrap();
-        assert_eq!(std::fs::read_dir(dir.path().join("objects/tmp")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("objects/tmp"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 
     #[test]
@@ -200,7 +205,16 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let r = store.ingest(&mut &b"x"[..], || Err("变了".into()));
         assert!(matches!(r, Err(StoreError::Rejected(_))));
-        assert_eq!(std::fs::read_dir(dir.path().join("objects/tmp")).unwrap().count(), 0);
-        assert!(!store.object_path("2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881").exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("objects/tmp"))
+                .unwrap()
+                .count(),
+            0
+        );
+        assert!(
+            !store
+                .object_path("2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881")
+                .exists()
+        );
     }
 }

@@ -24,7 +24,18 @@ pub fn match_key(s: &str) -> String {
             !c.is_whitespace()
                 && !matches!(
                     c,
-                    '\u{200B}' | '\u{FEFF}' | '"' | '\'' | '“' | '”' | '‘' | '’' | '「' | '」' | '《' | '》'
+                    '\u{200B}'
+                        | '\u{FEFF}'
+                        | '"'
+                        | '\''
+                        | '“'
+                        | '”'
+                        | '‘'
+                        | '’'
+                        | '「'
+                        | '」'
+                        | '《'
+                        | '》'
                 )
         })
         .map(|c| c.to_ascii_lowercase())

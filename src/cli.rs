@@ -1,0 +1,98 @@
+//! The command line: parses arguments and dispatches to `cmd/`. Exit status: 0 done; 3 done
+//! but some files or rows were rejected; 1 failed; 2 bad usage.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::cmd;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILED: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_REJECTED: i32 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "dangan",
+    version,
+    about = "档案：职业教育活动周（月）材料的导入、编目、统计与年度归档",
+    after_help = "退出码：0 完成；3 完成但有文件或行被拒收；1 失败；2 用法错误"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub common: Common,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct Common {
+    /// 收件箱文件夹
+    #[arg(long, global = true, default_value = "inbox")]
+    pub inbox: PathBuf,
+    /// 存档文件夹（对象库、目录数据库、统计与报告）
+    #[arg(long, global = true, default_value = "archive")]
+    pub archive: PathBuf,
+    /// 配置文件（默认：当前目录的 dangan.toml，没有则用内置 2025 活动目录）
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// 在标准输出打印机器可读的 JSON
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// 安静：只输出错误
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// 扫描收件箱，把新增或变更的文件存入对象库并编目
+    Import(cmd::import::ImportArgs),
+    /// 列出已编目的每个文件版本
+    List(cmd::list::ListArgs),
+    /// 最近一次运行，以及按部门、活动的合计
+    Status,
+    /// 把内置活动目录写成 dangan.toml 供编辑
+    Init(cmd::init::InitArgs),
+}
+
+/// Runs the command line; returns the exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
+                    EXIT_OK
+                }
+                _ => EXIT_USAGE,
+            };
+        }
+    };
+    let result = match &cli.command {
+        Command::Import(a) => cmd::import::run(&cli.common, a),
+        Command::List(a) => cmd::list::run(&cli.common, a),
+        Command::Status => cmd::status::run(&cli.common),
+        Command::Init(a) => cmd::init::run(&cli.common, a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return EXIT_OK;
+            }
+            let _ = writeln!(std::io::stderr(), "错误：{e:#}");
+            EXIT_FAILED
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -1,0 +1,93 @@
+//! `dangan import`: walk the inbox, store and catalog what is new or changed
+//! (`--dry-run`: read metadata only, write nothing, print the plan).
+
+use std::io::Write;
+
+use clap::Args;
+
+use crate::cli::{Common, EXIT_OK, EXIT_REJECTED};
+use crate::import::{ImportOptions, ImportSummary, run_import};
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// 只读取元数据，不计算哈希、不写任何东西，打印将要做的事
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(common: &Common, args: &ImportArgs) -> anyhow::Result<i32> {
+    let summary = import(common, args.dry_run)?;
+    print_summary(common, &summary, args.dry_run)?;
+    Ok(exit_code(&summary))
+}
+
+/// The import itself, for `import` and `nightly`.
+pub fn import(common: &Common, dry_run: bool) -> anyhow::Result<ImportSummary> {
+    let cfg = super::load_config(common)?;
+    let opts = ImportOptions {
+        inbox: &common.inbox,
+        archive: &common.archive,
+        dry_run,
+        quiet: common.quiet || common.json,
+        today: chrono::Local::now().date_naive(),
+        exe: std::env::current_exe().ok(),
+    };
+    Ok(run_import(&cfg, &opts)?)
+}
+
+pub fn exit_code(s: &ImportSummary) -> i32 {
+    if s.rejected > 0 || s.rejected_rows > 0 {
+        EXIT_REJECTED
+    } else {
+        EXIT_OK
+    }
+}
+
+pub fn print_summary(common: &Common, s: &ImportSummary, dry_run: bool) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if common.json {
+        writeln!(out, "{}", serde_json::to_string(s)?)?;
+        return Ok(());
+    }
+    if dry_run {
+        for line in &s.plan {
+            writeln!(out, "{line}")?;
+        }
+        writeln!(
+            out,
+            "演练（未写入任何东西）：发现 {} 个文件，将新增 {}、更新 {}，未变 {}，跳过 {}，拒收 {}，有问题 {}",
+            s.seen, s.new, s.changed, s.unchanged, s.skipped, s.rejected, s.problems
+        )?;
+        return Ok(());
+    }
+    if common.quiet {
+        return Ok(());
+    }
+    for (path, reason) in &s.rejections {
+        writeln!(out, "拒收\t{path}\t{reason}")?;
+    }
+    writeln!(
+        out,
+        "导入完成：发现 {} 个文件，新增 {}，变更 {}，未变 {}，跳过 {}，拒收 {}，有问题 {}，撤回 {}，恢复 {}；写入对象 {} 个，读取 {}，用时 {:.1} 秒",
+        s.seen,
+        s.new,
+        s.changed,
+        s.unchanged,
+        s.skipped,
+        s.rejected,
+        s.problems,
+        s.withdrawn,
+        s.restored,
+        s.objects_written,
+        super::human_bytes(s.bytes_read),
+        s.seconds
+    )?;
+    if s.rejected_rows > 0 {
+        writeln!(
+            out,
+            "表格中有 {} 行无法读取，已跳过（见 dangan status）",
+            s.rejected_rows
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,2 @@
+pub mod activity;
+pub mod date;
