@@ -15,3 +15,4 @@ pub mod resolve;
 pub mod store;
 pub mod text;
 pub mod walk;
+pub mod yearly;
