@@ -2,4 +2,7 @@
 //! tallied and archived. One module per stage of the data flow; see DESIGN.md.
 
 pub mod model;
+pub mod output;
+pub mod rollup;
+pub mod tally;
 pub mod text;
