@@ -350,6 +350,78 @@ fn a_secondary_vocational_student_is_a_visitor() {
     assert_eq!(row(&t, "未归类", "学生处").visitors, 1);
 }
 
+#[test]
+fn an_unknown_role_seen_elsewhere_with_a_role_is_one_person() {
+    let mut input = base();
+    input.people = vec![
+        person(
+            None,
+            "学生处",
+            None,
+            "张三",
+            Some("2023000001"),
+            None,
+            "签到表.xlsx",
+            2,
+        ),
+        student("张三", Some("2023000001.0"), None),
+        // An enterprise person without a unit: a person, but no enterprise.
+        person(
+            None,
+            "学生处",
+            Some("企业人员"),
+            "郑十",
+            None,
+            None,
+            "签到表.xlsx",
+            3,
+        ),
+    ];
+    let t = tally(&input);
+    assert_eq!(t.table.participants, 2);
+    assert_eq!(t.table.students, 1);
+    assert_eq!(t.table.enterprises, 0);
+    assert!(t.warnings.iter().any(|w| w.contains("未填单位")));
+}
+
+#[test]
+fn every_activity_has_a_row_and_unassigned_rows_follow() {
+    let mut input = base();
+    input.activities.push(ActivityInfo {
+        name: "职教宣传".into(),
+        departments: vec![],
+        start: d(5, 11),
+        end: d(5, 17),
+        experience: false,
+    });
+    input.files = vec![
+        file(None, "学生处", Kind::Photo),
+        file(Some("未知活动"), "学生处", Kind::Photo),
+    ];
+    let t = tally(&input);
+    let names: Vec<(&str, &str)> = t
+        .activities
+        .iter()
+        .map(|r| (r.activity.as_str(), r.department.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("启动仪式", "教务科研处"),
+            ("校园开放日", "学生处"),
+            ("技能展示", "机电工程学院"),
+            ("职教宣传", "未注明部门"),
+            ("未知活动", "学生处"),
+            ("未归类", "学生处"),
+        ]
+    );
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.contains("“未知活动”不在活动目录中"))
+    );
+}
+
 // ---------------------------------------------------------------- media
 
 #[test]
@@ -970,11 +1042,10 @@ fn rollup_with_an_enrolment_file_is_exact_and_writes_xlsx() {
     let dir = tempfile::tempdir().unwrap();
     let inputs = rollup_inputs(dir.path());
     let enrol = dir.path().join("在校生.csv");
-    std::fs::write(
-        &enrol,
-        "\u{FEFF}机构,在校生总数\r\n甲职业技术学院,4000\r\n乙技师学院,8\r\n丙职业学院,3\r\n",
-    )
-    .unwrap();
+    // Written by Excel on a Chinese Windows: GB18030, no BOM.
+    let (gb, _, _) = encoding_rs::GB18030
+        .encode("机构,在校生总数\r\n甲职业技术学院,4000\r\n乙技师学院,8\r\n丙职业学院,3\r\n");
+    std::fs::write(&enrol, &gb).unwrap();
     let out = dir.path().join("汇总.xlsx");
     let rep = rollup(&inputs, Some(&enrol), &out, CsvEncoding::Utf8Bom, EPOCH).unwrap();
     assert!(!rep.coverage_estimated);

@@ -357,7 +357,7 @@ impl Group {
 struct Report {
     level: MediaLevel,
     levels: BTreeSet<MediaLevel>,
-    date: Option<NaiveDate>,
+    dates: BTreeSet<NaiveDate>,
     shown: BTreeSet<(String, String)>,
     counted: bool,
 }
@@ -722,6 +722,10 @@ pub fn tally(input: &TallyInput) -> Tally {
                 keys.push(k.clone());
             }
         }
+        if keys.is_empty() {
+            // An activity without a department still gets its (empty) row.
+            keys.push(String::new());
+        }
         for k in keys {
             let g = rows.get(&(act, k.clone())).unwrap_or(&empty);
             let source = if with_signin.contains(&act) {
@@ -863,16 +867,13 @@ fn resolve_reports(
         let r = reports.entry(key).or_insert_with(|| Report {
             level,
             levels: BTreeSet::new(),
-            date: None,
+            dates: BTreeSet::new(),
             shown: BTreeSet::new(),
             counted: false,
         });
         r.levels.insert(level);
         r.level = r.level.min(level);
-        r.date = match (r.date, m.date) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        r.dates.extend(m.date);
         r.shown
             .insert((clean_cell(&m.title), clean_cell(&m.outlet)));
     }
@@ -888,7 +889,14 @@ fn resolve_reports(
                 r.level.label()
             ));
         }
-        r.counted = match r.date {
+        if r.dates.len() > 1 {
+            let dates: Vec<String> = r.dates.iter().map(|d| d.to_string()).collect();
+            warnings.insert(format!(
+                "{what}登记了不同日期（{}），按最早的计",
+                dates.join("、")
+            ));
+        }
+        r.counted = match r.dates.first().copied() {
             Some(d) => {
                 if d < from || d > to {
                     warnings.insert(format!(
