@@ -620,6 +620,7 @@ fn declared_counts_are_used_only_where_no_sign_in_sheet_exists() {
         CountSource::None
     );
     assert_eq!(dept_row(&t, "学生处").source, CountSource::Declared);
+    assert!(t.warnings.iter().any(|w| w.contains("“启动仪式”申报参与人数 600，签到表为 1 人")));
 }
 
 #[test]

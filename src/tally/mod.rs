@@ -282,10 +282,10 @@ struct Declared {
 
 impl Declared {
     fn add(&mut self, o: &Declared) {
-        self.teachers += o.teachers;
-        self.students += o.students;
-        self.enterprises += o.enterprises;
-        self.participants += o.participants;
+        self.teachers = self.teachers.saturating_add(o.teachers);
+        self.students = self.students.saturating_add(o.students);
+        self.enterprises = self.enterprises.saturating_add(o.enterprises);
+        self.participants = self.participants.saturating_add(o.participants);
     }
 }
 
@@ -635,11 +635,9 @@ pub fn tally(input: &TallyInput) -> Tally {
         };
         declared.entry((act, dept)).or_default().insert(numbers);
     }
+    let mut ignored: BTreeMap<usize, u64> = BTreeMap::new();
     for ((act, dept), set) in declared {
         let name = &names.acts[act].name;
-        if with_signin.contains(&Some(act)) {
-            continue;
-        }
         if set.len() > 1 {
             warnings.insert(format!("活动“{name}”有几行不同的申报数，各列取最大值"));
         }
@@ -649,6 +647,11 @@ pub fn tally(input: &TallyInput) -> Tally {
             enterprises: a.enterprises.max(b.enterprises),
             participants: a.participants.max(b.participants),
         });
+        if with_signin.contains(&Some(act)) {
+            let n = ignored.entry(act).or_default();
+            *n = n.saturating_add(numbers.participants);
+            continue;
+        }
         for g in [
             &mut table,
             rows.entry((Some(act), dept.clone())).or_default(),
@@ -657,11 +660,20 @@ pub fn tally(input: &TallyInput) -> Tally {
             g.add_declared(&numbers);
         }
     }
+    for (act, declared_participants) in ignored {
+        let signed = activity_participants(&rows, act);
+        if signed != declared_participants {
+            warnings.insert(format!(
+                "活动“{}”申报参与人数 {declared_participants}，签到表为 {signed} 人：按签到表计",
+                names.acts[act].name
+            ));
+        }
+    }
 
     // The table.
     let d = table.declared();
-    let students = table.own_students.len() as u64 + d.students;
-    let participants = table.participants() + d.participants;
+    let students = (table.own_students.len() as u64).saturating_add(d.students);
+    let participants = table.participants().saturating_add(d.participants);
     let media = table.media(&reports);
     let coverage = if input.enrolled_students > 0 {
         if students > input.enrolled_students {
@@ -681,10 +693,10 @@ pub fn tally(input: &TallyInput) -> Tally {
     let row = ProvincialRow {
         institution: clean_cell(&input.institution),
         schools: u64::from(participants > 0) + table.schools.len() as u64,
-        teachers: table.role_count(Role::Teacher) + d.teachers,
+        teachers: table.role_count(Role::Teacher).saturating_add(d.teachers),
         students,
         coverage,
-        enterprises: table.enterprise_units.len() as u64 + d.enterprises,
+        enterprises: (table.enterprise_units.len() as u64).saturating_add(d.enterprises),
         participants,
         experience_projects: names
             .acts
@@ -792,6 +804,18 @@ pub fn tally(input: &TallyInput) -> Tally {
     }
 }
 
+/// Distinct persons of one activity's sign-in rows, over all its departments.
+fn activity_participants(rows: &BTreeMap<(Option<usize>, String), Group>, act: usize) -> u64 {
+    let mut all = Group::default();
+    for ((a, _), g) in rows {
+        if *a == Some(act) {
+            all.known.extend(g.known.iter().cloned());
+            all.unknown.extend(g.unknown.iter().cloned());
+        }
+    }
+    all.participants()
+}
+
 fn identity(name: &str, id: Option<&str>, unit: Option<&str>) -> Option<Identity> {
     people::identity(name, id, unit)
 }
@@ -811,11 +835,11 @@ fn breakdown(
         start,
         end,
         files: g.files,
-        teachers: g.role_count(Role::Teacher) + d.teachers,
-        students: g.own_students.len() as u64 + d.students,
-        enterprises: g.enterprise_units.len() as u64 + d.enterprises,
+        teachers: g.role_count(Role::Teacher).saturating_add(d.teachers),
+        students: (g.own_students.len() as u64).saturating_add(d.students),
+        enterprises: (g.enterprise_units.len() as u64).saturating_add(d.enterprises),
         visitors: g.role_count(Role::Visitor),
-        participants: g.participants() + d.participants,
+        participants: g.participants().saturating_add(d.participants),
         media: g.media(reports),
         source,
     }
