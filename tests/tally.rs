@@ -280,6 +280,39 @@ fn one_person_without_id_counts_once_by_name_and_unit() {
 }
 
 #[test]
+fn placeholder_ids_units_and_links_merge_nothing() {
+    let mut input = base();
+    input.people = vec![
+        student("张三", Some("无"), Some("无")),
+        student("李四", Some("/"), Some("—")),
+        student("王五", Some("0"), None),
+    ];
+    input.media = vec![
+        report(
+            Some("启动仪式"),
+            "教务科研处",
+            "甲",
+            "自贡日报",
+            Some("市级"),
+            Some(d(5, 8)),
+            Some("无"),
+        ),
+        report(
+            Some("启动仪式"),
+            "教务科研处",
+            "乙",
+            "自贡日报",
+            Some("市级"),
+            Some(d(5, 8)),
+            Some("无"),
+        ),
+    ];
+    let t = tally(&input);
+    assert_eq!(t.table.students, 3, "three own students, not one");
+    assert_eq!(t.table.media_city, 2);
+}
+
+#[test]
 fn an_external_student_counts_only_in_the_total() {
     let mut input = base();
     input.people = vec![
@@ -620,7 +653,11 @@ fn declared_counts_are_used_only_where_no_sign_in_sheet_exists() {
         CountSource::None
     );
     assert_eq!(dept_row(&t, "学生处").source, CountSource::Declared);
-    assert!(t.warnings.iter().any(|w| w.contains("“启动仪式”申报参与人数 600，签到表为 1 人")));
+    assert!(
+        t.warnings
+            .iter()
+            .any(|w| w.contains("“启动仪式”申报参与人数 600，签到表为 1 人"))
+    );
 }
 
 #[test]

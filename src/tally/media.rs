@@ -80,7 +80,8 @@ pub fn normalize_url(url: &str) -> Option<String> {
         url
     };
     let rest = rest.trim_end_matches('/');
-    if rest.is_empty() {
+    // `无`, `/`, `暂无`, a bare word: not a link.
+    if !rest.contains('.') || !rest.chars().any(|c| c.is_ascii_alphanumeric()) {
         return None;
     }
     let (host, path) = match rest.find('/') {
@@ -145,5 +146,11 @@ mod tests {
         );
         assert_eq!(normalize_url("  "), None);
         assert_eq!(normalize_url("https://"), None);
+        assert_eq!(normalize_url("无"), None);
+        assert_eq!(normalize_url("/"), None);
+        assert_eq!(
+            normalize_url("mp.weixin.qq.com/s/AbC"),
+            Some("mp.weixin.qq.com/s/AbC".into())
+        );
     }
 }

@@ -548,7 +548,7 @@ pub fn tally(input: &TallyInput) -> Tally {
             continue;
         };
         let own = is_own_unit(p.unit.as_deref(), &input.institution, &input.own_units);
-        let unit_key = p.unit.as_deref().map(match_key).unwrap_or_default();
+        let unit_key = people::meaningful(p.unit.as_deref()).unwrap_or_default();
         if role == Role::Unknown {
             unknown_sheets.insert(sheet_of(&p.source).to_string());
         }

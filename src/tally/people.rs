@@ -28,9 +28,8 @@ impl Role {
     }
 }
 
-/// Role words, each with its role. Matching takes the longest word found, so 中职学生
-/// (a visitor) beats 学生 (a student); among words of equal length the later one wins,
-/// because a Chinese noun phrase ends with its head (学生家长 is a parent).
+/// Role words, each with its role. A cell equal to a word takes its role; otherwise see
+/// [`find_role_word`].
 const ROLE_WORDS: &[(&str, Role)] = &[
     ("学生", Role::Student),
     ("在校生", Role::Student),
@@ -41,6 +40,8 @@ const ROLE_WORDS: &[(&str, Role)] = &[
     ("辅导员", Role::Teacher),
     ("班主任", Role::Teacher),
     ("行政人员", Role::Teacher),
+    ("教工", Role::Teacher),
+    ("教职员工", Role::Teacher),
     ("企业", Role::Enterprise),
     ("企业人员", Role::Enterprise),
     ("企业导师", Role::Enterprise),
@@ -78,18 +79,35 @@ const NOT_ROLE_WORDS: &[&str] = &[
     "校企合作",
 ];
 
-/// The longest role word contained in `key` (already a `match_key`), later position on ties.
+/// Cells that people type to say "nothing here": `无`, `/`, `-`, `暂无`, `null`….
+const PLACEHOLDERS: &[&str] = &[
+    "无", "暂无", "没有", "空", "不详", "未知", "null", "none", "na", "n/a", "nil",
+];
+
+/// The comparison key of a cell (`match_key`), or `None` when the cell says nothing: blank,
+/// only punctuation (`/`, `-`, `—`), or a placeholder word (`无`, `暂无`, `null`).
+pub fn meaningful(cell: Option<&str>) -> Option<String> {
+    let key = match_key(cell?);
+    if !key.chars().any(char::is_alphanumeric) || PLACEHOLDERS.contains(&key.as_str()) {
+        return None;
+    }
+    Some(key)
+}
+
+/// The role word of `key` (already a `match_key`) that ends last, the longest of those that
+/// end at the same place. A Chinese noun phrase ends with its head: 学生家长 and 本校学生家长
+/// are parents, 学生辅导员 a teacher; and 中职学生 (a visitor) is longer than the 学生 it ends with.
 fn find_role_word(key: &str) -> Option<Role> {
-    let mut best: Option<(usize, usize, Role)> = None; // (chars, byte position, role)
+    let mut best: Option<(usize, usize, Role)> = None; // (end byte, length in bytes, role)
     for &(word, role) in ROLE_WORDS {
-        let len = word.chars().count();
         for (pos, _) in key.match_indices(word) {
+            let end = pos + word.len();
             let better = match best {
                 None => true,
-                Some((blen, bpos, _)) => len > blen || (len == blen && pos > bpos),
+                Some((bend, blen, _)) => end > bend || (end == bend && word.len() > blen),
             };
             if better {
-                best = Some((len, pos, role));
+                best = Some((end, word.len(), role));
             }
         }
     }
@@ -100,14 +118,11 @@ fn find_role_word(key: &str) -> Option<Role> {
 /// longest role word in it, anything else a visitor); without one, a role word in `hint`
 /// (sheet name and file name) decides; otherwise [`Role::Unknown`].
 pub fn classify_role(cell: Option<&str>, hint: Option<&str>) -> Role {
-    if let Some(cell) = cell {
-        let key = match_key(cell);
-        if !key.is_empty() {
-            if let Some(&(_, role)) = ROLE_WORDS.iter().find(|(w, _)| *w == key) {
-                return role;
-            }
-            return find_role_word(&key).unwrap_or(Role::Visitor);
+    if let Some(key) = meaningful(cell) {
+        if let Some(&(_, role)) = ROLE_WORDS.iter().find(|(w, _)| *w == key) {
+            return role;
         }
+        return find_role_word(&key).unwrap_or(Role::Visitor);
     }
     if let Some(hint) = hint {
         let mut key = match_key(hint);
@@ -124,11 +139,10 @@ pub fn classify_role(cell: Option<&str>, hint: Option<&str>) -> Role {
 /// Whether `unit` belongs to the own institution: blank, containing the institution's name,
 /// equal to or containing one of its departments, or naming a class (班).
 pub fn is_own_unit(unit: Option<&str>, institution: &str, own_units: &[String]) -> bool {
-    let key = match unit {
-        Some(u) => match_key(u),
-        None => return true,
+    let Some(key) = meaningful(unit) else {
+        return true;
     };
-    if key.is_empty() || key.contains('班') {
+    if key.contains('班') {
         return true;
     }
     let inst = match_key(institution);
@@ -152,8 +166,14 @@ pub fn is_vocational_unit(unit: &str) -> bool {
 
 /// An ID as typed: trimmed, width folded, spaces removed, letters lower-cased; a number that
 /// a spreadsheet turned into `2023000001.0` or `2.023000001E9` becomes `2023000001` again.
+/// A placeholder (`无`, `/`, `0`) is no ID: empty.
 pub fn normalize_id(id: &str) -> String {
-    let key = match_key(&clean_cell(id));
+    let Some(key) = meaningful(Some(&clean_cell(id))) else {
+        return String::new();
+    };
+    if key.bytes().all(|b| b == b'0' || b == b'.') {
+        return String::new();
+    }
     if let Some((int, frac)) = key.split_once('.')
         && !int.is_empty()
         && int.bytes().all(|b| b.is_ascii_digit())
@@ -216,6 +236,10 @@ mod tests {
         assert_eq!(classify_role(Some("学生家长"), None), Role::Visitor);
         assert_eq!(classify_role(Some("志愿者"), None), Role::Visitor);
         assert_eq!(classify_role(Some("教师代表"), None), Role::Teacher);
+        assert_eq!(classify_role(Some("本校学生家长"), None), Role::Visitor);
+        assert_eq!(classify_role(Some("学生辅导员"), None), Role::Teacher);
+        assert_eq!(classify_role(Some("中职学生代表"), None), Role::Visitor);
+        assert_eq!(classify_role(Some("企业代表"), None), Role::Enterprise);
         assert_eq!(
             classify_role(None, Some("Sheet1 学生签到表.xlsx")),
             Role::Student
@@ -241,6 +265,8 @@ mod tests {
         let inst = "自贡职业技术学院";
         assert!(is_own_unit(None, inst, &depts));
         assert!(is_own_unit(Some(" "), inst, &depts));
+        assert!(is_own_unit(Some("无"), inst, &depts));
+        assert!(is_own_unit(Some("—"), inst, &depts));
         assert!(is_own_unit(Some("机电2301班"), inst, &depts));
         assert!(is_own_unit(
             Some("自贡职业技术学院机电工程学院"),
@@ -258,5 +284,9 @@ mod tests {
         assert_eq!(normalize_id("2.023000001E9"), "2023000001");
         assert_eq!(normalize_id("51030019900101123X"), "51030019900101123x");
         assert_eq!(normalize_id("12.5"), "12.5");
+        assert_eq!(normalize_id("无"), "");
+        assert_eq!(normalize_id(" / "), "");
+        assert_eq!(normalize_id("0"), "");
+        assert_eq!(normalize_id("N/A"), "");
     }
 }
