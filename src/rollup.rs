@@ -771,6 +771,21 @@ mod tests {
     }
 
     #[test]
+    fn a_csv_export_of_the_form_keeps_its_title_and_two_header_rows() {
+        let mut text = String::from("2025 年职业教育活动周情况统计表,,,,,,,,,,\n");
+        text.push_str("填报单位（盖章）： 填报人： 联系电话：,,,,,,,,,,\n");
+        text.push_str(&TABLE_HEADERS[..8].join(","));
+        text.push_str(",活动周媒体报道数,,\n,,,,,,,,");
+        text.push_str(&TABLE_HEADERS[8..].join(","));
+        text.push_str("\n甲学院,1,2,3,25.00%,4,5,6,7,8,9\n");
+        let grid = csv_grid(text.as_bytes());
+        let (start, height, cols) = find_header(&grid).unwrap();
+        assert_eq!((start, height), (2, 2));
+        assert_eq!(cols, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(Some));
+        assert_eq!(year_in(&grid), Some(2025));
+    }
+
+    #[test]
     fn rates_and_counts() {
         assert_eq!(parse_rate(&V::Text("13.13%".into())), Ok(Some(1313)));
         assert_eq!(

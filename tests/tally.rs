@@ -961,6 +961,13 @@ fn the_same_tally_and_epoch_give_the_same_bytes() {
     for (x, y) in pa.iter().zip(&pb) {
         assert_eq!(read(x), read(y), "{}", x.display());
     }
+    let first = output::xlsx::table_xlsx(std::slice::from_ref(&t.table), t.year, EPOCH).unwrap();
+    for _ in 0..10 {
+        let again =
+            output::xlsx::table_xlsx(std::slice::from_ref(&t.table), t.year, EPOCH).unwrap();
+        assert_eq!(first, again);
+    }
+    assert_eq!(first, read(&pa[1]));
     let c = tempfile::tempdir().unwrap();
     let pc = write_stats(&t, c.path(), CsvEncoding::Utf8Bom, EPOCH + 86_400).unwrap();
     assert_ne!(read(&pa[1]), read(&pc[1]), "the epoch is the creation time");
