@@ -543,7 +543,7 @@ pub fn tally(input: &TallyInput) -> Tally {
     let mut nameless_enterprise = BTreeSet::new();
     for p in &input.people {
         let role = classify_role(p.role.as_deref(), p.role_hint.as_deref());
-        let Some(ident) = identity(&p.name, p.id.as_deref(), p.unit.as_deref()) else {
+        let Some(ident) = people::identity(&p.name, p.id.as_deref(), p.unit.as_deref()) else {
             warnings.insert(format!("{}：既无姓名也无编号，未计数", p.source));
             continue;
         };
@@ -814,10 +814,6 @@ fn activity_participants(rows: &BTreeMap<(Option<usize>, String), Group>, act: u
         }
     }
     all.participants()
-}
-
-fn identity(name: &str, id: Option<&str>, unit: Option<&str>) -> Option<Identity> {
-    people::identity(name, id, unit)
 }
 
 fn breakdown(
