@@ -54,6 +54,10 @@ pub enum Command {
     List(cmd::list::ListArgs),
     /// 最近一次运行，以及按部门、活动的合计
     Status,
+    /// 写出统计表：archive/统计/（情况统计表.csv/.xlsx、活动明细.csv、部门明细.csv）
+    Stats(cmd::stats::StatsArgs),
+    /// 把多个机构的情况统计表汇总为一张（含合计行）
+    Rollup(cmd::rollup::RollupArgs),
     /// 把内置活动目录写成 dangan.toml 供编辑
     Init(cmd::init::InitArgs),
 }
@@ -76,6 +80,8 @@ pub fn main() -> i32 {
         Command::Import(a) => cmd::import::run(&cli.common, a),
         Command::List(a) => cmd::list::run(&cli.common, a),
         Command::Status => cmd::status::run(&cli.common),
+        Command::Stats(a) => cmd::stats::run(&cli.common, a),
+        Command::Rollup(a) => cmd::rollup::run(&cli.common, a),
         Command::Init(a) => cmd::init::run(&cli.common, a),
     };
     match result {

@@ -7,6 +7,7 @@ pub mod cmd;
 pub mod config;
 pub mod detect;
 pub mod extract;
+pub mod gather;
 pub mod import;
 pub mod lock;
 pub mod model;

@@ -3,6 +3,8 @@
 pub mod import;
 pub mod init;
 pub mod list;
+pub mod rollup;
+pub mod stats;
 pub mod status;
 
 use anyhow::Context;
@@ -29,4 +31,12 @@ pub fn human_bytes(n: u64) -> String {
     } else {
         format!("{v:.1} {}", UNITS[i])
     }
+}
+
+/// The time stamped into outputs: `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
+pub fn epoch() -> i64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(|| chrono::Utc::now().timestamp())
 }
