@@ -1,0 +1,4 @@
+//! stub
+pub mod document;
+pub mod exif;
+pub mod video;
