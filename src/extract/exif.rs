@@ -1,1 +1,587 @@
-//! stub
+//! Photos: EXIF dates (with their `OffsetTime*` kept as written), orientation, the IFD1
+//! thumbnail, the pixel size from the image header, and whether the image is whole (a JPEG
+//! ends with its EOI marker, a PNG with IEND, a WebP is as long as its RIFF header says).
+//!
+//! Reads EXIF from the head first and opens the full content only when it lies beyond (a HEIC
+//! item, a WebP EXIF chunk after the bitstream). Never decodes pixels, never applies an EXIF
+//! offset, never turns a blank or zero EXIF date into a candidate.
+
+use std::io::{BufReader, Cursor};
+
+use chrono::{NaiveDateTime, Timelike};
+use exif::{Exif, In, Tag, Value};
+
+use super::{Content, Extracted};
+use crate::model::{DateCandidate, DateSource, Format};
+
+/// Images larger than this are refused for thumbnails and previews (a pixel bomb).
+pub const MAX_PIXELS: u64 = 200_000_000;
+
+/// A TIFF is parsed from at most this much of its start.
+const MAX_TIFF_READ: usize = 64 << 20;
+
+/// A HEIF `meta` box larger than this is not read (its EXIF would be read into memory whole).
+const MAX_HEIF_META: u64 = 16 << 20;
+
+/// How much of a JPEG's end is searched for its EOI marker (some phones append trailers).
+const JPEG_TAIL: usize = 64 << 10;
+
+pub(crate) fn extract_image(format: Format, content: &mut Content, out: &mut Extracted) {
+    if let Some(exif) = read_exif(format, content) {
+        apply_exif(&exif, out);
+    }
+    match format {
+        Format::Jpeg => check_jpeg(content, out),
+        Format::Png => check_png(content, out),
+        Format::Webp => check_webp(content, out),
+        Format::Gif => {
+            let h = content.head();
+            if h.len() >= 10 {
+                out.width = Some(u16::from_le_bytes([h[6], h[7]]).into());
+                out.height = Some(u16::from_le_bytes([h[8], h[9]]).into());
+            } else {
+                out.problems
+                    .push("图片不完整或已损坏：GIF 文件头不完整".to_string());
+            }
+        }
+        Format::Heic => {
+            if let Some((w, h)) = heif_size(content.head()) {
+                out.width = Some(w);
+                out.height = Some(h);
+            }
+        }
+        _ => {}
+    }
+    if let (Some(w), Some(h)) = (out.width, out.height)
+        && u64::from(w) * u64::from(h) > MAX_PIXELS
+    {
+        out.problems.push(format!(
+            "图片尺寸 {w}×{h} 超过上限（{} 万像素），疑似恶意文件，不生成缩略图",
+            MAX_PIXELS / 10_000
+        ));
+    }
+}
+
+/// The EXIF block of an image, partial results kept; `None` when there is none or it cannot
+/// be read at all.
+fn read_exif(format: Format, content: &mut Content) -> Option<Exif> {
+    let mut reader = exif::Reader::new();
+    reader.continue_on_error(true);
+    let keep_partial = |r: Result<Exif, exif::Error>| match r {
+        Ok(exif) => Some(exif),
+        Err(exif::Error::PartialResult(partial)) => Some(partial.into_inner().0),
+        Err(_) => None,
+    };
+    let head = content.head();
+    match format {
+        Format::Tiff => {
+            let data = if content.head_is_whole() {
+                head.to_vec()
+            } else {
+                content.read_at(0, MAX_TIFF_READ).ok()?
+            };
+            keep_partial(reader.read_raw(data))
+        }
+        Format::Webp => {
+            let raw = webp_exif_chunk(content)?;
+            keep_partial(reader.read_raw(raw))
+        }
+        Format::Jpeg | Format::Png | Format::Heic => {
+            let from_head = reader.read_from_container(&mut Cursor::new(head));
+            // Only an EXIF block cut off by the end of the head is worth a second look.
+            let cut_off = match &from_head {
+                Err(exif::Error::Io(_)) => true,
+                Err(exif::Error::NotFound(_)) => false,
+                Err(_) => format == Format::Heic,
+                Ok(_) => false,
+            };
+            if let Some(exif) = keep_partial(from_head) {
+                return Some(exif);
+            }
+            let worth_reading_on = cut_off
+                && !content.head_is_whole()
+                && match format {
+                    // A PNG's eXIf chunk comes before IDAT; no need to read on past that.
+                    Format::Png => !contains(head, b"IDAT"),
+                    Format::Heic => heif_meta_fits(head),
+                    _ => true,
+                };
+            if !worth_reading_on {
+                return None;
+            }
+            let file = content.file().ok()?;
+            let mut buffered = BufReader::new(file);
+            keep_partial(reader.read_from_container(&mut buffered))
+        }
+        _ => None,
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The `meta` box of a HEIF, when its header is in the head, is small enough to be read whole.
+fn heif_meta_fits(head: &[u8]) -> bool {
+    let mut offset = 0usize;
+    while offset + 8 <= head.len() {
+        let size = u32::from_be_bytes([
+            head[offset],
+            head[offset + 1],
+            head[offset + 2],
+            head[offset + 3],
+        ]) as u64;
+        let kind = &head[offset + 4..offset + 8];
+        let size = match size {
+            0 => return kind != b"meta",
+            1 if offset + 16 <= head.len() => {
+                let mut b = [0u8; 8];
+                b.copy_from_slice(&head[offset + 8..offset + 16]);
+                u64::from_be_bytes(b)
+            }
+            1 => return false,
+            s => s,
+        };
+        if kind == b"meta" {
+            return size <= MAX_HEIF_META;
+        }
+        if size < 8 {
+            return false;
+        }
+        offset = match usize::try_from(size)
+            .ok()
+            .and_then(|s| offset.checked_add(s))
+        {
+            Some(o) => o,
+            None => return false,
+        };
+    }
+    // No meta box in the head: kamadak-exif stops at the first meta it meets; allow it.
+    true
+}
+
+/// The raw TIFF data of a WebP's `EXIF` chunk, found by walking the RIFF chunks with seeks.
+fn webp_exif_chunk(content: &mut Content) -> Option<Vec<u8>> {
+    let total = content.len();
+    let mut offset = 12u64;
+    for _ in 0..10_000 {
+        if offset + 8 > total {
+            return None;
+        }
+        let header = content.read_at(offset, 8).ok()?;
+        if header.len() < 8 {
+            return None;
+        }
+        let size = u64::from(u32::from_le_bytes([
+            header[4], header[5], header[6], header[7],
+        ]));
+        if &header[0..4] == b"EXIF" {
+            let len = usize::try_from(size.min(16 << 20)).ok()?;
+            let mut data = content.read_at(offset + 8, len).ok()?;
+            if data.starts_with(b"Exif\0\0") {
+                data.drain(..6);
+            }
+            return Some(data);
+        }
+        offset = offset.checked_add(8 + size + (size & 1))?;
+    }
+    None
+}
+
+/// Dates, orientation, thumbnail and (for TIFF/HEIC) size from an EXIF block.
+fn apply_exif(exif: &Exif, out: &mut Extracted) {
+    let dates = [
+        (
+            Tag::DateTimeOriginal,
+            Tag::OffsetTimeOriginal,
+            DateSource::Exif,
+        ),
+        (
+            Tag::DateTimeDigitized,
+            Tag::OffsetTimeDigitized,
+            DateSource::ExifDigitized,
+        ),
+        (Tag::DateTime, Tag::OffsetTime, DateSource::ExifDatetime),
+    ];
+    for (tag, offset_tag, source) in dates {
+        if let Some(when) = ascii(exif, tag).and_then(|s| parse_exif_datetime(&s)) {
+            out.dates.push(DateCandidate {
+                source,
+                when,
+                offset: ascii(exif, offset_tag).and_then(|s| parse_offset(&s)),
+            });
+        }
+    }
+    out.orientation = uint(exif, Tag::Orientation, In::PRIMARY)
+        .and_then(|o| u16::try_from(o).ok())
+        .filter(|o| (1..=8).contains(o));
+    out.has_thumbnail = match (
+        uint(exif, Tag::JPEGInterchangeFormat, In::THUMBNAIL),
+        uint(exif, Tag::JPEGInterchangeFormatLength, In::THUMBNAIL),
+    ) {
+        (Some(offset), Some(len)) => {
+            len > 0 && (offset as usize).saturating_add(len as usize) <= exif.buf().len()
+        }
+        _ => false,
+    };
+    let pixel = (
+        uint(exif, Tag::PixelXDimension, In::PRIMARY),
+        uint(exif, Tag::PixelYDimension, In::PRIMARY),
+    );
+    let tiff = (
+        uint(exif, Tag::ImageWidth, In::PRIMARY),
+        uint(exif, Tag::ImageLength, In::PRIMARY),
+    );
+    // Image headers give the size of JPEG/PNG/WebP/GIF/HEIC later; TIFF only has its IFD0.
+    if let (Some(w), Some(h)) = tiff {
+        out.width = Some(w);
+        out.height = Some(h);
+    } else if let (Some(w), Some(h)) = pixel {
+        out.width = Some(w);
+        out.height = Some(h);
+    }
+}
+
+fn ascii(exif: &Exif, tag: Tag) -> Option<String> {
+    let field = exif.get_field(tag, In::PRIMARY)?;
+    match &field.value {
+        Value::Ascii(values) => values
+            .first()
+            .map(|v| String::from_utf8_lossy(v).into_owned()),
+        // Some writers store dates as UNDEFINED bytes.
+        Value::Undefined(bytes, _) => Some(String::from_utf8_lossy(bytes).into_owned()),
+        _ => None,
+    }
+}
+
+/// An unsigned value of any integer type (some cameras write SLONG where SHORT belongs).
+fn uint(exif: &Exif, tag: Tag, ifd: In) -> Option<u32> {
+    let value = &exif.get_field(tag, ifd)?.value;
+    match value {
+        Value::SLong(v) => v.first().and_then(|&x| u32::try_from(x).ok()),
+        Value::SShort(v) => v.first().and_then(|&x| u32::try_from(x).ok()),
+        Value::SByte(v) => v.first().and_then(|&x| u32::try_from(x).ok()),
+        _ => value.get_uint(0),
+    }
+}
+
+/// `2025:05:07 10:15:00` (also with `-` in the date) as written; blanks, zeros and
+/// impossible values are no date.
+pub fn parse_exif_datetime(s: &str) -> Option<NaiveDateTime> {
+    let s = s.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    let head = s.get(..19)?;
+    let normalized: String = head
+        .char_indices()
+        .map(|(i, c)| {
+            if (i == 4 || i == 7) && c == '-' {
+                ':'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let when = NaiveDateTime::parse_from_str(&normalized, "%Y:%m:%d %H:%M:%S").ok()?;
+    // Leap seconds are not a camera's business.
+    (when.second() < 60).then_some(when)
+}
+
+/// `+08:00`, `-05:00` as written; anything else is no offset.
+fn parse_offset(s: &str) -> Option<String> {
+    let s = s.trim_matches(|c: char| c == '\0' || c.is_whitespace());
+    let b = s.as_bytes();
+    let ok = b.len() == 6
+        && matches!(b[0], b'+' | b'-')
+        && b[1..3].iter().all(u8::is_ascii_digit)
+        && b[3] == b':'
+        && b[4..6].iter().all(u8::is_ascii_digit);
+    ok.then(|| s.to_string())
+}
+
+fn damaged(out: &mut Extracted, why: &str) {
+    out.problems.push(format!("图片不完整或已损坏：{why}"));
+}
+
+/// Walks the JPEG markers up to the start of scan (size from the SOF marker), then checks the
+/// end of the file for the EOI marker.
+fn check_jpeg(content: &mut Content, out: &mut Extracted) {
+    let total = content.len();
+    let mut offset = 2u64;
+    let mut size = None;
+    let mut reached_scan = false;
+    for _ in 0..100_000 {
+        let Ok(marker) = content.read_at(offset, 11) else {
+            break;
+        };
+        if marker.len() < 2 {
+            break;
+        }
+        if marker[0] != 0xFF {
+            damaged(out, "JPEG 段结构错误（找不到段标记）");
+            return;
+        }
+        let code = marker[1];
+        match code {
+            0xFF => {
+                offset += 1;
+                continue;
+            }
+            0xD8 | 0x01 | 0xD0..=0xD7 => {
+                offset += 2;
+                continue;
+            }
+            0xD9 => break,
+            _ => {}
+        }
+        if marker.len() < 4 {
+            break;
+        }
+        let len = u16::from_be_bytes([marker[2], marker[3]]);
+        if len < 2 {
+            damaged(out, "JPEG 段长度错误");
+            return;
+        }
+        let is_sof = matches!(code, 0xC0..=0xCF) && !matches!(code, 0xC4 | 0xC8 | 0xCC);
+        if is_sof && marker.len() >= 9 {
+            let h = u16::from_be_bytes([marker[5], marker[6]]);
+            let w = u16::from_be_bytes([marker[7], marker[8]]);
+            size = Some((u32::from(w), u32::from(h)));
+        }
+        if code == 0xDA {
+            reached_scan = true;
+            break;
+        }
+        offset += 2 + u64::from(len);
+    }
+    match size {
+        Some((w, h)) if w > 0 && h > 0 => {
+            out.width = Some(w);
+            out.height = Some(h);
+        }
+        Some(_) => damaged(out, "JPEG 图片头中的尺寸为 0"),
+        None => {}
+    }
+    if !reached_scan || size.is_none() {
+        damaged(out, "JPEG 文件在图像数据之前就结束了，或缺少图片头（SOF）");
+        return;
+    }
+    match content.tail(JPEG_TAIL) {
+        Ok(tail) if contains(&tail, &[0xFF, 0xD9]) => {}
+        Ok(_) => damaged(
+            out,
+            &format!("JPEG 文件末尾没有结束标记（文件长 {total} 字节，可能传输或拷贝中断）"),
+        ),
+        Err(e) => damaged(out, &format!("无法读取文件末尾（{e}）")),
+    }
+}
+
+/// PNG size from IHDR, and the IEND chunk at the end.
+fn check_png(content: &mut Content, out: &mut Extracted) {
+    let h = content.head();
+    if h.len() < 24 || &h[12..16] != b"IHDR" {
+        damaged(out, "PNG 文件头（IHDR）缺失或不完整");
+        return;
+    }
+    out.width = Some(u32::from_be_bytes([h[16], h[17], h[18], h[19]]));
+    out.height = Some(u32::from_be_bytes([h[20], h[21], h[22], h[23]]));
+    match content.tail(1024) {
+        Ok(tail) if contains(&tail, b"IEND") => {}
+        Ok(_) => damaged(out, "PNG 文件末尾没有 IEND 块（可能传输或拷贝中断）"),
+        Err(e) => damaged(out, &format!("无法读取文件末尾（{e}）")),
+    }
+}
+
+/// WebP size from its first chunk (via the image crate, headers only), and the file as long as
+/// the RIFF header says.
+fn check_webp(content: &mut Content, out: &mut Extracted) {
+    let head = content.head();
+    let declared = head
+        .get(4..8)
+        .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])) + 8);
+    let dims = image::ImageReader::with_format(Cursor::new(head), image::ImageFormat::WebP)
+        .into_dimensions();
+    match dims {
+        Ok((w, h)) => {
+            out.width = Some(w);
+            out.height = Some(h);
+        }
+        Err(_) => damaged(out, "无法读取 WebP 图片头"),
+    }
+    if let Some(declared) = declared
+        && content.len() < declared
+    {
+        damaged(
+            out,
+            &format!(
+                "WebP 文件应有 {declared} 字节，实际只有 {} 字节（可能传输或拷贝中断）",
+                content.len()
+            ),
+        );
+    }
+}
+
+/// The largest `ispe` (image spatial extent) property in a HEIF's head: the primary image,
+/// not one of its tiles.
+fn heif_size(head: &[u8]) -> Option<(u32, u32)> {
+    let mut best: Option<(u32, u32)> = None;
+    let mut from = 0;
+    while let Some(pos) = head[from..].windows(4).position(|w| w == b"ispe") {
+        let at = from + pos;
+        // box: size(4) 'ispe' version/flags(4) width(4) height(4)
+        if let Some(b) = head.get(at + 8..at + 16) {
+            let w = u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+            let h = u32::from_be_bytes([b[4], b[5], b[6], b[7]]);
+            if best
+                .is_none_or(|(bw, bh)| u64::from(w) * u64::from(h) > u64::from(bw) * u64::from(bh))
+            {
+                best = Some((w, h));
+            }
+        }
+        from = at + 4;
+    }
+    best
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::extract::{ExtractOptions, extract};
+    use std::path::Path;
+
+    /// A minimal big-endian TIFF/EXIF block: IFD0 (Orientation, DateTime, ExifIFD pointer),
+    /// the Exif IFD (DateTimeOriginal, OffsetTimeOriginal).
+    pub(crate) fn exif_block(original: &str, offset: &str, ifd0_datetime: &str) -> Vec<u8> {
+        let mut t = b"MM\0\x2a\0\0\0\x08".to_vec();
+        // IFD0 at 8: 3 entries (2 + 3*12 + 4 = 42 bytes) → data at 50.
+        let ifd0_data = 8 + 2 + 3 * 12 + 4;
+        let dt_at = ifd0_data; // 20 bytes
+        let exif_ifd_at = dt_at + 20;
+        // Exif IFD: 2 entries (2 + 24 + 4 = 30) → data after.
+        let exif_data = exif_ifd_at + 30;
+        let entry = |t: &mut Vec<u8>, tag: u16, typ: u16, count: u32, value: u32| {
+            t.extend_from_slice(&tag.to_be_bytes());
+            t.extend_from_slice(&typ.to_be_bytes());
+            t.extend_from_slice(&count.to_be_bytes());
+            t.extend_from_slice(&value.to_be_bytes());
+        };
+        t.extend_from_slice(&3u16.to_be_bytes());
+        entry(&mut t, 0x0112, 3, 1, 6 << 16); // Orientation = 6 (SHORT, left-justified)
+        entry(&mut t, 0x0132, 2, 20, dt_at as u32);
+        entry(&mut t, 0x8769, 4, 1, exif_ifd_at as u32);
+        t.extend_from_slice(&0u32.to_be_bytes());
+        let mut dt = ifd0_datetime.as_bytes().to_vec();
+        dt.resize(20, 0);
+        t.extend_from_slice(&dt);
+        t.extend_from_slice(&2u16.to_be_bytes());
+        entry(&mut t, 0x9003, 2, 20, exif_data as u32);
+        entry(&mut t, 0x9011, 2, 7, (exif_data + 20) as u32);
+        t.extend_from_slice(&0u32.to_be_bytes());
+        let mut d = original.as_bytes().to_vec();
+        d.resize(20, 0);
+        t.extend_from_slice(&d);
+        let mut o = offset.as_bytes().to_vec();
+        o.resize(7, 0);
+        t.extend_from_slice(&o);
+        t
+    }
+
+    /// A JPEG: SOI, APP1 EXIF, SOF0 (w×h), SOS, a few scan bytes, EOI.
+    pub(crate) fn tiny_jpeg(exif: &[u8], w: u16, h: u16, with_eoi: bool) -> Vec<u8> {
+        let mut j = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        j.extend_from_slice(&((exif.len() + 8) as u16).to_be_bytes());
+        j.extend_from_slice(b"Exif\0\0");
+        j.extend_from_slice(exif);
+        j.extend_from_slice(&[0xFF, 0xC0, 0, 11, 8]);
+        j.extend_from_slice(&h.to_be_bytes());
+        j.extend_from_slice(&w.to_be_bytes());
+        j.extend_from_slice(&[1, 1, 0x11, 0]);
+        j.extend_from_slice(&[0xFF, 0xDA, 0, 8, 1, 1, 0, 0, 0x3F, 0]);
+        j.extend_from_slice(&[0x12, 0x34, 0x56, 0x78]);
+        if with_eoi {
+            j.extend_from_slice(&[0xFF, 0xD9]);
+        }
+        j
+    }
+
+    fn run(format: Format, bytes: &[u8]) -> Extracted {
+        extract(
+            format,
+            bytes,
+            Path::new("/nonexistent/dangan-exif-test"),
+            &ExtractOptions::default(),
+        )
+    }
+
+    fn dt(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S").unwrap()
+    }
+
+    #[test]
+    fn exif_dates_offsets_and_orientation() {
+        let exif = exif_block("2025:05:07 10:15:00", "+08:00", "2025:05:08 09:00:00");
+        let out = run(Format::Jpeg, &tiny_jpeg(&exif, 4000, 3000, true));
+        assert_eq!(out.problems, Vec::<String>::new());
+        assert_eq!(
+            out.dates,
+            vec![
+                DateCandidate {
+                    source: DateSource::Exif,
+                    when: dt("2025-05-07 10:15:00"),
+                    offset: Some("+08:00".into())
+                },
+                DateCandidate {
+                    source: DateSource::ExifDatetime,
+                    when: dt("2025-05-08 09:00:00"),
+                    offset: None
+                },
+            ]
+        );
+        assert_eq!((out.width, out.height), (Some(4000), Some(3000)));
+        assert_eq!(out.orientation, Some(6));
+        assert!(!out.has_thumbnail);
+    }
+
+    #[test]
+    fn blank_and_zero_exif_dates_are_no_candidates() {
+        let exif = exif_block("0000:00:00 00:00:00", "", "    :  :     :  :  ");
+        let out = run(Format::Jpeg, &tiny_jpeg(&exif, 10, 10, true));
+        assert_eq!(out.dates, vec![]);
+        assert_eq!(parse_exif_datetime("2025:13:01 00:00:00"), None);
+        assert_eq!(
+            parse_exif_datetime("2025-05-07 10:15:00\0"),
+            Some(dt("2025-05-07 10:15:00"))
+        );
+    }
+
+    #[test]
+    fn truncated_jpeg_is_a_problem_but_keeps_its_date() {
+        let exif = exif_block("2025:05:07 10:15:00", "+08:00", "2025:05:07 10:15:00");
+        let out = run(Format::Jpeg, &tiny_jpeg(&exif, 10, 10, false));
+        assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+        assert!(out.problems[0].starts_with("图片不完整或已损坏"));
+        assert_eq!(out.dates[0].when, dt("2025-05-07 10:15:00"));
+        // Cut before the scan: no SOF at all.
+        let whole = tiny_jpeg(&exif, 10, 10, true);
+        let out = run(Format::Jpeg, &whole[..whole.len() / 2]);
+        assert!(out.problems[0].starts_with("图片不完整或已损坏"));
+    }
+
+    #[test]
+    fn pixel_bomb_header_is_a_problem() {
+        let exif = exif_block("2025:05:07 10:15:00", "+08:00", "2025:05:07 10:15:00");
+        let out = run(Format::Jpeg, &tiny_jpeg(&exif, 60000, 60000, true));
+        assert_eq!(out.width, Some(60000));
+        assert!(
+            out.problems.iter().any(|p| p.contains("超过上限")),
+            "{:?}",
+            out.problems
+        );
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+        png.extend_from_slice(b"\0\0\0\0IEND\xaeB`\x82");
+        let out = run(Format::Png, &png);
+        assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+        assert!(out.problems[0].contains("100000×100000"));
+    }
+}
