@@ -584,4 +584,27 @@ pub(crate) mod tests {
         assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
         assert!(out.problems[0].contains("100000×100000"));
     }
+
+    #[test]
+    fn unset_clock_exif_falls_through_to_the_file_name() {
+        use crate::resolve::date::{choose, date_from_names};
+        let exif = exif_block("1970:01:01 00:00:00", "+08:00", "1970:01:01 00:00:00");
+        let mut candidates = run(Format::Jpeg, &tiny_jpeg(&exif, 10, 10, true)).dates;
+        assert_eq!(candidates.len(), 2);
+        assert_eq!(candidates[0].when, dt("1970-01-01 00:00:00"));
+        let offset = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+        candidates.extend(date_from_names(
+            "IMG_20250507_101500.jpg",
+            &["启动仪式"],
+            offset,
+        ));
+        let today = chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+        let choice = choose(&candidates, today);
+        let chosen = choice.chosen.unwrap();
+        assert_eq!(chosen.source, DateSource::Filename);
+        assert_eq!(chosen.when, dt("2025-05-07 10:15:00"));
+        assert_eq!(choice.ignored.len(), 2);
+        assert_eq!(choice.ignored[0].0.source, DateSource::Exif);
+        assert!(choice.ignored[0].1.contains("疑似相机时钟未设置"));
+    }
 }
