@@ -30,6 +30,9 @@ pub fn detect(head: &[u8], file_name: &str, full: &Path) -> Detected {
         };
     }
     let expected = ext.as_deref().and_then(format_for_extension);
+    if let Some(encrypted) = encrypted_office(head, expected) {
+        return encrypted;
+    }
     let by_content = if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
         Some(detect_zip(head, full, expected))
     } else {
@@ -50,7 +53,7 @@ pub fn detect(head: &[u8], file_name: &str, full: &Path) -> Detected {
         } else {
             format!(
                 "扩展名为 .{ext}，但内容是{}；按内容归类",
-                describe(found.format)
+                spaced(describe(found.format))
             )
         });
     }
@@ -61,28 +64,37 @@ pub fn detect(head: &[u8], file_name: &str, full: &Path) -> Detected {
 pub fn describe(format: Format) -> &'static str {
     use Format::*;
     match format {
-        Jpeg => " JPEG 图片",
-        Png => " PNG 图片",
-        Webp => " WebP 图片",
-        Heic => " HEIC/HEIF 图片",
-        Tiff => " TIFF 图片",
-        Gif => " GIF 图片",
-        Mp4 => " MP4 视频",
-        Mov => " MOV 视频",
-        Xlsx => " Excel 工作簿（xlsx）",
+        Jpeg => "JPEG 图片",
+        Png => "PNG 图片",
+        Webp => "WebP 图片",
+        Heic => "HEIC/HEIF 图片",
+        Tiff => "TIFF 图片",
+        Gif => "GIF 图片",
+        Mp4 => "MP4 视频",
+        Mov => "MOV 视频",
+        Xlsx => "Excel 工作簿（xlsx）",
         Xlsm => "启用宏的 Excel 工作簿（xlsm）",
-        Xlsb => " Excel 二进制工作簿（xlsb）",
-        Xls => " Excel 97-2003 工作簿（xls）",
-        Ods => " OpenDocument 表格（ods）",
-        Csv => " CSV 表格",
-        Docx => " Word 文档（docx）",
-        Doc => " Word 97-2003 文档（doc）",
-        Odt => " OpenDocument 文档（odt）",
-        Pdf => " PDF 文档",
+        Xlsb => "Excel 二进制工作簿（xlsb）",
+        Xls => "Excel 97-2003 工作簿（xls）",
+        Ods => "OpenDocument 表格（ods）",
+        Csv => "CSV 表格",
+        Docx => "Word 文档（docx）",
+        Doc => "Word 97-2003 文档（doc）",
+        Odt => "OpenDocument 文档（odt）",
+        Pdf => "PDF 文档",
         Txt => "纯文本",
-        Md => " Markdown 文本",
-        Zip => " zip 压缩包",
+        Md => "Markdown 文本",
+        Zip => "zip 压缩包",
         Unknown => "无法识别的内容",
+    }
+}
+
+/// A description with a space before it when it starts with a Latin word (`内容是 PNG 图片`).
+fn spaced(description: &str) -> String {
+    if description.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        format!(" {description}")
+    } else {
+        description.to_string()
     }
 }
 
@@ -221,6 +233,29 @@ fn ole(head: &[u8], ext: Option<&str>) -> Format {
     }
 }
 
+/// A password-protected xlsx/xlsm/xlsb/docx: an OLE file holding an `EncryptedPackage`.
+/// Classified by its extension (its content cannot be read without the password).
+fn encrypted_office(head: &[u8], expected: Option<Format>) -> Option<Detected> {
+    if !head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return None;
+    }
+    let name: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    find(head, &name)?;
+    let format = match expected {
+        Some(f @ (Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Docx)) => f,
+        _ => Format::Unknown,
+    };
+    Some(Detected {
+        format,
+        warning: Some(
+            "文件设置了打开密码（已加密），无法读取内容；请部门提供未加密的文件".to_string(),
+        ),
+    })
+}
+
 trait ReadSeek: Read + Seek {}
 impl<T: Read + Seek> ReadSeek for T {}
 
@@ -257,26 +292,15 @@ fn detect_zip(head: &[u8], full: &Path, expected: Option<Format>) -> Detected {
             };
         }
     };
-    let has = |archive: &zip::ZipArchive<_>, name: &str| archive.index_for_name(name).is_some();
-    let format = if has(&archive, "xl/workbook.xml") {
-        let types = read_part(&mut archive, "[Content_Types].xml", 1 << 20).unwrap_or_default();
-        if String::from_utf8_lossy(&types)
-            .to_ascii_lowercase()
-            .contains("sheet.macroenabled")
-        {
-            Format::Xlsm
-        } else {
-            Format::Xlsx
-        }
-    } else if has(&archive, "xl/workbook.bin") {
-        Format::Xlsb
-    } else if has(&archive, "word/document.xml") {
-        Format::Docx
-    } else if has(&archive, "mimetype") {
-        let mime = read_part(&mut archive, "mimetype", 256).unwrap_or_default();
+    let format = if let Some((format, _)) = ooxml_main(&mut archive) {
+        format
+    } else if let Some(name) = entry_name(&archive, "mimetype") {
+        let mime = read_part(&mut archive, &name, 256).unwrap_or_default();
         match String::from_utf8_lossy(&mime).trim() {
-            "application/vnd.oasis.opendocument.spreadsheet" => Format::Ods,
-            "application/vnd.oasis.opendocument.text" => Format::Odt,
+            "application/vnd.oasis.opendocument.spreadsheet"
+            | "application/vnd.oasis.opendocument.spreadsheet-template" => Format::Ods,
+            "application/vnd.oasis.opendocument.text"
+            | "application/vnd.oasis.opendocument.text-template" => Format::Odt,
             _ => Format::Zip,
         }
     } else {
@@ -286,6 +310,120 @@ fn detect_zip(head: &[u8], full: &Path, expected: Option<Format>) -> Detected {
         format,
         warning: None,
     }
+}
+
+/// The actual entry name of `wanted` in a zip, compared with `\` as `/` and ignoring case
+/// (some tools write `xl\workbook.xml`).
+pub(crate) fn entry_name<R: Read + Seek>(
+    archive: &zip::ZipArchive<R>,
+    wanted: &str,
+) -> Option<String> {
+    if archive.index_for_name(wanted).is_some() {
+        return Some(wanted.to_string());
+    }
+    let norm = |n: &str| n.replace('\\', "/").trim_start_matches('/').to_lowercase();
+    let wanted = norm(wanted);
+    archive
+        .file_names()
+        .flatten()
+        .find(|n| norm(n) == wanted)
+        .map(|n| n.into_owned())
+}
+
+/// Content types of the main part of an Office Open XML package, lower-cased.
+const OOXML_MAIN_TYPES: &[(&str, Format)] = &[
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+        Format::Xlsx,
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+        Format::Xlsx,
+    ),
+    (
+        "application/vnd.ms-excel.sheet.macroenabled.main+xml",
+        Format::Xlsm,
+    ),
+    (
+        "application/vnd.ms-excel.template.macroenabled.main+xml",
+        Format::Xlsm,
+    ),
+    (
+        "application/vnd.ms-excel.sheet.binary.macroenabled.main",
+        Format::Xlsb,
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+        Format::Docx,
+    ),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.template.main+xml",
+        Format::Docx,
+    ),
+    (
+        "application/vnd.ms-word.document.macroenabled.main+xml",
+        Format::Docx,
+    ),
+    (
+        "application/vnd.ms-word.template.macroenabledtemplate.main+xml",
+        Format::Docx,
+    ),
+];
+
+/// The format of an Office Open XML package and the zip entry of its main part: from
+/// `[Content_Types].xml`, else from the usual part names.
+pub(crate) fn ooxml_main<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+) -> Option<(Format, String)> {
+    if let Some(ct_name) = entry_name(archive, "[Content_Types].xml") {
+        let types = read_part(archive, &ct_name, 1 << 20).unwrap_or_default();
+        for (part, content_type) in content_type_overrides(&types) {
+            let content_type = content_type.to_lowercase();
+            if let Some((_, format)) = OOXML_MAIN_TYPES.iter().find(|(t, _)| *t == content_type)
+                && let Some(name) = entry_name(archive, &part)
+            {
+                return Some((*format, name));
+            }
+        }
+    }
+    [
+        ("xl/workbook.xml", Format::Xlsx),
+        ("xl/workbook.bin", Format::Xlsb),
+        ("word/document.xml", Format::Docx),
+    ]
+    .into_iter()
+    .find_map(|(part, format)| entry_name(archive, part).map(|name| (format, name)))
+}
+
+/// `(PartName, ContentType)` of every `<Override>` in `[Content_Types].xml`.
+fn content_type_overrides(xml: &[u8]) -> Vec<(String, String)> {
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    let mut found = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(quick_xml::events::Event::Empty(e) | quick_xml::events::Event::Start(e))
+                if e.local_name().as_ref() == "Override" =>
+            {
+                let mut part = None;
+                let mut content_type = None;
+                for attr in e.attributes().flatten() {
+                    match attr.key.local_name().as_ref() {
+                        "PartName" => part = Some(attr.value.to_string()),
+                        "ContentType" => content_type = Some(attr.value.to_string()),
+                        _ => {}
+                    }
+                }
+                if let (Some(p), Some(c)) = (part, content_type) {
+                    found.push((p, c));
+                }
+            }
+            Ok(quick_xml::events::Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+        buf.clear();
+    }
+    found
 }
 
 /// At most `limit` bytes of one small part of a zip.
@@ -319,7 +457,7 @@ fn detect_text_or_unknown(head: &[u8], ext: Option<&str>, expected: Option<Forma
             warning: Some(format!(
                 "扩展名为 .{}，但内容是纯文本，不是{}；无法按扩展名读取",
                 ext.unwrap_or_default(),
-                describe(expected).trim_start()
+                spaced(describe(expected))
             )),
         },
         (false, Some(_), _) => Detected {
@@ -506,7 +644,7 @@ mod tests {
         let xlsx = [
             (
                 "[Content_Types].xml",
-                r#"<Override ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>"#,
+                r#"<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>"#,
             ),
             ("xl/workbook.xml", "<workbook/>"),
         ];
@@ -514,7 +652,7 @@ mod tests {
         let xlsm = [
             (
                 "[Content_Types].xml",
-                r#"<Override ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"/>"#,
+                r#"<Override PartName="/xl/workbook.xml" ContentType="application/vnd.ms-excel.sheet.macroEnabled.main+xml"/>"#,
             ),
             ("xl/workbook.xml", "<workbook/>"),
         ];
@@ -541,6 +679,25 @@ mod tests {
                 format: Format::Zip,
                 warning: None
             }
+        );
+        // The main part where [Content_Types].xml says, and names written with backslashes.
+        let minimal = [
+            (
+                "[Content_Types].xml",
+                r#"<Types><Override PartName="/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>"#,
+            ),
+            ("workbook.xml", "<workbook/>"),
+        ];
+        assert_eq!(
+            det_zip(&minimal, "a.xlsx"),
+            Detected {
+                format: Format::Xlsx,
+                warning: None
+            }
+        );
+        assert_eq!(
+            det_zip(&[("xl\\workbook.xml", "x")], "a.xlsx").format,
+            Format::Xlsx
         );
         let d = det_zip(&[("word/document.xml", "x")], "签到表.xlsx");
         assert_eq!(d.format, Format::Docx);

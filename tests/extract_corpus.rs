@@ -271,3 +271,60 @@ fn truncated_camera_jpeg_is_a_problem_and_keeps_its_date() {
     assert_eq!(out.dates[0].when.to_string(), "2015-09-08 11:02:17");
     assert_eq!((out.width, out.height), (Some(3648), Some(2736)));
 }
+
+/// Files of calamine's suite that are not what their extension says, what we make of them,
+/// and a word the warning must contain.
+const SHEET_EXCEPTIONS: &[(&str, Format, &str)] = &[
+    // Password-protected OOXML is an OLE file with an EncryptedPackage stream.
+    ("pass_protected.xlsx", Format::Xlsx, "加密"),
+    ("pass_protected.xlsb", Format::Xlsb, "加密"),
+    // A 68-byte text file ("Attachment … not found!") named .xls.
+    ("too_small.xls", Format::Unknown, "纯文本"),
+];
+
+/// Spreadsheets from calamine's test suite are detected as what their extension says, except
+/// where the content really is something else (each listed with why).
+#[test]
+fn spreadsheets_are_detected_by_content() {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpus/spreadsheets"
+    ));
+    if !dir.is_dir() {
+        eprintln!("note: {} is absent; skipped", dir.display());
+        return;
+    }
+    let mut wrong = Vec::new();
+    let mut seen = 0;
+    for path in all_files(&dir) {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let want = match path.extension().and_then(|e| e.to_str()) {
+            Some("xlsx") => Format::Xlsx,
+            Some("xlsm") => Format::Xlsm,
+            Some("xlsb") => Format::Xlsb,
+            Some("xls") => Format::Xls,
+            Some("ods") => Format::Ods,
+            _ => continue,
+        };
+        seen += 1;
+        let head = head_of(&path);
+        let d = detect(&head, &name, &path);
+        let exception = SHEET_EXCEPTIONS.iter().find(|(n, ..)| *n == name);
+        if let Some((_, format, warning)) = exception {
+            assert_eq!(d.format, *format, "{name}");
+            assert!(
+                d.warning.as_deref().unwrap_or("").contains(warning),
+                "{name}: {d:?}"
+            );
+            continue;
+        }
+        if d.format != want || d.warning.is_some() {
+            wrong.push(format!("{name}: {:?} {:?}", d.format, d.warning));
+        }
+    }
+    eprintln!(
+        "{seen} spreadsheets, {} not as their extension says",
+        wrong.len()
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -150,10 +150,14 @@ struct Parsed {
 fn zip_text<R: Read + Seek>(reader: R, flavor: Flavor, limit: u64) -> Result<Parsed, String> {
     let mut archive = zip::ZipArchive::new(reader)
         .map_err(|_| "文档无法打开（zip 结构损坏或不完整），未提取文字".to_string())?;
-    let part = archive.by_name(flavor.part()).map_err(|e| match e {
-        zip::result::ZipError::FileNotFound => {
-            format!("文档中缺少 {}，未提取文字", flavor.part())
-        }
+    let part_name = match flavor {
+        Flavor::Word => crate::detect::ooxml_main(&mut archive)
+            .filter(|(format, _)| *format == Format::Docx)
+            .map(|(_, name)| name),
+        Flavor::Odf => crate::detect::entry_name(&archive, "content.xml"),
+    }
+    .ok_or_else(|| format!("文档中缺少 {}，未提取文字", flavor.part()))?;
+    let part = archive.by_name(&part_name).map_err(|e| match e {
         zip::result::ZipError::UnsupportedArchive(m) if m.to_lowercase().contains("password") => {
             "文档已加密，未提取文字".to_string()
         }
