@@ -328,3 +328,35 @@ fn spreadsheets_are_detected_by_content() {
     );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// With only the first 4 KiB in memory (a head shorter than the EXIF block), the same dates
+/// and sizes come out: what lies beyond the head is read from the full file.
+#[test]
+fn a_short_head_reads_the_rest_from_the_file() {
+    let Some(dir) = corpus() else { return };
+    let reference: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("reference.json")).unwrap()).unwrap();
+    let mut compared = 0;
+    for f in reference["files"].as_array().unwrap() {
+        let rel = f["path"].as_str().unwrap();
+        let path = dir.join(rel);
+        let head = head_of(&path);
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let format = detect(&head, &name, &path).format;
+        if format.kind() != dangan::model::Kind::Photo {
+            continue;
+        }
+        let opts = ExtractOptions::default();
+        let whole = extract(format, &head, &path, &opts);
+        let short = extract(format, &head[..head.len().min(4096)], &path, &opts);
+        assert_eq!(short.dates, whole.dates, "{rel}");
+        assert_eq!(
+            (short.width, short.height),
+            (whole.width, whole.height),
+            "{rel}"
+        );
+        assert_eq!(short.problems, whole.problems, "{rel}");
+        compared += 1;
+    }
+    assert!(compared > 100, "{compared}");
+}

@@ -45,7 +45,7 @@ pub(crate) fn extract_image(format: Format, content: &mut Content, out: &mut Ext
             }
         }
         Format::Heic => {
-            if let Some((w, h)) = heif_size(content.head()) {
+            if let Some((w, h)) = heif_meta(content).as_deref().and_then(heif_size) {
                 out.width = Some(w);
                 out.height = Some(h);
             }
@@ -91,9 +91,9 @@ fn read_exif(format: Format, content: &mut Content) -> Option<Exif> {
             // Only an EXIF block cut off by the end of the head is worth a second look.
             let cut_off = match &from_head {
                 Err(exif::Error::Io(_)) => true,
-                Err(exif::Error::NotFound(_)) => false,
-                Err(_) => format == Format::Heic,
-                Ok(_) => false,
+                // kamadak-exif's word for an unexpected end of data ("Broken JPEG file").
+                Err(exif::Error::InvalidFormat(m)) => m.starts_with("Broken"),
+                _ => false,
             };
             if let Some(exif) = keep_partial(from_head) {
                 return Some(exif);
@@ -419,7 +419,15 @@ fn check_webp(content: &mut Content, out: &mut Extracted) {
     }
 }
 
-/// The largest `ispe` (image spatial extent) property in a HEIF's head: the primary image,
+/// The body of a HEIF's top-level `meta` box (at most 1 MiB of it).
+fn heif_meta(content: &mut Content) -> Option<Vec<u8>> {
+    let total = content.len();
+    let meta = super::video::find_box(content, 0, total, b"meta").ok()??;
+    let len = usize::try_from((meta.end - meta.body).min(1 << 20)).ok()?;
+    content.read_at(meta.body, len).ok()
+}
+
+/// The largest `ispe` (image spatial extent) property in a HEIF's `meta`: the primary image,
 /// not one of its tiles.
 fn heif_size(head: &[u8]) -> Option<(u32, u32)> {
     let mut best: Option<(u32, u32)> = None;

@@ -56,13 +56,13 @@ pub(crate) fn extract_video(content: &mut Content, opts: &ExtractOptions, out: &
 
 /// One box: where its body starts and where the box ends.
 #[derive(Debug, Clone, Copy)]
-struct BoxAt {
-    body: u64,
-    end: u64,
+pub(crate) struct BoxAt {
+    pub(crate) body: u64,
+    pub(crate) end: u64,
 }
 
 /// The first box of type `kind` among the boxes between `start` and `end`.
-fn find_box(
+pub(crate) fn find_box(
     content: &mut Content,
     start: u64,
     end: u64,
