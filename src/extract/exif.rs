@@ -390,21 +390,18 @@ fn check_png(content: &mut Content, out: &mut Extracted) {
     }
 }
 
-/// WebP size from its first chunk (via the image crate, headers only), and the file as long as
-/// the RIFF header says.
+/// WebP size from its first chunk, and the file as long as the RIFF header says.
 fn check_webp(content: &mut Content, out: &mut Extracted) {
     let head = content.head();
     let declared = head
         .get(4..8)
         .map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])) + 8);
-    let dims = image::ImageReader::with_format(Cursor::new(head), image::ImageFormat::WebP)
-        .into_dimensions();
-    match dims {
-        Ok((w, h)) => {
+    match webp_size(head) {
+        Some((w, h)) => {
             out.width = Some(w);
             out.height = Some(h);
         }
-        Err(_) => damaged(out, "无法读取 WebP 图片头"),
+        None => damaged(out, "无法读取 WebP 图片头"),
     }
     if let Some(declared) = declared
         && content.len() < declared
@@ -416,6 +413,38 @@ fn check_webp(content: &mut Content, out: &mut Extracted) {
                 content.len()
             ),
         );
+    }
+}
+
+/// Canvas size from the first chunk: VP8X (24-bit sizes minus one), VP8L (14-bit sizes minus
+/// one after the 0x2F signature) or VP8 (14-bit sizes after the key frame start code).
+fn webp_size(head: &[u8]) -> Option<(u32, u32)> {
+    let kind = head.get(12..16)?;
+    let body = head.get(20..)?;
+    let u24 = |b: &[u8]| u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
+    match kind {
+        b"VP8X" => {
+            let b = body.get(..10)?;
+            Some((u24(&b[4..7]) + 1, u24(&b[7..10]) + 1))
+        }
+        b"VP8L" => {
+            let b = body.get(..5)?;
+            if b[0] != 0x2F {
+                return None;
+            }
+            let bits = u32::from_le_bytes([b[1], b[2], b[3], b[4]]);
+            Some(((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
+        }
+        b"VP8 " => {
+            let b = body.get(..10)?;
+            if b[3..6] != [0x9D, 0x01, 0x2A] {
+                return None;
+            }
+            let w = u32::from(u16::from_le_bytes([b[6], b[7]]) & 0x3FFF);
+            let h = u32::from(u16::from_le_bytes([b[8], b[9]]) & 0x3FFF);
+            Some((w, h))
+        }
+        _ => None,
     }
 }
 
@@ -614,5 +643,86 @@ pub(crate) mod tests {
         assert_eq!(choice.ignored.len(), 2);
         assert_eq!(choice.ignored[0].0.source, DateSource::Exif);
         assert!(choice.ignored[0].1.contains("疑似相机时钟未设置"));
+    }
+
+    fn chunk_le(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut c = kind.to_vec();
+        c.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        c.extend_from_slice(body);
+        if body.len() % 2 == 1 {
+            c.push(0);
+        }
+        c
+    }
+
+    #[test]
+    fn webp_exif_chunk_after_the_bitstream_is_read_from_the_file() {
+        use std::io::Write;
+        let pixels = vec![200u8; 16 * 8 * 3];
+        let mut encoded = Vec::new();
+        image::codecs::webp::WebPEncoder::new_lossless(&mut encoded)
+            .encode(&pixels, 16, 8, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        let simple = run(Format::Webp, &encoded);
+        assert_eq!((simple.width, simple.height), (Some(16), Some(8)));
+        assert_eq!(simple.problems, Vec::<String>::new());
+        let vp8l = &encoded[12..]; // the VP8L chunk of a simple-format file
+        let mut vp8x = vec![0x08, 0, 0, 0]; // flags: EXIF present
+        vp8x.extend_from_slice(&15u32.to_le_bytes()[..3]);
+        vp8x.extend_from_slice(&7u32.to_le_bytes()[..3]);
+        let exif = exif_block("2025:05:07 10:15:00", "+08:00", "2025:05:07 10:15:00");
+        let mut body = b"WEBP".to_vec();
+        body.extend(chunk_le(b"VP8X", &vp8x));
+        body.extend_from_slice(vp8l);
+        body.extend(chunk_le(b"EXIF", &exif));
+        let mut webp = b"RIFF".to_vec();
+        webp.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        webp.extend(body);
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&webp).unwrap();
+        let out = extract(
+            Format::Webp,
+            &webp[..64],
+            file.path(),
+            &ExtractOptions::default(),
+        );
+        assert_eq!(out.problems, Vec::<String>::new());
+        assert_eq!(out.dates[0].when, dt("2025-05-07 10:15:00"));
+        assert_eq!((out.width, out.height), (Some(16), Some(8)));
+        // Cut short: the RIFF header promises more than there is.
+        let out = run(Format::Webp, &webp[..webp.len() - 10]);
+        assert!(
+            out.problems.iter().any(|p| p.contains("WebP 文件应有")),
+            "{:?}",
+            out.problems
+        );
+    }
+
+    #[test]
+    fn png_exif_chunk_and_missing_iend() {
+        let exif = exif_block("2025:05:09 08:00:00", "+08:00", "2025:05:09 08:00:00");
+        let chunk = |kind: &[u8], body: &[u8]| {
+            let mut c = (body.len() as u32).to_be_bytes().to_vec();
+            c.extend_from_slice(kind);
+            c.extend_from_slice(body);
+            c.extend_from_slice(&[0; 4]); // CRC, not checked here
+            c
+        };
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        let mut ihdr = 640u32.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&480u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        png.extend(chunk(b"IHDR", &ihdr));
+        png.extend(chunk(b"eXIf", &exif));
+        png.extend(chunk(b"IDAT", &[0; 32]));
+        let whole = [png.clone(), chunk(b"IEND", &[])].concat();
+        let out = run(Format::Png, &whole);
+        assert_eq!(out.problems, Vec::<String>::new());
+        assert_eq!(out.dates[0].when, dt("2025-05-09 08:00:00"));
+        assert_eq!(out.orientation, Some(6));
+        assert_eq!((out.width, out.height), (Some(640), Some(480)));
+        let out = run(Format::Png, &png);
+        assert_eq!(out.problems.len(), 1);
+        assert!(out.problems[0].contains("IEND"));
     }
 }
