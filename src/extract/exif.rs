@@ -75,12 +75,14 @@ fn read_exif(format: Format, content: &mut Content) -> Option<Exif> {
     let head = content.head();
     match format {
         Format::Tiff => {
-            let data = if content.head_is_whole() {
-                head.to_vec()
-            } else {
-                content.read_at(0, MAX_TIFF_READ).ok()?
-            };
-            keep_partial(reader.read_raw(data))
+            // A TIFF is its own EXIF. The head usually holds IFD0 and the Exif IFD; only when
+            // it does not parse cleanly is more read (IFDs may sit after the pixel data).
+            let from_head = reader.read_raw(head.to_vec());
+            if from_head.is_ok() || content.head_is_whole() {
+                return keep_partial(from_head);
+            }
+            let data = content.read_at(0, MAX_TIFF_READ).ok()?;
+            keep_partial(reader.read_raw(data)).or_else(|| keep_partial(from_head))
         }
         Format::Webp => {
             let raw = webp_exif_chunk(content)?;

@@ -5,7 +5,7 @@
 //! Pure functions over strings and candidates: never reads files, never applies an EXIF offset
 //! to a wall-clock time, never prints a Unix stamp as UTC.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime};
 
 use crate::model::{DateCandidate, DateSource};
 use crate::text::fold_width;
@@ -35,6 +35,8 @@ pub fn from_unix_seconds(secs: i64, offset: FixedOffset) -> Option<NaiveDateTime
 /// Unix ms → converted to `offset` local time), Screenshot_2025-05-07-10-15-00,
 /// Screenshot_20250507_101500, 截图 2025-05-07, and a bare 2025-05-07 / 2025.05.07 / 2025年5月7日
 /// anywhere in the name or its folders. Impossible dates (20251399) are no match.
+/// Beyond DESIGN.md's list: a bare `20250507` (year 2000–2099) and 10-digit Unix seconds after
+/// `mmexport`.
 pub fn date_from_names(
     file_name: &str,
     folders_deepest_first: &[&str],
@@ -232,11 +234,11 @@ fn compact_date(chars: &[char], i: usize) -> Option<NaiveDateTime> {
     if matches!(chars.get(after), Some('_' | '-' | ' ')) && digit_run(chars, after + 1) >= 6 {
         return hms(chars, after + 1).map(|t| date.and_time(t));
     }
+    // A bare 8-digit date: after a camera prefix, or on its own in this century
+    // (`20250507活动照片.jpg`); other 8-digit numbers are IDs more often than dates.
     let before: String = chars[..i].iter().collect();
-    COMPACT_PREFIXES
-        .iter()
-        .any(|p| before.ends_with(p))
-        .then(|| date.and_time(NaiveTime::MIN))
+    let after_prefix = COMPACT_PREFIXES.iter().any(|p| before.ends_with(p));
+    (after_prefix || (2000..=2099).contains(&date.year())).then(|| date.and_time(NaiveTime::MIN))
 }
 
 /// Six digits `HHMMSS` at `i`.
@@ -426,6 +428,12 @@ mod tests {
         );
         assert_eq!(name("20250507_101500.jpg"), Some(dt("2025-05-07 10:15:00")));
         assert_eq!(name("IMG_20250507.jpg"), Some(dt("2025-05-07 00:00:00")));
+        assert_eq!(
+            name("20250507活动照片.jpg"),
+            Some(dt("2025-05-07 00:00:00"))
+        );
+        assert_eq!(name("合影-20250507-1.jpg"), Some(dt("2025-05-07 00:00:00")));
+        assert_eq!(name("编号19991231.jpg"), None);
     }
 
     #[test]
