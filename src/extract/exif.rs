@@ -105,7 +105,7 @@ fn read_exif(format: Format, content: &mut Content) -> Option<Exif> {
                 && match format {
                     // A PNG's eXIf chunk comes before IDAT; no need to read on past that.
                     Format::Png => !contains(head, b"IDAT"),
-                    Format::Heic => heif_meta_fits(head),
+                    Format::Heic => heif_meta_fits(content),
                     _ => true,
                 };
             if !worth_reading_on {
@@ -123,43 +123,14 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// The `meta` box of a HEIF, when its header is in the head, is small enough to be read whole.
-fn heif_meta_fits(head: &[u8]) -> bool {
-    let mut offset = 0usize;
-    while offset + 8 <= head.len() {
-        let size = u32::from_be_bytes([
-            head[offset],
-            head[offset + 1],
-            head[offset + 2],
-            head[offset + 3],
-        ]) as u64;
-        let kind = &head[offset + 4..offset + 8];
-        let size = match size {
-            0 => return kind != b"meta",
-            1 if offset + 16 <= head.len() => {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&head[offset + 8..offset + 16]);
-                u64::from_be_bytes(b)
-            }
-            1 => return false,
-            s => s,
-        };
-        if kind == b"meta" {
-            return size <= MAX_HEIF_META;
-        }
-        if size < 8 {
-            return false;
-        }
-        offset = match usize::try_from(size)
-            .ok()
-            .and_then(|s| offset.checked_add(s))
-        {
-            Some(o) => o,
-            None => return false,
-        };
+/// The top-level `meta` box of a HEIF is small enough to be read whole (kamadak-exif reads
+/// it into memory).
+fn heif_meta_fits(content: &mut Content) -> bool {
+    let total = content.len();
+    match super::video::find_box(content, 0, total, b"meta") {
+        Ok(Some(meta)) => meta.end.saturating_sub(meta.body) <= MAX_HEIF_META,
+        _ => false,
     }
-    // No meta box in the head: kamadak-exif stops at the first meta it meets; allow it.
-    true
 }
 
 /// The raw TIFF data of a WebP's `EXIF` chunk, found by walking the RIFF chunks with seeks.
@@ -454,7 +425,7 @@ fn webp_size(head: &[u8]) -> Option<(u32, u32)> {
 fn heif_meta(content: &mut Content) -> Option<Vec<u8>> {
     let total = content.len();
     let meta = super::video::find_box(content, 0, total, b"meta").ok()??;
-    let len = usize::try_from((meta.end - meta.body).min(1 << 20)).ok()?;
+    let len = usize::try_from(meta.end.saturating_sub(meta.body).min(1 << 20)).ok()?;
     content.read_at(meta.body, len).ok()
 }
 

@@ -176,4 +176,62 @@ mod tests {
             Extracted::default()
         );
     }
+
+    use proptest::prelude::*;
+
+    const ALL: &[Format] = &[
+        Format::Jpeg,
+        Format::Png,
+        Format::Webp,
+        Format::Heic,
+        Format::Tiff,
+        Format::Gif,
+        Format::Mp4,
+        Format::Mov,
+        Format::Docx,
+        Format::Odt,
+        Format::Txt,
+        Format::Md,
+        Format::Pdf,
+        Format::Doc,
+    ];
+
+    /// Magic-number prefixes, so that random tails reach the format parsers.
+    const PREFIXES: &[&[u8]] = &[
+        b"\xFF\xD8\xFF\xE1",
+        b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR",
+        b"RIFF\xff\0\0\0WEBPVP8X",
+        b"\0\0\0\x18ftypheic\0\0\0\0mif1heic",
+        b"\0\0\0\x18ftypisom\0\0\0\0isommp41",
+        b"II*\0\x08\0\0\0",
+        b"MM\0*\0\0\0\x08",
+        b"PK\x03\x04",
+        b"GIF89a",
+        b"",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// Whatever the bytes, detect and extract return (no panic, no hang).
+        #[test]
+        fn random_bytes_never_panic(
+            prefix in 0..PREFIXES.len(),
+            tail in proptest::collection::vec(any::<u8>(), 0..600),
+            cut in 0usize..700,
+        ) {
+            let mut bytes = PREFIXES[prefix].to_vec();
+            bytes.extend_from_slice(&tail);
+            let head = &bytes[..cut.min(bytes.len())];
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("f");
+            std::fs::write(&path, &bytes).unwrap();
+            let detected = crate::detect::detect(head, "f.jpg", &path);
+            let opts = ExtractOptions::default();
+            let _ = extract(detected.format, head, &path, &opts);
+            for format in ALL {
+                let _ = extract(*format, head, &path, &opts);
+            }
+        }
+    }
 }
