@@ -337,14 +337,77 @@ fn check_jpeg(content: &mut Content, out: &mut Extracted) {
         damaged(out, "JPEG 文件在图像数据之前就结束了，或缺少图片头（SOF）");
         return;
     }
-    match content.tail(JPEG_TAIL) {
-        Ok(tail) if contains(&tail, &[0xFF, 0xD9]) => {}
-        Ok(_) => damaged(
+    let tail = match content.tail(JPEG_TAIL) {
+        Ok(tail) => tail,
+        Err(e) => {
+            damaged(out, &format!("无法读取文件末尾（{e}）"));
+            return;
+        }
+    };
+    // A Samsung trailer (motion photo, edit history) ends in "SEFT" after the image.
+    if tail.ends_with(b"SEFT") {
+        return;
+    }
+    let eoi_found = match motion_photo(content.head()) {
+        // A Google motion photo: the MP4 after the image is `len` bytes long.
+        MotionPhoto::VideoLength(len) => {
+            let image_end = total.saturating_sub(len);
+            let window = content
+                .read_at(image_end.saturating_sub(64), 64.min(image_end as usize))
+                .unwrap_or_default();
+            contains(&window, &[0xFF, 0xD9])
+        }
+        MotionPhoto::UnknownLength => true,
+        MotionPhoto::No => contains(&tail, &[0xFF, 0xD9]),
+    };
+    if !eoi_found {
+        damaged(
             out,
             &format!("JPEG 文件末尾没有结束标记（文件长 {total} 字节，可能传输或拷贝中断）"),
-        ),
-        Err(e) => damaged(out, &format!("无法读取文件末尾（{e}）")),
+        );
     }
+}
+
+/// Whether a JPEG carries a video after its image (Google/Android "motion photo").
+#[derive(Debug, PartialEq, Eq)]
+enum MotionPhoto {
+    No,
+    UnknownLength,
+    VideoLength(u64),
+}
+
+/// Reads the XMP of the head: `GCamera:MicroVideoOffset` (the video's length, counted from the
+/// end) or a `Container:Item` whose semantic is MotionPhoto and its `Item:Length`.
+fn motion_photo(head: &[u8]) -> MotionPhoto {
+    let number_after = |from: usize, key: &[u8], window: usize| -> Option<u64> {
+        let end = (from + window).min(head.len());
+        let area = head.get(from..end)?;
+        let at = area.windows(key.len()).position(|w| w == key)? + key.len();
+        let digits: Vec<u8> = area[at..]
+            .iter()
+            .skip_while(|b| matches!(b, b'"' | b'=' | b'>' | b' '))
+            .take_while(|b| b.is_ascii_digit())
+            .copied()
+            .collect();
+        std::str::from_utf8(&digits).ok()?.parse().ok()
+    };
+    if let Some(n) = number_after(0, b"MicroVideoOffset", head.len()) {
+        return MotionPhoto::VideoLength(n);
+    }
+    if let Some(pos) = head
+        .windows(b"Semantic=\"MotionPhoto\"".len())
+        .position(|w| w == b"Semantic=\"MotionPhoto\"")
+    {
+        let from = pos.saturating_sub(200);
+        return match number_after(from, b"Length=\"", 400) {
+            Some(n) => MotionPhoto::VideoLength(n),
+            None => MotionPhoto::UnknownLength,
+        };
+    }
+    if contains(head, b"MotionPhoto") || contains(head, b"MicroVideo") {
+        return MotionPhoto::UnknownLength;
+    }
+    MotionPhoto::No
 }
 
 /// PNG size from IHDR, and the IEND chunk at the end.
@@ -697,5 +760,37 @@ pub(crate) mod tests {
         let out = run(Format::Png, &png);
         assert_eq!(out.problems.len(), 1);
         assert!(out.problems[0].contains("IEND"));
+    }
+
+    /// A JPEG with an APP1 XMP segment saying how long the appended motion-photo video is.
+    fn motion_jpeg(video_len: usize, cut: usize) -> Vec<u8> {
+        let exif = exif_block("2025:05:07 10:15:00", "+08:00", "2025:05:07 10:15:00");
+        let mut jpeg = tiny_jpeg(&exif, 10, 10, true);
+        let xmp = format!(
+            "http://ns.adobe.com/xap/1.0/\0<x:xmpmeta><Container:Item Item:Mime=\"video/mp4\" Item:Semantic=\"MotionPhoto\" Item:Length=\"{video_len}\" Item:Padding=\"0\"/></x:xmpmeta>"
+        );
+        let mut app1 = vec![0xFF, 0xE1];
+        app1.extend_from_slice(&((xmp.len() + 2) as u16).to_be_bytes());
+        app1.extend_from_slice(xmp.as_bytes());
+        jpeg.splice(2..2, app1);
+        // The "video": bytes without an FF D9 pair.
+        jpeg.extend(std::iter::repeat_n(0x11u8, video_len));
+        jpeg.truncate(jpeg.len() - cut);
+        jpeg
+    }
+
+    #[test]
+    fn motion_photo_video_after_the_image_is_not_a_truncation() {
+        let out = run(Format::Jpeg, &motion_jpeg(100_000, 0));
+        assert_eq!(out.problems, Vec::<String>::new());
+        assert_eq!(out.dates[0].when, dt("2025-05-07 10:15:00"));
+        let out = run(Format::Jpeg, &motion_jpeg(100_000, 5000));
+        assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+        // A Samsung trailer.
+        let exif = exif_block("2025:05:07 10:15:00", "+08:00", "2025:05:07 10:15:00");
+        let mut jpeg = tiny_jpeg(&exif, 10, 10, true);
+        jpeg.extend(std::iter::repeat_n(0x22u8, 100_000));
+        jpeg.extend_from_slice(b"\x10\0\0\0SEFT");
+        assert_eq!(run(Format::Jpeg, &jpeg).problems, Vec::<String>::new());
     }
 }
