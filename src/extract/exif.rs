@@ -280,6 +280,8 @@ fn check_jpeg(content: &mut Content, out: &mut Extracted) {
     let total = content.len();
     let mut offset = 2u64;
     let mut size = None;
+    // XMP segments, where a motion photo says how long its video is.
+    let mut xmp = Vec::new();
     let mut reached_scan = false;
     for _ in 0..100_000 {
         let Ok(marker) = content.read_at(offset, 11) else {
@@ -319,6 +321,14 @@ fn check_jpeg(content: &mut Content, out: &mut Extracted) {
             let w = u16::from_be_bytes([marker[7], marker[8]]);
             size = Some((u32::from(w), u32::from(h)));
         }
+        if code == 0xE1 && xmp.len() < 256 << 10 {
+            const XMP_NS: &[u8] = b"http://ns.adobe.com/xap/1.0/";
+            if let Ok(segment) = content.read_at(offset + 4, usize::from(len - 2))
+                && segment.starts_with(XMP_NS)
+            {
+                xmp.extend_from_slice(&segment);
+            }
+        }
         if code == 0xDA {
             reached_scan = true;
             break;
@@ -348,7 +358,7 @@ fn check_jpeg(content: &mut Content, out: &mut Extracted) {
     if tail.ends_with(b"SEFT") {
         return;
     }
-    let eoi_found = match motion_photo(content.head()) {
+    let eoi_found = match motion_photo(&xmp) {
         // A Google motion photo: the MP4 after the image is `len` bytes long.
         MotionPhoto::VideoLength(len) => {
             let image_end = total.saturating_sub(len);
@@ -376,12 +386,12 @@ enum MotionPhoto {
     VideoLength(u64),
 }
 
-/// Reads the XMP of the head: `GCamera:MicroVideoOffset` (the video's length, counted from the
+/// Reads a JPEG's XMP: `GCamera:MicroVideoOffset` (the video's length, counted from the
 /// end) or a `Container:Item` whose semantic is MotionPhoto and its `Item:Length`.
-fn motion_photo(head: &[u8]) -> MotionPhoto {
+fn motion_photo(xmp: &[u8]) -> MotionPhoto {
     let number_after = |from: usize, key: &[u8], window: usize| -> Option<u64> {
-        let end = (from + window).min(head.len());
-        let area = head.get(from..end)?;
+        let end = (from + window).min(xmp.len());
+        let area = xmp.get(from..end)?;
         let at = area.windows(key.len()).position(|w| w == key)? + key.len();
         let digits: Vec<u8> = area[at..]
             .iter()
@@ -391,10 +401,10 @@ fn motion_photo(head: &[u8]) -> MotionPhoto {
             .collect();
         std::str::from_utf8(&digits).ok()?.parse().ok()
     };
-    if let Some(n) = number_after(0, b"MicroVideoOffset", head.len()) {
+    if let Some(n) = number_after(0, b"MicroVideoOffset", xmp.len()) {
         return MotionPhoto::VideoLength(n);
     }
-    if let Some(pos) = head
+    if let Some(pos) = xmp
         .windows(b"Semantic=\"MotionPhoto\"".len())
         .position(|w| w == b"Semantic=\"MotionPhoto\"")
     {
@@ -404,7 +414,7 @@ fn motion_photo(head: &[u8]) -> MotionPhoto {
             None => MotionPhoto::UnknownLength,
         };
     }
-    if contains(head, b"MotionPhoto") || contains(head, b"MicroVideo") {
+    if contains(xmp, b"MotionPhoto") || contains(xmp, b"MicroVideo") {
         return MotionPhoto::UnknownLength;
     }
     MotionPhoto::No
