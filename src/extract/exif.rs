@@ -39,15 +39,22 @@ pub(crate) fn extract_image(format: Format, content: &mut Content, out: &mut Ext
             if h.len() >= 10 {
                 out.width = Some(u16::from_le_bytes([h[6], h[7]]).into());
                 out.height = Some(u16::from_le_bytes([h[8], h[9]]).into());
+                // A GIF ends with its trailer byte 0x3B (some writers pad with zeros).
+                let tail = content.tail(64).unwrap_or_default();
+                if tail.iter().rev().find(|&&b| b != 0) != Some(&0x3B) {
+                    damaged(out, "GIF 文件末尾没有结束标记（可能传输或拷贝中断）");
+                }
             } else {
-                out.problems
-                    .push("图片不完整或已损坏：GIF 文件头不完整".to_string());
+                damaged(out, "GIF 文件头不完整");
             }
         }
         Format::Heic => {
             if let Some((w, h)) = heif_meta(content).as_deref().and_then(heif_size) {
                 out.width = Some(w);
                 out.height = Some(h);
+            }
+            if let Some(problem) = super::video::cut_short(content, "图片") {
+                out.problems.push(problem);
             }
         }
         _ => {}
@@ -802,5 +809,17 @@ pub(crate) mod tests {
         jpeg.extend(std::iter::repeat_n(0x22u8, 100_000));
         jpeg.extend_from_slice(b"\x10\0\0\0SEFT");
         assert_eq!(run(Format::Jpeg, &jpeg).problems, Vec::<String>::new());
+    }
+
+    #[test]
+    fn gif_size_and_trailer() {
+        let mut gif = b"GIF89a\x20\x03\x58\x02\x00\x00\x00".to_vec();
+        gif.extend_from_slice(&[0x2C, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 2, 0x44, 0x01, 0]);
+        let whole = [gif.clone(), vec![0x3B]].concat();
+        let out = run(Format::Gif, &whole);
+        assert_eq!((out.width, out.height), (Some(800), Some(600)));
+        assert_eq!(out.problems, Vec::<String>::new());
+        let out = run(Format::Gif, &gif);
+        assert_eq!(out.problems.len(), 1);
     }
 }

@@ -17,6 +17,9 @@ const MAX_BOXES: usize = 100_000;
 
 pub(crate) fn extract_video(content: &mut Content, opts: &ExtractOptions, out: &mut Extracted) {
     let total = content.len();
+    if let Some(problem) = cut_short(content, "视频") {
+        out.problems.push(problem);
+    }
     let moov = match find_box(content, 0, total, b"moov") {
         Ok(Some(moov)) => moov,
         Ok(None) => {
@@ -52,6 +55,41 @@ pub(crate) fn extract_video(content: &mut Content, opts: &ExtractOptions, out: &
         out.width = Some(w);
         out.height = Some(h);
     }
+}
+
+/// A problem when the top-level boxes claim more bytes than the file has (a copy or an upload
+/// that stopped early). `what` names the kind of file for the message.
+pub(crate) fn cut_short(content: &mut Content, what: &str) -> Option<String> {
+    let total = content.len();
+    let mut offset = 0u64;
+    for _ in 0..MAX_BOXES {
+        if offset.saturating_add(8) > total {
+            return None;
+        }
+        let header = content.read_at(offset, 16).ok()?;
+        if header.len() < 8 {
+            return None;
+        }
+        let size = match u32::from_be_bytes([header[0], header[1], header[2], header[3]]) {
+            0 => return None, // runs to the end of the file
+            1 => {
+                let b: [u8; 8] = header.get(8..16)?.try_into().ok()?;
+                u64::from_be_bytes(b)
+            }
+            s => u64::from(s),
+        };
+        if size < 8 {
+            return None; // not a box structure find_box would accept either
+        }
+        let end = offset.saturating_add(size);
+        if end > total {
+            return Some(format!(
+                "{what}不完整：文件应至少有 {end} 字节，实际只有 {total} 字节（可能传输或拷贝中断）"
+            ));
+        }
+        offset = end;
+    }
+    None
 }
 
 /// One box: where its body starts and where the box ends.
@@ -272,5 +310,17 @@ mod tests {
         file.extend_from_slice(b"junk");
         let out = run_file(&file);
         assert!(out.problems[0].contains("已损坏"), "{:?}", out.problems);
+    }
+
+    #[test]
+    fn a_video_cut_short_is_a_problem_but_keeps_its_date() {
+        let mut file = bx(b"ftyp", b"isom\0\0\0\0isom");
+        file.extend(bx(b"moov", &mvhd(0, STAMP)));
+        file.extend(bx(b"mdat", &vec![7u8; 50_000]));
+        file.truncate(file.len() - 1000);
+        let out = run_file(&file);
+        assert_eq!(out.dates[0].when, local("2025-05-07 04:00:00"));
+        assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+        assert!(out.problems[0].starts_with("视频不完整"));
     }
 }
