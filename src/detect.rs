@@ -217,8 +217,8 @@ fn ftyp(head: &[u8]) -> Format {
         .unwrap_or(Format::Unknown)
 }
 
-/// An OLE compound file: its stream names (UTF-16 in the directory) tell Word from Excel; the
-/// extension decides when the directory lies beyond the head.
+/// An OLE compound file: its stream names (UTF-16 in the directory) tell Word from Excel from
+/// PowerPoint; the extension decides when the directory lies beyond the head.
 fn ole(head: &[u8], ext: Option<&str>) -> Format {
     let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
     if find(head, &utf16("WordDocument")).is_some() {
@@ -227,8 +227,13 @@ fn ole(head: &[u8], ext: Option<&str>) -> Format {
     if find(head, &utf16("Workbook")).is_some() || find(head, &utf16("Book\0")).is_some() {
         return Format::Xls;
     }
+    if find(head, &utf16("PowerPoint Document")).is_some() {
+        return Format::Unknown;
+    }
     match ext {
         Some("doc" | "wps" | "dot") => Format::Doc,
+        // Other OLE files dangan has no reader for: presentations, Outlook mail, Visio.
+        Some("ppt" | "pps" | "pot" | "dps" | "msg" | "vsd" | "pub") => Format::Unknown,
         _ => Format::Xls,
     }
 }
@@ -524,6 +529,13 @@ mod tests {
         detect(head, name, nowhere())
     }
 
+    fn ole_with(stream: &str) -> Vec<u8> {
+        let mut v = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+        v.extend(std::iter::repeat_n(0u8, 504));
+        v.extend(stream.encode_utf16().flat_map(u16::to_le_bytes));
+        v
+    }
+
     fn ftyp_box(major: &[u8; 4], compat: &[&[u8; 4]]) -> Vec<u8> {
         let size = 16 + 4 * compat.len();
         let mut v = (size as u32).to_be_bytes().to_vec();
@@ -564,6 +576,9 @@ mod tests {
                 Format::Mov,
             ),
             (b"%PDF-1.7\n".to_vec(), "a.pdf", Format::Pdf),
+            (ole_with("WordDocument"), "a.wps", Format::Doc),
+            (ole_with("Workbook"), "a.xls", Format::Xls),
+            (ole_with("PowerPoint Document"), "a.ppt", Format::Unknown),
             (
                 b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0".to_vec(),
                 "a.doc",
@@ -583,6 +598,13 @@ mod tests {
             assert_eq!(d.format, format, "{name}");
             assert_eq!(d.warning, None, "{name}");
         }
+    }
+
+    #[test]
+    fn ole_content_beats_the_extension() {
+        let d = det(&ole_with("WordDocument"), "名单.xls");
+        assert_eq!(d.format, Format::Doc);
+        assert!(d.warning.unwrap().contains("Word 97-2003"));
     }
 
     #[test]
