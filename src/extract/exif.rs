@@ -6,7 +6,7 @@
 //! item, a WebP EXIF chunk after the bitstream). Never decodes pixels, never applies an EXIF
 //! offset, never turns a blank or zero EXIF date into a candidate.
 
-use std::io::{BufReader, Cursor};
+use std::io::{BufReader, Cursor, Seek, SeekFrom};
 
 use chrono::{NaiveDateTime, Timelike};
 use exif::{Exif, In, Tag, Value};
@@ -102,6 +102,8 @@ fn read_exif(format: Format, content: &mut Content) -> Option<Exif> {
                 Err(exif::Error::Io(_)) => true,
                 // kamadak-exif's word for an unexpected end of data ("Broken JPEG file").
                 Err(exif::Error::InvalidFormat(m)) => m.starts_with("Broken"),
+                // A HEIF whose meta box comes after an mdat that runs past the head.
+                Err(exif::Error::NotFound(_)) => format == Format::Heic,
                 _ => false,
             };
             if let Some(exif) = keep_partial(from_head) {
@@ -119,6 +121,8 @@ fn read_exif(format: Format, content: &mut Content) -> Option<Exif> {
                 return None;
             }
             let file = content.file().ok()?;
+            // Earlier reads through `content` may have moved the position.
+            file.seek(SeekFrom::Start(0)).ok()?;
             let mut buffered = BufReader::new(file);
             keep_partial(reader.read_from_container(&mut buffered))
         }
