@@ -826,4 +826,66 @@ pub(crate) mod tests {
         let out = run(Format::Gif, &gif);
         assert_eq!(out.problems.len(), 1);
     }
+
+    fn iso_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(kind);
+        v.extend_from_slice(body);
+        v
+    }
+
+    /// A HEIF whose meta box (Exif item, ispe 4032×3024) comes after a 300 KiB mdat that
+    /// holds the Exif item: nothing useful is in a 64 KiB head.
+    #[test]
+    fn heif_with_meta_after_a_large_mdat() {
+        use std::io::Write;
+        let exif = exif_block("2022:02:16 12:55:41", "+01:00", "2022:02:16 12:55:41");
+        let ftyp = iso_box(b"ftyp", b"heic\0\0\0\0mif1heic");
+        let mut item = 0u32.to_be_bytes().to_vec(); // offset to the TIFF header
+        item.extend_from_slice(&exif);
+        let mut mdat_body = vec![0u8; 300 * 1024];
+        let item_at = ftyp.len() + 8 + 1000;
+        mdat_body[1000..1000 + item.len()].copy_from_slice(&item);
+        let mdat = iso_box(b"mdat", &mdat_body);
+        let mut infe = vec![2, 0, 0, 0, 0, 1, 0, 0];
+        infe.extend_from_slice(b"Exif\0");
+        let mut iinf = vec![0, 0, 0, 0, 0, 1];
+        iinf.extend(iso_box(b"infe", &infe));
+        let mut iloc = vec![0, 0, 0, 0, 0x44, 0x00, 0, 1, 0, 1, 0, 0, 0, 1];
+        iloc.extend_from_slice(&(item_at as u32).to_be_bytes());
+        iloc.extend_from_slice(&(item.len() as u32).to_be_bytes());
+        let mut ispe = vec![0, 0, 0, 0];
+        ispe.extend_from_slice(&4032u32.to_be_bytes());
+        ispe.extend_from_slice(&3024u32.to_be_bytes());
+        let mut meta = vec![0, 0, 0, 0];
+        meta.extend(iso_box(b"iinf", &iinf));
+        meta.extend(iso_box(b"iloc", &iloc));
+        meta.extend(iso_box(
+            b"iprp",
+            &iso_box(b"ipco", &iso_box(b"ispe", &ispe)),
+        ));
+        let heif = [ftyp, mdat, iso_box(b"meta", &meta)].concat();
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&heif).unwrap();
+        let out = extract(
+            Format::Heic,
+            &heif[..64 * 1024],
+            file.path(),
+            &ExtractOptions::default(),
+        );
+        assert_eq!(out.problems, Vec::<String>::new());
+        assert_eq!(out.dates[0].source, DateSource::Exif);
+        assert_eq!(out.dates[0].when, dt("2022-02-16 12:55:41"));
+        assert_eq!(out.dates[0].offset.as_deref(), Some("+01:00"));
+        assert_eq!((out.width, out.height), (Some(4032), Some(3024)));
+        // Cut short: the meta box is gone, the mdat claims more than there is.
+        let cut = &heif[..200 * 1024];
+        let out = run(Format::Heic, cut);
+        assert_eq!(out.dates, vec![]);
+        assert!(
+            out.problems[0].starts_with("图片不完整"),
+            "{:?}",
+            out.problems
+        );
+    }
 }
