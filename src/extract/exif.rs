@@ -23,7 +23,8 @@ const MAX_TIFF_READ: usize = 64 << 20;
 /// A HEIF `meta` box larger than this is not read (its EXIF would be read into memory whole).
 const MAX_HEIF_META: u64 = 16 << 20;
 
-/// How much of a JPEG's end is searched for its EOI marker (some phones append trailers).
+/// How much of a JPEG's end is searched for its EOI marker when it is not in the last 4 KiB
+/// (some phones append trailers).
 const JPEG_TAIL: usize = 64 << 10;
 
 pub(crate) fn extract_image(format: Format, content: &mut Content, out: &mut Extracted) {
@@ -358,7 +359,7 @@ fn check_jpeg(content: &mut Content, out: &mut Extracted) {
         damaged(out, "JPEG 文件在图像数据之前就结束了，或缺少图片头（SOF）");
         return;
     }
-    let tail = match content.tail(JPEG_TAIL) {
+    let tail = match content.tail(4096) {
         Ok(tail) => tail,
         Err(e) => {
             damaged(out, &format!("无法读取文件末尾（{e}）"));
@@ -379,7 +380,12 @@ fn check_jpeg(content: &mut Content, out: &mut Extracted) {
             contains(&window, &[0xFF, 0xD9])
         }
         MotionPhoto::UnknownLength => true,
-        MotionPhoto::No => contains(&tail, &[0xFF, 0xD9]),
+        MotionPhoto::No => {
+            contains(&tail, &[0xFF, 0xD9])
+                || content
+                    .tail(JPEG_TAIL)
+                    .is_ok_and(|t| contains(&t, &[0xFF, 0xD9]))
+        }
     };
     if !eoi_found {
         damaged(
