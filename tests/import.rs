@@ -24,13 +24,27 @@ fn second_run_reads_nothing_new() {
     assert_eq!(second["bytes_read"], 0);
     assert_eq!(env.list().len(), 2);
     // The JSON keys are exactly DESIGN.md's.
-    let mut keys: Vec<&str> = second.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    let mut keys: Vec<&str> = second
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
     keys.sort();
     assert_eq!(
         keys,
         [
-            "bytes_read", "changed", "new", "objects_written", "problems", "rejected", "run_id",
-            "seconds", "seen", "skipped", "unchanged"
+            "bytes_read",
+            "changed",
+            "new",
+            "objects_written",
+            "problems",
+            "rejected",
+            "run_id",
+            "seconds",
+            "seen",
+            "skipped",
+            "unchanged"
         ]
     );
 }
@@ -68,7 +82,12 @@ fn same_bytes_from_two_departments_is_one_object_and_two_entries() {
     assert_eq!(s["objects_written"], 1);
     let objects = env.objects();
     assert_eq!(objects.len(), 1);
-    let name = objects[0].file_name().unwrap().to_str().unwrap().to_string();
+    let name = objects[0]
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert_eq!(name, sha256_hex(&bytes));
     assert_eq!(std::fs::read(&objects[0]).unwrap(), bytes);
     let listed = env.list();
@@ -97,7 +116,7 @@ fn a_removed_file_is_withdrawn_and_counts_again_when_it_comes_back() {
     // Back again, unchanged: counts again, no new version.
     std::fs::write(&p, &kept).unwrap();
     let s = env.import(0);
-    assert_eq!(s["new"] , 0);
+    assert_eq!(s["new"], 0);
     let v: serde_json::Value =
         serde_json::from_str(&env.run(&["status", "--json"]).stdout).unwrap();
     assert_eq!(v["files"], 2);
@@ -127,7 +146,11 @@ fn every_rejection_has_a_reason_and_the_run_goes_on() {
     env.put("教务科研处/好的.jpg", &jpeg(1));
     env.put("教务科研处/空文件.jpg", b"");
     env.put("根目录文件.jpg", &jpeg(2));
-    std::os::unix::fs::symlink(env.inbox.join("教务科研处/好的.jpg"), env.inbox.join("教务科研处/链接.jpg")).unwrap();
+    std::os::unix::fs::symlink(
+        env.inbox.join("教务科研处/好的.jpg"),
+        env.inbox.join("教务科研处/链接.jpg"),
+    )
+    .unwrap();
     let s = env.import(3);
     assert_eq!(s["new"], 1);
     assert_eq!(s["rejected"], 3);
@@ -178,7 +201,11 @@ fn a_file_that_cannot_be_read_is_rejected_and_tried_again() {
     assert_eq!(s["new"], 1);
     assert_eq!(s["rejected"], 1);
     let r = env.run(&["list", "--rejected"]);
-    assert!(r.stdout.contains("锁住的.jpg") && r.stdout.contains("无法打开"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("锁住的.jpg") && r.stdout.contains("无法打开"),
+        "{}",
+        r.stdout
+    );
     // Readable again: the next run takes it.
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o644)).unwrap();
     let s = env.import(0);
@@ -189,7 +216,10 @@ fn a_file_that_cannot_be_read_is_rejected_and_tried_again() {
 fn odd_names_and_deep_folders_are_kept_losslessly() {
     let env = Env::new();
     // Not UTF-8 (a GBK name from an old Windows share).
-    let raw = raw_path(&env.inbox, b"\xbd\xcc\xce\xf1\xbf\xc6\xd1\xd0\xb4\xa6/\xd5\xd5\xc6\xac.jpg");
+    let raw = raw_path(
+        &env.inbox,
+        b"\xbd\xcc\xce\xf1\xbf\xc6\xd1\xd0\xb4\xa6/\xd5\xd5\xc6\xac.jpg",
+    );
     std::fs::create_dir_all(raw.parent().unwrap()).unwrap();
     std::fs::write(&raw, jpeg(1)).unwrap();
     // A 250-byte name.
@@ -204,7 +234,10 @@ fn odd_names_and_deep_folders_are_kept_losslessly() {
     let listed = env.list();
     let paths: Vec<&str> = listed.iter().map(|v| v["path"].as_str().unwrap()).collect();
     // Shown with every byte that is not UTF-8 as \xNN (some GBK pairs happen to be UTF-8).
-    assert!(paths.contains(&"\\xBD\\xCC\\xCE\\xF1\\xBF\\xC6\\xD1д\\xA6/\\xD5\\xD5Ƭ.jpg"), "{paths:?}");
+    assert!(
+        paths.contains(&"\\xBD\\xCC\\xCE\\xF1\\xBF\\xC6\\xD1д\\xA6/\\xD5\\xD5Ƭ.jpg"),
+        "{paths:?}"
+    );
     assert!(paths.contains(&long.as_str()));
     assert!(paths.contains(&deep.as_str()));
     // The raw name is what the next run compares: nothing new.
@@ -225,10 +258,18 @@ fn a_second_run_is_refused_while_the_lock_is_held() {
         .open(env.archive.join(".lock"))
         .unwrap();
     lock.try_lock().unwrap();
-    std::fs::write(env.archive.join(".lock"), "进程 4242 在 office 上运行 dangan import").unwrap();
+    std::fs::write(
+        env.archive.join(".lock"),
+        "进程 4242 在 office 上运行 dangan import",
+    )
+    .unwrap();
     let r = env.run(&["import"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("另一个 dangan") && r.stderr.contains("4242"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("另一个 dangan") && r.stderr.contains("4242"),
+        "{}",
+        r.stderr
+    );
     assert!(!env.archive.join("catalog.sqlite").exists());
     drop(lock);
     env.import(0);
@@ -241,7 +282,12 @@ fn dry_run_writes_nothing_and_prints_the_plan() {
     env.put("根目录.jpg", &jpeg(2));
     let r = env.run(&["import", "--dry-run"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(r.stdout.contains("新增\t党政办公室/党政领导讲职教/a.jpg\t照片\t党政领导讲职教"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("新增\t党政办公室/党政领导讲职教/a.jpg\t照片\t党政领导讲职教"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("拒收\t根目录.jpg"), "{}", r.stdout);
     assert!(!env.archive.exists());
 }
@@ -295,7 +341,11 @@ fn a_bad_config_names_its_line() {
     // init refuses to overwrite it.
     assert_eq!(env.run(&["init"]).code, 1);
     assert_eq!(env.run(&["init", "--force"]).code, 0);
-    assert!(std::fs::read_to_string(&cfg).unwrap().contains("党政领导讲职教"));
+    assert!(
+        std::fs::read_to_string(&cfg)
+            .unwrap()
+            .contains("党政领导讲职教")
+    );
 }
 
 #[test]
@@ -326,7 +376,10 @@ fn a_run_killed_part_way_is_completed_by_the_next_with_nothing_lost_or_doubled()
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let s = env.import(0);
-    assert_eq!(s["new"].as_u64().unwrap() + s["unchanged"].as_u64().unwrap(), n as u64);
+    assert_eq!(
+        s["new"].as_u64().unwrap() + s["unchanged"].as_u64().unwrap(),
+        n as u64
+    );
     let listed = env.list();
     assert_eq!(listed.len(), n as usize, "every file cataloged once");
     let mut paths: Vec<&str> = listed.iter().map(|v| v["path"].as_str().unwrap()).collect();
@@ -336,9 +389,18 @@ fn a_run_killed_part_way_is_completed_by_the_next_with_nothing_lost_or_doubled()
     assert_eq!(objects.len(), n as usize);
     for o in &objects {
         let name = o.file_name().unwrap().to_str().unwrap();
-        assert_eq!(name, sha256_hex(&std::fs::read(o).unwrap()), "object named by its hash");
+        assert_eq!(
+            name,
+            sha256_hex(&std::fs::read(o).unwrap()),
+            "object named by its hash"
+        );
     }
     // No temp file is left behind.
-    assert_eq!(std::fs::read_dir(env.archive.join("objects/tmp")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(env.archive.join("objects/tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
     assert_eq!(env.import(0)["unchanged"], n as u64);
 }

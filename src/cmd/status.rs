@@ -11,6 +11,9 @@ use serde_json::json;
 use crate::catalog::{self, Catalog};
 use crate::cli::{Common, EXIT_OK};
 
+/// id, command, started, ended, status, summary JSON.
+type LastRun = (i64, String, String, Option<String>, String, Option<String>);
+
 pub fn run(common: &Common) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
     let Some(catalog) = Catalog::open_read_only(&common.archive).context("无法打开目录数据库")?
@@ -26,7 +29,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         }
         return Ok(EXIT_OK);
     };
-    let last: Option<(i64, String, String, Option<String>, String, Option<String>)> = catalog
+    let last: Option<LastRun> = catalog
         .conn
         .query_row(
             "SELECT id, command, started, ended, status, summary FROM runs

@@ -60,12 +60,11 @@ pub fn resolve(cfg: &Config, f: &FileFacts) -> ActivityChoice {
     }
     // Rule 3: every row that names an activity names the same one.
     let mut named = f.sheet_activities.iter().flatten();
-    if let Some(first) = named.next() {
-        if named.all(|n| n == first) {
-            if let Some(a) = cfg.activity(first) {
-                return chosen(a, ActivityRule::Sheet);
-            }
-        }
+    if let Some(first) = named.next()
+        && named.all(|n| n == first)
+        && let Some(a) = cfg.activity(first)
+    {
+        return chosen(a, ActivityRule::Sheet);
     }
     // Rule 4: the date falls in the range of exactly one activity of the department. An
     // activity with its own dates is preferred to one that only spans the whole period (the

@@ -82,7 +82,11 @@ impl Env {
     /// `import --json`, asserting the exit status.
     pub fn import(&self, expect_code: i32) -> Value {
         let r = self.run(&["import", "--json"]);
-        assert_eq!(r.code, expect_code, "stdout: {}\nstderr: {}", r.stdout, r.stderr);
+        assert_eq!(
+            r.code, expect_code,
+            "stdout: {}\nstderr: {}",
+            r.stdout, r.stderr
+        );
         serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
     }
 
@@ -184,33 +188,34 @@ pub fn exif_tiff(e: &Exif) -> Vec<u8> {
     let mut out = b"II*\0".to_vec();
     out.extend_from_slice(&(ifd0_at as u32).to_le_bytes());
     let mut data = Vec::new();
-    let mut write_ifd = |out: &mut Vec<u8>, entries: &[(u16, Vec<u8>)], extra: Option<(u16, u32)>| {
-        let mut all: Vec<(u16, u16, u32, [u8; 4])> = Vec::new();
-        for (tag, bytes) in entries {
-            let count = bytes.len() as u32;
-            let mut field = [0u8; 4];
-            if bytes.len() <= 4 {
-                field[..bytes.len()].copy_from_slice(bytes);
-            } else {
-                field = (data_at as u32).to_le_bytes();
-                data.extend_from_slice(bytes);
-                data_at += bytes.len();
+    let mut write_ifd =
+        |out: &mut Vec<u8>, entries: &[(u16, Vec<u8>)], extra: Option<(u16, u32)>| {
+            let mut all: Vec<(u16, u16, u32, [u8; 4])> = Vec::new();
+            for (tag, bytes) in entries {
+                let count = bytes.len() as u32;
+                let mut field = [0u8; 4];
+                if bytes.len() <= 4 {
+                    field[..bytes.len()].copy_from_slice(bytes);
+                } else {
+                    field = (data_at as u32).to_le_bytes();
+                    data.extend_from_slice(bytes);
+                    data_at += bytes.len();
+                }
+                all.push((*tag, 2, count, field));
             }
-            all.push((*tag, 2, count, field));
-        }
-        if let Some((tag, ptr)) = extra {
-            all.push((tag, 4, 1, ptr.to_le_bytes()));
-        }
-        all.sort_by_key(|a| a.0);
-        out.extend_from_slice(&(all.len() as u16).to_le_bytes());
-        for (tag, typ, count, field) in all {
-            out.extend_from_slice(&tag.to_le_bytes());
-            out.extend_from_slice(&typ.to_le_bytes());
-            out.extend_from_slice(&count.to_le_bytes());
-            out.extend_from_slice(&field);
-        }
-        out.extend_from_slice(&0u32.to_le_bytes());
-    };
+            if let Some((tag, ptr)) = extra {
+                all.push((tag, 4, 1, ptr.to_le_bytes()));
+            }
+            all.sort_by_key(|a| a.0);
+            out.extend_from_slice(&(all.len() as u16).to_le_bytes());
+            for (tag, typ, count, field) in all {
+                out.extend_from_slice(&tag.to_le_bytes());
+                out.extend_from_slice(&typ.to_le_bytes());
+                out.extend_from_slice(&count.to_le_bytes());
+                out.extend_from_slice(&field);
+            }
+            out.extend_from_slice(&0u32.to_le_bytes());
+        };
     write_ifd(&mut out, &ifd0, Some((0x8769, exif_at as u32)));
     write_ifd(&mut out, &exif, None);
     out.extend_from_slice(&data);
