@@ -2,4 +2,5 @@
 //! tallied and archived. One module per stage of the data flow; see DESIGN.md.
 
 pub mod model;
+pub mod sheet;
 pub mod text;
