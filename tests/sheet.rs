@@ -233,6 +233,74 @@ fn xlsx_sheets_of_every_kind_are_read_in_process_and_in_a_child() {
     check_event_workbook(&read_workbook_isolated(&path, Format::Xlsx, exe()));
 }
 
+/// Shaped like the provincial form: title, then 活动名称 merged over two lines and 参与人数
+/// merged over 教师数/学生数/企业数; and a sign-in sheet printed two people to a line.
+#[test]
+fn two_line_headers_and_side_by_side_sign_in_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("申报.xlsx");
+    let mut wb = XWorkbook::new();
+    let plain = XFormat::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("申报").unwrap();
+    ws.merge_range(0, 0, 0, 4, "职业教育活动周情况统计表", &plain)
+        .unwrap();
+    ws.merge_range(1, 0, 2, 0, "活动名称", &plain).unwrap();
+    ws.merge_range(1, 1, 2, 1, "承办部门", &plain).unwrap();
+    ws.merge_range(1, 2, 1, 4, "参与人数", &plain).unwrap();
+    for (c, h) in ["教师数", "学生数", "企业数"].iter().enumerate() {
+        ws.write_string(2, c as u16 + 2, *h).unwrap();
+    }
+    ws.write_string(3, 0, "企业开放日").unwrap();
+    ws.write_string(3, 1, "就业处").unwrap();
+    for (c, n) in [6.0, 120.0, 4.0].iter().enumerate() {
+        ws.write_number(3, c as u16 + 2, *n).unwrap();
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name("签到").unwrap();
+    for (c, h) in ["序号", "姓名", "学号", "序号", "姓名", "学号"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    ws.write_number(1, 0, 1).unwrap();
+    ws.write_string(1, 1, "张三").unwrap();
+    ws.write_number(1, 2, 2023000001.0).unwrap();
+    ws.write_number(1, 3, 2).unwrap();
+    ws.write_string(1, 4, "李四").unwrap();
+    ws.write_number(1, 5, 2023000002.0).unwrap();
+    wb.save(&path).unwrap();
+
+    let wb = read_workbook_isolated(&path, Format::Xlsx, exe());
+    assert_eq!(wb.error, None);
+    assert!(wb.problems.is_empty(), "{:?}", problems(&wb));
+    let d = &wb.sheets[0];
+    assert_eq!((d.kind, d.header_row), (SheetKind::Declared, Some(3)));
+    let row = &d.declared[0];
+    assert_eq!(row.activity, "企业开放日");
+    assert_eq!(row.department.as_deref(), Some("就业处"));
+    assert_eq!(
+        (
+            row.teachers,
+            row.students,
+            row.enterprises,
+            row.participants
+        ),
+        (Some(6), Some(120), Some(4), None)
+    );
+    let s = &wb.sheets[1];
+    let people: Vec<_> = s
+        .sign_in
+        .iter()
+        .map(|r| (r.name.as_str(), r.id.as_deref()))
+        .collect();
+    assert_eq!(
+        people,
+        [("张三", Some("2023000001")), ("李四", Some("2023000002"))]
+    );
+}
+
 #[test]
 fn committed_xls_fixture_is_read() {
     let wb = read_workbook_isolated(&fixture("签到表.xls"), Format::Xls, exe());

@@ -14,6 +14,10 @@ pub(crate) struct SheetBuilder {
     problems: Vec<RowProblem>,
     header: Option<HeaderMap>,
     rows_searched: usize,
+    /// The last non-empty row seen while searching (the upper line of a two-line header).
+    previous: Option<Vec<(u32, String)>>,
+    /// Text of the header row, while the next row may still refine it.
+    refinable: Option<Vec<(u32, String)>>,
     date1904: bool,
 }
 
@@ -24,6 +28,8 @@ impl SheetBuilder {
             problems: Vec::new(),
             header: None,
             rows_searched: 0,
+            previous: None,
+            refinable: None,
             date1904,
         }
     }
@@ -39,38 +45,56 @@ impl SheetBuilder {
         if cells.iter().all(|(_, v)| v.is_blank()) {
             return;
         }
+        let text = texts(cells);
+        let all_text = text.len() == cells.iter().filter(|(_, v)| !v.is_blank()).count();
         let Some(header) = &self.header else {
             if self.rows_searched < HEADER_SEARCH_ROWS {
                 self.rows_searched += 1;
-                if let Some(h) = header::detect(&texts(cells)) {
-                    self.sheet.kind = h.kind;
-                    self.sheet.header_row = Some(row);
-                    self.header = Some(h);
+                let previous = self.previous.take();
+                if let Some(h) = header::detect(&[&text]) {
+                    self.found(row, h, Some(text));
+                } else if let Some(upper) = previous.as_ref().filter(|_| all_text)
+                    && let Some(h) = header::detect(&[upper, &text])
+                {
+                    self.found(row, h, None);
+                } else {
+                    self.previous = Some(text);
                 }
             }
             return;
         };
-        // Nothing in any recognised column: a pre-numbered blank line of a printed sheet.
-        let get = |f: Field| -> &Value {
-            header
-                .column(f)
-                .and_then(|c| cells.iter().find(|(col, _)| *col == c))
-                .map_or(&Value::Empty, |(_, v)| v)
-        };
-        if header.columns.iter().all(|&(f, _)| get(f).is_blank()) {
+        // The line under the header may be the second line of a two-line header.
+        if let Some(upper) = self.refinable.take()
+            && all_text
+            && field(header, cells, header.primary()).is_blank()
+            && header::names_a_field(header.kind, &text)
+            && let Some(h) = header::detect(&[&upper, &text]).filter(|h| h.kind == header.kind)
+        {
+            self.found(row, h, None);
             return;
         }
         // The header repeated (a sheet printed over several pages).
-        if header::detect(&texts(cells)).is_some_and(|h| h.kind == header.kind) {
+        if header::detect(&[&text]).is_some_and(|h| h.kind == header.kind) {
             return;
         }
         let header = header.clone();
         match header.kind {
-            SheetKind::SignIn => self.sign_in(row, &header, cells),
+            SheetKind::SignIn => {
+                for block in std::iter::once(&header.columns).chain(&header.more_blocks) {
+                    self.sign_in(row, block, cells);
+                }
+            }
             SheetKind::MediaRegister => self.media(row, &header, cells),
             SheetKind::Declared => self.declared(row, &header, cells),
             SheetKind::Unrecognised => {}
         }
+    }
+
+    fn found(&mut self, row: u32, h: HeaderMap, refinable: Option<Vec<(u32, String)>>) {
+        self.sheet.kind = h.kind;
+        self.sheet.header_row = Some(row);
+        self.header = Some(h);
+        self.refinable = refinable;
     }
 
     /// A problem with the sheet as a whole (row 0).
@@ -117,8 +141,12 @@ impl SheetBuilder {
         }
     }
 
-    fn sign_in(&mut self, row: u32, h: &HeaderMap, cells: &Cells) {
-        let get = |f| field(h, cells, f);
+    fn sign_in(&mut self, row: u32, block: &[(Field, u32)], cells: &Cells) {
+        let get = |f| in_block(block, cells, f);
+        // Nothing in any column of this block: a pre-numbered blank line, or an empty half.
+        if block.iter().all(|&(f, _)| get(f).is_blank()) {
+            return;
+        }
         let name = match get(Field::Name) {
             Value::Text(s) => crate::text::clean_cell(s),
             Value::Empty | Value::Error => String::new(),
@@ -152,6 +180,9 @@ impl SheetBuilder {
 
     fn media(&mut self, row: u32, h: &HeaderMap, cells: &Cells) {
         let get = |f| field(h, cells, f);
+        if h.columns.iter().all(|&(f, _)| get(f).is_blank()) {
+            return;
+        }
         let Some(title) = text_of(get(Field::Title)) else {
             return self.problem(row, "缺少报道标题，已跳过".to_string());
         };
@@ -174,6 +205,9 @@ impl SheetBuilder {
 
     fn declared(&mut self, row: u32, h: &HeaderMap, cells: &Cells) {
         let get = |f| field(h, cells, f);
+        if h.columns.iter().all(|&(f, _)| get(f).is_blank()) {
+            return;
+        }
         let Some(activity) = text_of(get(Field::Activity)) else {
             return self.problem(row, "缺少活动名称，已跳过".to_string());
         };
@@ -201,8 +235,14 @@ impl SheetBuilder {
 }
 
 fn field<'c>(h: &HeaderMap, cells: &'c Cells, f: Field) -> &'c Value {
-    h.column(f)
-        .and_then(|c| cells.iter().find(|(col, _)| *col == c))
+    in_block(&h.columns, cells, f)
+}
+
+fn in_block<'c>(block: &[(Field, u32)], cells: &'c Cells, f: Field) -> &'c Value {
+    block
+        .iter()
+        .find(|(field, _)| *field == f)
+        .and_then(|&(_, c)| cells.iter().find(|(col, _)| *col == c))
         .map_or(&Value::Empty, |(_, v)| v)
 }
 
@@ -310,5 +350,59 @@ mod tests {
         assert_eq!(sheet.declared[1].teachers, None);
         assert_eq!(problems.len(), 2);
         assert!(problems[0].reason.contains("教师数「十」"));
+    }
+
+    #[test]
+    fn two_line_header_and_two_people_to_a_line() {
+        let mut b = SheetBuilder::new("申报", false);
+        b.push_row(0, &row(vec![t("活动名称"), t("参与人数")]));
+        b.push_row(1, &row(vec![Value::Empty, t("教师数"), t("学生数")]));
+        b.push_row(
+            2,
+            &row(vec![t("开放日"), Value::Number(5.0), Value::Number(80.0)]),
+        );
+        let (sheet, problems) = b.finish();
+        assert_eq!(sheet.header_row, Some(2));
+        assert_eq!(sheet.declared[0].teachers, Some(5));
+        assert_eq!(sheet.declared[0].students, Some(80));
+        assert_eq!(sheet.declared[0].participants, None);
+        assert!(problems.is_empty());
+
+        let mut b = SheetBuilder::new("签到", false);
+        let header = ["序号", "姓名", "班级", "序号", "姓名", "班级"];
+        b.push_row(0, &row(header.iter().map(|h| t(h)).collect()));
+        let line = |a: &str, b: &str| {
+            row(vec![
+                Value::Number(1.0),
+                t(a),
+                t("机电1班"),
+                Value::Number(2.0),
+                t(b),
+                t("机电1班"),
+            ])
+        };
+        b.push_row(1, &line("张三", "李四"));
+        b.push_row(2, &line("王五", ""));
+        b.push_row(
+            3,
+            &row(vec![
+                Value::Number(5.0),
+                Value::Empty,
+                Value::Empty,
+                Value::Number(6.0),
+            ]),
+        );
+        let (sheet, problems) = b.finish();
+        let names: Vec<_> = sheet
+            .sign_in
+            .iter()
+            .map(|r| (r.row, r.name.as_str()))
+            .collect();
+        assert_eq!(names, [(2, "张三"), (2, "李四"), (3, "王五")]);
+        let reasons: Vec<_> = problems
+            .iter()
+            .map(|p| (p.row, p.reason.as_str()))
+            .collect();
+        assert_eq!(reasons, [(3, "缺少姓名，已跳过")]);
     }
 }

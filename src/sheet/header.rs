@@ -8,11 +8,17 @@
 //! `工号`, and `学号/工号` offers `学号` and `工号`. A column is a field when one of its words
 //! equals one of the field's synonyms ([`synonyms`]); a name column also matches any word
 //! ending in `姓名` (`学生姓名`). Each field takes the first column that matches it, and a column
-//! serves one field.
+//! serves one field. A sign-in header that repeats at a fixed period (`序号 姓名 班级 序号 姓名
+//! 班级`, two people to a printed line) gives one block of fields per repetition.
 //!
 //! **Header row.** The first of a sheet's first ten non-empty rows whose columns hold every
 //! must-have field of a kind (DESIGN.md's table). Kinds are tried in the order declared counts,
 //! media register, sign-in, so a declared-counts sheet with a 联系人姓名 column stays one.
+//! A header split over two lines (`参与人数` merged over `教师数 学生数 企业数`) is read by pooling
+//! the words of both lines per column, the lower line's first: when a row is a header on its
+//! own and the next non-empty row is all text, names fields of the same kind and leaves the
+//! primary column (姓名/标题/活动名称) blank, that row refines the header; when no single row is
+//! a header, two consecutive rows together may be.
 
 use crate::text::match_key;
 
@@ -136,9 +142,21 @@ pub struct HeaderMap {
     pub kind: SheetKind,
     /// (field, 0-based column).
     pub columns: Vec<(Field, u32)>,
+    /// Further blocks of the same fields side by side (sign-in sheets printed two people to
+    /// a line); usually empty.
+    pub more_blocks: Vec<Vec<(Field, u32)>>,
 }
 
 impl HeaderMap {
+    /// The primary field: a row without it is skipped with a problem.
+    pub fn primary(&self) -> Field {
+        match self.kind {
+            SheetKind::MediaRegister => Field::Title,
+            SheetKind::Declared => Field::Activity,
+            _ => Field::Name,
+        }
+    }
+
     pub fn column(&self, field: Field) -> Option<u32> {
         self.columns
             .iter()
@@ -217,11 +235,12 @@ fn matches(kind: SheetKind, field: Field, words: &[String]) -> bool {
     })
 }
 
-/// Maps the cells of one row (0-based column, text) onto the fields of `kind`.
+/// Maps the cells of a header (0-based column, words) onto the fields of `kind`.
 fn map_row(kind: SheetKind, cells: &[(u32, Vec<String>)]) -> HeaderMap {
     let mut map = HeaderMap {
         kind,
         columns: Vec::new(),
+        more_blocks: Vec::new(),
     };
     let mut used: Vec<u32> = Vec::new();
     for &field in fields(kind) {
@@ -233,16 +252,73 @@ fn map_row(kind: SheetKind, cells: &[(u32, Vec<String>)]) -> HeaderMap {
             used.push(*col);
         }
     }
+    if kind == SheetKind::SignIn {
+        map.more_blocks = repeated_blocks(&map.columns, cells);
+    }
     map
 }
 
-/// The header this row is, if it is one: `cells` are the row's text cells (0-based column).
-pub fn detect(cells: &[(u32, String)]) -> Option<HeaderMap> {
-    let words: Vec<(u32, Vec<String>)> = cells
+/// A sign-in sheet printed two (or more) people to a line — `序号 姓名 单位 | 序号 姓名 单位` —
+/// repeats its header at a fixed period. Each repetition whose every mapped column carries
+/// the same header word as the first block is another block of the same fields.
+fn repeated_blocks(first: &[(Field, u32)], cells: &[(u32, Vec<String>)]) -> Vec<Vec<(Field, u32)>> {
+    let key_at = |col: u32| cells.iter().find(|(c, _)| *c == col).map(|(_, w)| &w[0]);
+    let Some(&(_, name_col)) = first.iter().find(|(f, _)| *f == Field::Name) else {
+        return Vec::new();
+    };
+    let lowest = first.iter().map(|&(_, c)| c).min().unwrap_or(name_col);
+    let highest = first.iter().map(|&(_, c)| c).max().unwrap_or(name_col);
+    let Some(period) = cells
         .iter()
-        .map(|(c, t)| (*c, header_words(t)))
-        .filter(|(_, w)| !w.is_empty())
-        .collect();
+        .map(|(c, _)| *c)
+        .filter(|c| *c > highest)
+        .find(|c| key_at(*c) == key_at(name_col))
+        .map(|c| c - name_col)
+    else {
+        return Vec::new();
+    };
+    if period <= highest - lowest {
+        return Vec::new();
+    }
+    let mut blocks = Vec::new();
+    for k in 1..64u32 {
+        let shift = period * k;
+        let block: Vec<(Field, u32)> = first.iter().map(|&(f, c)| (f, c + shift)).collect();
+        let same = first
+            .iter()
+            .all(|&(_, c)| key_at(c).is_some() && key_at(c + shift) == key_at(c));
+        if !same {
+            break;
+        }
+        blocks.push(block);
+    }
+    blocks
+}
+
+fn words_of(rows: &[&[(u32, String)]]) -> Vec<(u32, Vec<String>)> {
+    let mut cols: Vec<(u32, Vec<String>)> = Vec::new();
+    // Later rows first: a sub-header (教师数 under a merged 参与人数) names its column better.
+    for row in rows.iter().rev() {
+        for (c, t) in row.iter() {
+            let w = header_words(t);
+            if w.is_empty() {
+                continue;
+            }
+            match cols.iter_mut().find(|(col, _)| col == c) {
+                Some((_, words)) => words.extend(w),
+                None => cols.push((*c, w)),
+            }
+        }
+    }
+    cols.sort_by_key(|(c, _)| *c);
+    cols
+}
+
+/// The header these rows are, if they are one: each row is its text cells (0-based column).
+/// One row, or two when the header is split over two lines; the words of a column's cells
+/// are pooled, the lower row's first.
+pub fn detect(rows: &[&[(u32, String)]]) -> Option<HeaderMap> {
+    let words = words_of(rows);
     [
         SheetKind::Declared,
         SheetKind::MediaRegister,
@@ -253,9 +329,21 @@ pub fn detect(cells: &[(u32, String)]) -> Option<HeaderMap> {
     .find(HeaderMap::complete)
 }
 
+/// True when some cell of the row is a header word of `kind` (a sub-header line).
+pub fn names_a_field(kind: SheetKind, row: &[(u32, String)]) -> bool {
+    row.iter().any(|(_, t)| {
+        let w = header_words(t);
+        fields(kind).iter().any(|f| matches(kind, *f, &w))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn detect1(r: &[(u32, String)]) -> Option<HeaderMap> {
+        detect(&[r])
+    }
 
     fn row(cells: &[&str]) -> Vec<(u32, String)> {
         cells
@@ -275,7 +363,7 @@ mod tests {
 
     #[test]
     fn sign_in_header_with_variants() {
-        let h = detect(&row(&[
+        let h = detect1(&row(&[
             "序号",
             "姓　名",
             "学号（工号）",
@@ -296,7 +384,7 @@ mod tests {
 
     #[test]
     fn media_and_declared_headers() {
-        let m = detect(&row(&[
+        let m = detect1(&row(&[
             "序号",
             "报道标题",
             "刊发媒体",
@@ -307,7 +395,7 @@ mod tests {
         .expect("media");
         assert_eq!(m.kind, SheetKind::MediaRegister);
         assert_eq!(m.column(Field::Url), Some(5));
-        let d = detect(&row(&[
+        let d = detect1(&row(&[
             "活动名称",
             "承办部门",
             "教师数",
@@ -321,9 +409,38 @@ mod tests {
 
     #[test]
     fn titles_and_half_headers_are_not_headers() {
-        assert_eq!(detect(&row(&["2025年职业教育活动周签到表"])), None);
-        assert_eq!(detect(&row(&["标题", "日期"])), None);
-        assert_eq!(detect(&row(&["活动名称", "部门"])), None);
-        assert_eq!(detect(&row(&["学号", "班级"])), None);
+        assert_eq!(detect1(&row(&["2025年职业教育活动周签到表"])), None);
+        assert_eq!(detect1(&row(&["标题", "日期"])), None);
+        assert_eq!(detect1(&row(&["活动名称", "部门"])), None);
+        assert_eq!(detect1(&row(&["学号", "班级"])), None);
+    }
+
+    #[test]
+    fn a_header_over_two_lines() {
+        let upper = row(&["活动名称", "参与人数", "", ""]);
+        let lower = vec![
+            (1, "教师数".to_string()),
+            (2, "学生数".to_string()),
+            (3, "企业数".to_string()),
+        ];
+        assert_eq!(detect1(&lower), None);
+        let h = detect(&[&upper, &lower]).expect("two-line header");
+        assert_eq!(h.kind, SheetKind::Declared);
+        assert_eq!(h.column(Field::Teachers), Some(1));
+        assert_eq!(h.column(Field::Enterprises), Some(3));
+        assert_eq!(h.column(Field::Participants), None);
+        assert!(names_a_field(SheetKind::Declared, &lower));
+    }
+
+    #[test]
+    fn two_people_to_a_line() {
+        let h = detect1(&row(&[
+            "序号", "姓名", "班级", "序号", "姓名", "班级", "备注",
+        ]))
+        .expect("header");
+        assert_eq!(h.columns, [(Field::Name, 1), (Field::Unit, 2)]);
+        assert_eq!(h.more_blocks, [vec![(Field::Name, 4), (Field::Unit, 5)]]);
+        let one = detect1(&row(&["姓名", "学号", "班级", "签到时间"])).expect("header");
+        assert!(one.more_blocks.is_empty());
     }
 }

@@ -16,12 +16,14 @@
 //!   re-invokes the binary (`dangan __read-sheet PATH FORMAT`, see [`child_hook`]) under a
 //!   memory limit and a time limit; [`read_workbook`] is what the child runs.
 //!
-//! Header rows: see [`header`] for the matching rule.
+//! Header rows: the matching rule is documented in `header.rs` (words of a cell after width
+//! folding and space removal, parenthesised alternatives, two-line headers, side-by-side
+//! sign-in blocks).
 
 mod build;
 mod calc;
 mod csvfile;
-pub mod header;
+mod header;
 mod isolate;
 mod value;
 mod zipcheck;
