@@ -484,16 +484,11 @@ fn not_a_spreadsheet_and_empty_files_are_errors() {
     }
 }
 
-/// An ods whose used area is 19 002 rows × 5 001 columns (two cells, the rest repeats), just
-/// under calamine's 100 M-cell cap: calamine expands it to 95 M cells (3 GB), and a failed
-/// allocation aborts. In the child (here limited to 256 MiB to be quick) it costs one file; the
-/// test process survives.
-#[test]
-fn an_ods_that_makes_calamine_abort_only_kills_the_child() {
+/// An ods of two cells, `X` at A1 and `Y` after `rows` repeated empty rows and `cols`
+/// repeated empty cells: calamine expands every repetition between them.
+fn write_sparse_ods(path: &Path, rows: u32, cols: u32) {
     use std::io::Write;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("abort.ods");
-    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     let stored =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     zip.start_file("mimetype", stored).unwrap();
@@ -502,12 +497,24 @@ fn an_ods_that_makes_calamine_abort_only_kills_the_child() {
     zip.start_file("META-INF/manifest.xml", stored).unwrap();
     zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#).unwrap();
     zip.start_file("content.xml", stored).unwrap();
-    zip.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Sheet1"><table:table-row><table:table-cell office:value-type="string"><text:p>X</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="19000"><table:table-cell/></table:table-row><table:table-row><table:table-cell table:number-columns-repeated="5000"/><table:table-cell office:value-type="string"><text:p>Y</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#).unwrap();
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Sheet1"><table:table-row><table:table-cell office:value-type="string"><text:p>X</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated="{rows}"><table:table-cell/></table:table-row><table:table-row><table:table-cell table:number-columns-repeated="{cols}"/><table:table-cell office:value-type="string"><text:p>Y</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#
+    );
+    zip.write_all(content.as_bytes()).unwrap();
     zip.finish().unwrap();
+}
 
+/// 2 002 rows × 2 401 columns: under the cell cap, so it reaches calamine, which needs some
+/// 300 MB for it. In a child limited to 128 MiB the allocation fails and the child aborts;
+/// it costs one file, and this process goes on.
+#[test]
+fn an_ods_that_makes_calamine_abort_only_kills_the_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("abort.ods");
+    write_sparse_ods(&path, 2000, 2400);
     let start = Instant::now();
     let limits = ChildLimits {
-        memory_bytes: 256 * 1024 * 1024,
+        memory_bytes: 128 * 1024 * 1024,
         ..ChildLimits::default()
     };
     let wb = read_workbook_isolated_with(&path, Format::Ods, exe(), &limits);
@@ -515,6 +522,23 @@ fn an_ods_that_makes_calamine_abort_only_kills_the_child() {
     eprintln!("{err} ({:?})", start.elapsed());
     assert!(err.starts_with("读取表格的子进程异常退出"), "{err}");
     assert!(start.elapsed() < Duration::from_secs(20));
+}
+
+/// 19 002 rows × 5 001 columns would be 95 M cells (3 GB) in calamine: refused before it
+/// parses, in-process, with a reason.
+#[test]
+fn an_ods_whose_repeats_span_too_many_cells_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wide.ods");
+    write_sparse_ods(&path, 19_000, 5_000);
+    let wb = read_workbook(&path, Format::Ods);
+    let err = wb.error.expect("refused");
+    assert!(err.starts_with("表格声明的单元格范围过大"), "{err}");
+    // A real sheet with trailing repeated empty rows and columns is not refused.
+    write_sparse_ods(&path, 100, 20);
+    let wb = read_workbook(&path, Format::Ods);
+    assert_eq!(wb.error, None);
+    assert_eq!(wb.sheets[0].kind, SheetKind::Unrecognised);
 }
 
 fn corpus() -> Option<PathBuf> {
@@ -584,6 +608,14 @@ fn every_corpus_spreadsheet_is_read_or_refused_without_killing_the_run() {
     for bomb in ["OOM_alloc3.xls", "issue_594_dos.ods"] {
         assert!(errors.iter().any(|e| e == bomb), "{bomb} must be refused");
     }
+    let dos = read_workbook(&dir.join("issue_594_dos.ods"), Format::Ods);
+    assert!(
+        dos.error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("表格声明的单元格范围过大")),
+        "{:?}",
+        dos.error
+    );
     // OOM_alloc.xls and OOM_alloc2.xls made old calamine allocate without bound; calamine
     // 0.38 reads them in a few MiB (its own suite expects them to open), so they are
     // ordinary, unrecognised workbooks here. What matters is that the run went on.

@@ -231,7 +231,7 @@ impl Default for Limits {
             max_rows: 1_000_000,
             max_cells: 5_000_000,
             max_text_bytes: 128 * MIB,
-            max_csv_bytes: 200 * MIB,
+            max_csv_bytes: 100 * MIB,
         }
     }
 }

@@ -47,7 +47,7 @@ pub(crate) fn from_data(d: &Data) -> Value {
         Data::Bool(b) => Value::Bool(*b),
         Data::DateTime(dt) => from_excel_datetime(dt),
         Data::DateTimeIso(s) => iso(s),
-        Data::DurationIso(s) => Value::Text(s.clone()),
+        Data::DurationIso(s) => duration_iso(s),
         Data::Error(_) => Value::Error,
         Data::Empty => Value::Empty,
     }
@@ -62,7 +62,7 @@ pub(crate) fn from_data_ref(d: DataRef<'_>) -> Value {
         DataRef::Bool(b) => Value::Bool(b),
         DataRef::DateTime(dt) => from_excel_datetime(&dt),
         DataRef::DateTimeIso(s) => iso(&s),
-        DataRef::DurationIso(s) => Value::Text(s),
+        DataRef::DurationIso(s) => duration_iso(&s),
         DataRef::Error(_) => Value::Error,
         DataRef::Empty => Value::Empty,
     }
@@ -76,6 +76,24 @@ fn iso(s: &str) -> Value {
         return Value::Time(t);
     }
     Value::Text(s.to_string())
+}
+
+/// ODS writes a time of day as an ISO duration: `PT09H30M00S` → 09:30. Longer durations stay
+/// text.
+fn duration_iso(s: &str) -> Value {
+    let parsed = (|| {
+        let rest = s.trim().strip_prefix("PT")?;
+        let (h, rest) = rest.split_once('H')?;
+        let (m, rest) = rest.split_once('M')?;
+        let sec = rest.strip_suffix('S').unwrap_or(rest);
+        let sec: f64 = if sec.is_empty() {
+            0.0
+        } else {
+            sec.parse().ok()?
+        };
+        NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, sec as u32)
+    })();
+    parsed.map_or_else(|| Value::Text(s.to_string()), Value::Time)
 }
 
 fn from_excel_datetime(dt: &ExcelDateTime) -> Value {
@@ -424,6 +442,19 @@ mod tests {
         ] {
             assert_eq!(parse_date_text(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn ods_times_of_day() {
+        assert_eq!(
+            duration_iso("PT09H30M00S"),
+            Value::Time(NaiveTime::from_hms_opt(9, 30, 0).unwrap_or_default())
+        );
+        assert_eq!(
+            duration_iso("PT36H00M00S"),
+            Value::Text("PT36H00M00S".into())
+        );
+        assert_eq!(duration_iso("P1D"), Value::Text("P1D".into()));
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub(crate) fn precheck(path: &Path, format: Format, limits: &Limits) -> Option<S
                     format.as_str()
                 ));
             }
-            check_zip(file, limits).err()
+            check_zip(file, format, limits).err()
         }
         Format::Xls if !is_ole => {
             Some("文件内容不是 xls 表格（缺少 OLE 文件头），可能已损坏或扩展名不对".to_string())
@@ -106,7 +106,7 @@ fn is_streamed_part(name: &str) -> bool {
     lower.starts_with("xl/worksheets/")
 }
 
-fn check_zip(file: File, limits: &Limits) -> Result<(), String> {
+fn check_zip(file: File, format: Format, limits: &Limits) -> Result<(), String> {
     let mut zip = zip::ZipArchive::new(BufReader::new(file))
         .map_err(|e| format!("表格文件已损坏（zip 目录无法读取：{e}），无法读取"))?;
     let bomb = |name: &str, size: u64| {
@@ -156,7 +156,126 @@ fn check_zip(file: File, limits: &Limits) -> Result<(), String> {
             return Err(bomb(&name, real));
         }
     }
+    if format == Format::Ods {
+        check_ods_area(&mut zip, limits)?;
+    }
     Ok(())
+}
+
+/// Rows, and cells within a row, may be repeated in ODS (`number-rows-repeated`), and calamine
+/// expands every repetition between the first and last non-empty cell into memory. This scan
+/// of `content.xml` computes that area per table, without expanding anything, and refuses a
+/// file whose area passes the cell cap.
+fn check_ods_area<R: Read + Seek>(
+    zip: &mut zip::ZipArchive<R>,
+    limits: &Limits,
+) -> Result<(), String> {
+    use quick_xml::events::{BytesStart, Event};
+
+    let Some(i) = zip.index_for_name("content.xml") else {
+        return Ok(());
+    };
+    let entry = zip
+        .by_index(i)
+        .map_err(|e| format!("表格文件已损坏（content.xml 无法解压：{e}），无法读取"))?;
+    let mut xml = quick_xml::Reader::from_reader(BufReader::new(entry.take(limits.max_part_bytes)));
+    let repeats = |e: &BytesStart<'_>, attr: &str| -> u64 {
+        e.try_get_attribute(attr)
+            .ok()
+            .flatten()
+            .and_then(|a| a.value.trim().parse::<u64>().ok())
+            .unwrap_or(1)
+            .max(1)
+    };
+    let mut area = OdsArea::default();
+    let mut row_repeats = 1;
+    let mut col: u64 = 0;
+    let mut width: u64 = 0;
+    let mut buf = Vec::new();
+    loop {
+        // Not XML (an encrypted content.xml, say): calamine gives the precise reason.
+        let Ok(event) = xml.read_event_into(&mut buf) else {
+            return area.check(limits);
+        };
+        match event {
+            Event::Start(e) if is_cell(&e) => {
+                // Children (text, annotations): content.
+                col = col.saturating_add(repeats(&e, "table:number-columns-repeated"));
+                width = col;
+            }
+            Event::Empty(e) if is_cell(&e) => {
+                col = col.saturating_add(repeats(&e, "table:number-columns-repeated"));
+                if e.try_get_attribute("office:value-type")
+                    .ok()
+                    .flatten()
+                    .is_some()
+                {
+                    width = col;
+                }
+            }
+            Event::Start(e) if e.name().as_ref() == "table:table-row" => {
+                row_repeats = repeats(&e, "table:number-rows-repeated");
+                col = 0;
+                width = 0;
+            }
+            Event::Empty(e) if e.name().as_ref() == "table:table-row" => {
+                area.row(repeats(&e, "table:number-rows-repeated"), 0);
+            }
+            Event::End(e) if e.name().as_ref() == "table:table-row" => {
+                area.row(row_repeats, width);
+            }
+            Event::End(e) if e.name().as_ref() == "table:table" => {
+                area.check(limits)?;
+                area = OdsArea::default();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    area.check(limits)
+}
+
+fn is_cell(e: &quick_xml::events::BytesStart<'_>) -> bool {
+    matches!(
+        e.name().as_ref(),
+        "table:table-cell" | "table:covered-table-cell"
+    )
+}
+
+/// The used area of one ODS table, as calamine would expand it.
+#[derive(Default)]
+struct OdsArea {
+    row: u64,
+    first: Option<u64>,
+    end: u64,
+    width: u64,
+}
+
+impl OdsArea {
+    fn row(&mut self, repeats: u64, width: u64) {
+        if width > 0 {
+            self.first.get_or_insert(self.row);
+            self.end = self.row.saturating_add(repeats);
+            self.width = self.width.max(width);
+        }
+        self.row = self.row.saturating_add(repeats);
+    }
+
+    fn check(&self, limits: &Limits) -> Result<(), String> {
+        let rows = self
+            .end
+            .saturating_sub(self.first.unwrap_or(self.end))
+            .min(1 << 20);
+        let cells = rows.saturating_mul(self.width.min(1 << 14));
+        if cells > limits.max_cells {
+            return Err(format!(
+                "表格声明的单元格范围过大（{rows} 行 × {} 列，疑似恶意构造），拒绝读取",
+                self.width
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
