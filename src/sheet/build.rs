@@ -45,9 +45,11 @@ impl SheetBuilder {
         if cells.iter().all(|(_, v)| v.is_blank()) {
             return;
         }
-        let text = texts(cells);
-        let all_text = text.len() == cells.iter().filter(|(_, v)| !v.is_blank()).count();
+        let all_text = cells
+            .iter()
+            .all(|(_, v)| v.is_blank() || matches!(v, Value::Text(_)));
         let Some(header) = &self.header else {
+            let text = texts(cells);
             if self.rows_searched < HEADER_SEARCH_ROWS {
                 self.rows_searched += 1;
                 let previous = self.previous.take();
@@ -67,14 +69,21 @@ impl SheetBuilder {
         if let Some(upper) = self.refinable.take()
             && all_text
             && field(header, cells, header.primary()).is_blank()
-            && header::names_a_field(header.kind, &text)
-            && let Some(h) = header::detect(&[&upper, &text]).filter(|h| h.kind == header.kind)
         {
-            self.found(row, h, None);
-            return;
+            let text = texts(cells);
+            if header::names_a_field(header.kind, &text)
+                && let Some(h) = header::detect(&[&upper, &text]).filter(|h| h.kind == header.kind)
+            {
+                self.found(row, h, None);
+                return;
+            }
         }
-        // The header repeated (a sheet printed over several pages).
-        if header::detect(&[&text]).is_some_and(|h| h.kind == header.kind) {
+        // The header repeated (a sheet printed over several pages): checked only when the
+        // primary cell holds a header word, so ordinary rows cost nothing.
+        if let Value::Text(primary) = field(header, cells, header.primary())
+            && header::names_a_field(header.kind, &[(0, primary.clone())])
+            && header::detect(&[&texts(cells)]).is_some_and(|h| h.kind == header.kind)
+        {
             return;
         }
         let header = header.clone();
@@ -404,5 +413,50 @@ mod tests {
             .map(|p| (p.row, p.reason.as_str()))
             .collect();
         assert_eq!(reasons, [(3, "缺少姓名，已跳过")]);
+    }
+
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let words = proptest::sample::select(vec![
+            "姓名",
+            "学号",
+            "手机号",
+            "签到时间",
+            "活动名称",
+            "教师数",
+            "标题",
+            "媒体",
+            "合计",
+            "",
+            "张三",
+            "2025-05-12",
+            "12人",
+            "序号",
+        ]);
+        prop_oneof![
+            Just(Value::Empty),
+            words.prop_map(|w| Value::Text(w.to_string())),
+            "\\PC{0,12}".prop_map(Value::Text),
+            proptest::num::f64::ANY.prop_map(Value::Number),
+            any::<bool>().prop_map(Value::Bool),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_rows_are_read_without_panic(
+            rows in proptest::collection::vec(proptest::collection::vec(any_value(), 0..8), 0..30)
+        ) {
+            let mut b = SheetBuilder::new("p", false);
+            for (i, r) in rows.into_iter().enumerate() {
+                b.push_row(i as u32, &row(r));
+            }
+            let (sheet, problems) = b.finish();
+            for p in problems {
+                proptest::prop_assert!(p.row >= 1 && !p.reason.is_empty());
+            }
+            proptest::prop_assert!(sheet.sign_in.iter().all(|r| !r.name.is_empty()));
+        }
     }
 }

@@ -94,6 +94,8 @@ pub fn synonyms(kind: SheetKind, field: Field) -> &'static [&'static str] {
             "发布媒体",
             "报道媒体",
             "刊发平台",
+            "发布平台",
+            "媒体平台",
         ],
         (MediaRegister, Level) => &["级别", "媒体级别"],
         (MediaRegister, Date) => &[

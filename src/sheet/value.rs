@@ -517,4 +517,31 @@ mod tests {
         assert!(!looks_numeric("张三2"));
         assert!(!looks_numeric("-"));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_text_is_read_without_panic(s in "\\PC{0,40}") {
+            let _ = parse_date_text(&s);
+            let _ = date_of(&Value::Text(s.clone()), false);
+            let _ = count_of(&Value::Text(s.clone()));
+            let _ = duration_iso(&s);
+            let _ = crate::sheet::header::header_words(&s);
+        }
+
+        #[test]
+        fn date_like_text_is_read_without_panic(
+            s in "[0-9]{1,8}[-/.年]?[0-9]{0,3}[-/.月]?[0-9]{0,3}[日号]? ?(上午|下午)?[0-9]{0,3}[:时点]?[0-9]{0,3}(:[0-9]{0,3})? ?(AM|PM)?"
+        ) {
+            let _ = parse_date_text(&s);
+        }
+
+        #[test]
+        fn any_number_is_read_without_panic(f in proptest::num::f64::ANY) {
+            let _ = date_of(&Value::Number(f), false);
+            let _ = date_of(&Value::Number(f), true);
+            let _ = count_of(&Value::Number(f));
+            let _ = text_of(&Value::Number(f));
+        }
+    }
 }
