@@ -111,11 +111,16 @@ fn write_event_workbook(path: &Path) {
     let d = ExcelDateTime::from_ymd(2025, 5, 13).unwrap();
     ws.write_datetime_with_format(1, 3, &d, &day_fmt).unwrap();
     ws.write_string(1, 4, "https://example.org/1").unwrap();
-    ws.write_string(2, 0, "开放日见闻").unwrap();
+    ws.write_url_with_text(2, 0, "https://example.org/2", "开放日见闻")
+        .unwrap(); // the link is on the title
     ws.write_string(2, 1, "自贡日报").unwrap();
     ws.write_string(2, 2, "市级").unwrap();
     ws.write_number(2, 3, 45790.0).unwrap(); // a serial without a date format
     ws.write_string(3, 1, "学校公众号").unwrap(); // no title
+    ws.write_string(4, 0, "校长寄语").unwrap();
+    ws.write_string(4, 1, "学校公众号").unwrap();
+    ws.write_url_with_text(4, 4, "https://mp.example.org/3", "点击查看")
+        .unwrap();
 
     let ws = wb.add_worksheet();
     ws.set_name("申报").unwrap();
@@ -185,13 +190,15 @@ fn check_event_workbook(wb: &Workbook) {
     assert_eq!(s.sign_in[2].time, None);
 
     let m = &wb.sheets[1];
-    assert_eq!(m.media.len(), 2);
+    assert_eq!(m.media.len(), 3);
     assert_eq!(m.media[0].title, "我校举办技能竞赛");
     assert_eq!(m.media[0].outlet, "四川日报");
     assert_eq!(m.media[0].level.as_deref(), Some("省级"));
     assert_eq!(m.media[0].date, NaiveDate::from_ymd_opt(2025, 5, 13));
     assert_eq!(m.media[0].url.as_deref(), Some("https://example.org/1"));
     assert_eq!(m.media[1].date, NaiveDate::from_ymd_opt(2025, 5, 13));
+    assert_eq!(m.media[1].url.as_deref(), Some("https://example.org/2"));
+    assert_eq!(m.media[2].url.as_deref(), Some("https://mp.example.org/3"));
 
     let d = &wb.sheets[2];
     assert_eq!(d.header_row, Some(2));

@@ -111,6 +111,33 @@ impl SheetBuilder {
         self.problem(0, reason);
     }
 
+    /// True when this is a media register (whose links are worth a second look).
+    pub(crate) fn is_media(&self) -> bool {
+        self.sheet.kind == SheetKind::MediaRegister
+    }
+
+    /// Fills in report URLs from the cells' hyperlinks: a 链接 cell that shows "点击查看", or a
+    /// hyperlinked title with no link column. `link(row0, col)` is the hyperlink target of a
+    /// cell (0-based), if any. A link column that already holds a URL is kept as typed.
+    pub(crate) fn apply_links(&mut self, link: impl Fn(u32, u32) -> Option<String>) {
+        let Some(h) = &self.header else { return };
+        let url_col = h.column(Field::Url);
+        let title_col = h.column(Field::Title);
+        for report in &mut self.sheet.media {
+            if report.url.as_deref().is_some_and(looks_like_url) {
+                continue;
+            }
+            let row0 = report.row.saturating_sub(1);
+            let found = [url_col, title_col]
+                .into_iter()
+                .flatten()
+                .find_map(|c| link(row0, c).filter(|t| looks_like_url(t)));
+            if let Some(target) = found {
+                report.url = Some(target);
+            }
+        }
+    }
+
     pub(crate) fn finish(self) -> (Sheet, Vec<RowProblem>) {
         (self.sheet, self.problems)
     }
@@ -241,6 +268,11 @@ impl SheetBuilder {
             participants,
         });
     }
+}
+
+fn looks_like_url(s: &str) -> bool {
+    let lower = s.trim().to_ascii_lowercase();
+    lower.contains("://") || lower.starts_with("www.")
 }
 
 fn field<'c>(h: &HeaderMap, cells: &'c Cells, f: Field) -> &'c Value {

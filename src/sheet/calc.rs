@@ -55,6 +55,16 @@ fn read_checked(path: &Path, format: Format, limits: &Limits) -> Workbook {
                     Err(XlsxError::NotAWorksheet(_)) => continue,
                     Err(e) => b.sheet_problem(format!("无法读取此工作表（{e}）")),
                 }
+                if b.is_media()
+                    && let Ok(links) = wb.hyperlinks_by_sheet_name(&name)
+                {
+                    b.apply_links(|row, col| {
+                        links
+                            .iter()
+                            .find(|l| l.contains(row, col))
+                            .and_then(|l| l.target.clone())
+                    });
+                }
                 if !add(&mut out, b, &budget) {
                     break;
                 }
