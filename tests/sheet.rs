@@ -176,6 +176,10 @@ fn check_event_workbook(wb: &Workbook) {
     );
     let s = &wb.sheets[0];
     assert_eq!(s.header_row, Some(3));
+    assert_eq!(
+        s.title.as_deref(),
+        Some("2025年职业教育活动周 技能竞赛 签到表")
+    );
     let names: Vec<_> = s.sign_in.iter().map(|r| (r.row, r.name.as_str())).collect();
     assert_eq!(names, [(4, "张三"), (5, "李四"), (8, "王五")]);
     let zhang = &s.sign_in[0];
@@ -284,6 +288,7 @@ fn two_line_headers_and_side_by_side_sign_in_blocks() {
     assert!(wb.problems.is_empty(), "{:?}", problems(&wb));
     let d = &wb.sheets[0];
     assert_eq!((d.kind, d.header_row), (SheetKind::Declared, Some(3)));
+    assert_eq!(d.title.as_deref(), Some("职业教育活动周情况统计表"));
     let row = &d.declared[0];
     assert_eq!(row.activity, "企业开放日");
     assert_eq!(row.department.as_deref(), Some("就业处"));

@@ -18,6 +18,8 @@ pub(crate) struct SheetBuilder {
     previous: Option<Vec<(u32, String)>>,
     /// Text of the header row, while the next row may still refine it.
     refinable: Option<Vec<(u32, String)>>,
+    /// Rows above the header, for [`Sheet::title`].
+    title_lines: Vec<Vec<(u32, String)>>,
     date1904: bool,
 }
 
@@ -30,6 +32,7 @@ impl SheetBuilder {
             rows_searched: 0,
             previous: None,
             refinable: None,
+            title_lines: Vec::new(),
             date1904,
         }
     }
@@ -54,12 +57,16 @@ impl SheetBuilder {
                 self.rows_searched += 1;
                 let previous = self.previous.take();
                 if let Some(h) = header::detect(&[&text]) {
+                    self.title_lines.extend(previous);
                     self.found(row, h, Some(text));
                 } else if let Some(upper) = previous.as_ref().filter(|_| all_text)
                     && let Some(h) = header::detect(&[upper, &text])
                 {
                     self.found(row, h, None);
                 } else {
+                    if let Some(upper) = previous {
+                        self.title_lines.push(upper);
+                    }
                     self.previous = Some(text);
                 }
             }
@@ -102,6 +109,17 @@ impl SheetBuilder {
     fn found(&mut self, row: u32, h: HeaderMap, refinable: Option<Vec<(u32, String)>>) {
         self.sheet.kind = h.kind;
         self.sheet.header_row = Some(row);
+        if self.sheet.title.is_none() {
+            let words: Vec<String> = self
+                .title_lines
+                .drain(..)
+                .flatten()
+                .map(|(_, t)| crate::text::clean_cell(&t))
+                .filter(|t| !t.is_empty())
+                .collect();
+            let title: String = words.join(" ").chars().take(200).collect();
+            self.sheet.title = (!title.is_empty()).then_some(title);
+        }
         self.header = Some(h);
         self.refinable = refinable;
     }
@@ -343,6 +361,7 @@ mod tests {
         let (sheet, problems) = b.finish();
         assert_eq!(sheet.kind, SheetKind::SignIn);
         assert_eq!(sheet.header_row, Some(3));
+        assert_eq!(sheet.title.as_deref(), Some("2025年活动周签到表"));
         assert_eq!(sheet.sign_in.len(), 2);
         assert_eq!(sheet.sign_in[0].id.as_deref(), Some("2023000001"));
         assert_eq!(sheet.sign_in[0].row, 4);

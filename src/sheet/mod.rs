@@ -118,6 +118,11 @@ pub struct Sheet {
     pub kind: SheetKind,
     /// 1-based row of the header, when one was found.
     pub header_row: Option<u32>,
+    /// The text above the header (merged title rows: "2025年活动周 技能竞赛 学生签到表"),
+    /// cells joined by spaces, at most 200 characters: where a role word or an activity
+    /// name may be written when no column says it.
+    #[serde(default)]
+    pub title: Option<String>,
     pub sign_in: Vec<SignInRow>,
     pub media: Vec<MediaRow>,
     pub declared: Vec<DeclaredRow>,
@@ -129,6 +134,7 @@ impl Sheet {
             name: name.to_string(),
             kind: SheetKind::Unrecognised,
             header_row: None,
+            title: None,
             sign_in: Vec::new(),
             media: Vec::new(),
             declared: Vec::new(),
