@@ -343,6 +343,22 @@ fn committed_xls_fixture_is_read() {
 }
 
 #[test]
+fn many_threads_share_a_bounded_number_of_children() {
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            std::thread::spawn(|| {
+                read_workbook_isolated(&fixture("签到表.xls"), Format::Xls, exe())
+            })
+        })
+        .collect();
+    for h in handles {
+        let wb = h.join().expect("thread");
+        assert_eq!(wb.error, None);
+        assert_eq!(wb.sheets[0].sign_in.len(), 3);
+    }
+}
+
+#[test]
 fn committed_ods_fixture_is_read() {
     let wb = read_workbook_isolated(&fixture("媒体报道.ods"), Format::Ods, exe());
     assert_eq!(wb.error, None);

@@ -3,7 +3,8 @@
 //! run. The parent re-invokes the dangan binary as `dangan __read-sheet PATH FORMAT [MEMORY]`;
 //! the child lowers its own address-space limit, reads the file with [`super::read_workbook`]
 //! and prints the [`Workbook`] as JSON on stdout. The parent kills it after a time limit and
-//! turns any abnormal end into a [`Workbook`] with an error.
+//! turns any abnormal end into a [`Workbook`] with an error. However many threads call it, at
+//! most `min(cores, 4)` children run at once, so memory stays bounded by that many limits.
 //!
 //! CSV files are read in-process: their reader is pure Rust and bounded by the caps.
 
