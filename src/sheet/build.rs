@@ -219,6 +219,18 @@ impl SheetBuilder {
         if looks_numeric(&name) {
             return self.problem(row, format!("姓名一栏是数字「{name}」，已跳过"));
         }
+        // A footer line: "合计 35 人" is not a person.
+        let key = match_key(&name);
+        if ["合计", "总计", "小计", "共计"]
+            .iter()
+            .any(|t| key.starts_with(t))
+        {
+            return;
+        }
+        if name.contains([':', '：']) || name.chars().count() > 30 {
+            let shown: String = name.chars().take(30).collect();
+            return self.problem(row, format!("姓名一栏不像姓名「{shown}」，已跳过"));
+        }
         let id = text_of(get(Field::Id)).or_else(|| text_of(get(Field::Phone)));
         let time = self.date(row, "签到时间", get(Field::Time));
         self.sheet.sign_in.push(SignInRow {
@@ -358,6 +370,8 @@ mod tests {
             8,
             &row(vec![t("序号"), t("姓名"), t("学号"), t("签到时间")]),
         );
+        b.push_row(9, &row(vec![Value::Empty, t("合计：2人")]));
+        b.push_row(10, &row(vec![Value::Empty, t("备注：另有3人请假")]));
         let (sheet, problems) = b.finish();
         assert_eq!(sheet.kind, SheetKind::SignIn);
         assert_eq!(sheet.header_row, Some(3));
@@ -373,6 +387,7 @@ mod tests {
                 "工作表「签到」第 5 行：缺少姓名，已跳过",
                 "工作表「签到」第 7 行：签到时间「上午」不是日期，已忽略该日期（本行仍计入）",
                 "工作表「签到」第 8 行：姓名一栏是数字「42」，已跳过",
+                "工作表「签到」第 11 行：姓名一栏不像姓名「备注:另有3人请假」，已跳过",
             ]
         );
     }

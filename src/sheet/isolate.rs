@@ -123,10 +123,13 @@ fn run_child(
     let err = err_thread.join().unwrap_or_default();
 
     if timed_out {
-        return Err(format!(
-            "{CRASHED}：超过 {} 秒仍未读完，已终止",
-            limits.timeout.as_secs()
-        ));
+        let secs = limits.timeout.as_secs_f64();
+        let shown = if secs.fract() == 0.0 {
+            format!("{secs:.0}")
+        } else {
+            format!("{secs:.2}")
+        };
+        return Err(format!("{CRASHED}：超过 {shown} 秒仍未读完，已终止"));
     }
     let Some(status) = status else {
         return Err(format!("{CRASHED}：无法得知子进程的结果"));
