@@ -180,6 +180,7 @@ fn check_event_workbook(wb: &Workbook) {
         s.title.as_deref(),
         Some("2025年职业教育活动周 技能竞赛 签到表")
     );
+    assert_eq!(s.title_date, None);
     let names: Vec<_> = s.sign_in.iter().map(|r| (r.row, r.name.as_str())).collect();
     assert_eq!(names, [(4, "张三"), (5, "李四"), (8, "王五")]);
     let zhang = &s.sign_in[0];

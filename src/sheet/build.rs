@@ -2,7 +2,7 @@
 //! Keeps nothing but the typed rows, so memory follows the useful content, not the file.
 
 use super::header::{self, Field, HEADER_SEARCH_ROWS, HeaderMap};
-use super::value::{DateCell, Value, count_of, date_of, looks_numeric, text_of};
+use super::value::{DateCell, Value, count_of, date_of, find_date_in_text, looks_numeric, text_of};
 use super::{DeclaredRow, MediaRow, RowProblem, Sheet, SheetKind, SignInRow};
 use crate::text::match_key;
 
@@ -119,6 +119,7 @@ impl SheetBuilder {
                 .collect();
             let title: String = words.join(" ").chars().take(200).collect();
             self.sheet.title = (!title.is_empty()).then_some(title);
+            self.sheet.title_date = self.sheet.title.as_deref().and_then(find_date_in_text);
         }
         self.header = Some(h);
         self.refinable = refinable;
@@ -444,8 +445,10 @@ mod tests {
         assert!(problems.is_empty());
 
         let mut b = SheetBuilder::new("签到", false);
+        b.push_row(0, &row(vec![t("启动仪式签到表")]));
+        b.push_row(1, &row(vec![t("日期：2025年5月7日"), t("地点：报告厅")]));
         let header = ["序号", "姓名", "班级", "序号", "姓名", "班级"];
-        b.push_row(0, &row(header.iter().map(|h| t(h)).collect()));
+        b.push_row(2, &row(header.iter().map(|h| t(h)).collect()));
         let line = |a: &str, b: &str| {
             row(vec![
                 Value::Number(1.0),
@@ -456,10 +459,10 @@ mod tests {
                 t("机电1班"),
             ])
         };
-        b.push_row(1, &line("张三", "李四"));
-        b.push_row(2, &line("王五", ""));
+        b.push_row(3, &line("张三", "李四"));
+        b.push_row(4, &line("王五", ""));
         b.push_row(
-            3,
+            5,
             &row(vec![
                 Value::Number(5.0),
                 Value::Empty,
@@ -473,12 +476,20 @@ mod tests {
             .iter()
             .map(|r| (r.row, r.name.as_str()))
             .collect();
-        assert_eq!(names, [(2, "张三"), (2, "李四"), (3, "王五")]);
+        assert_eq!(names, [(4, "张三"), (4, "李四"), (5, "王五")]);
+        assert_eq!(
+            sheet.title.as_deref(),
+            Some("启动仪式签到表 日期:2025年5月7日 地点:报告厅")
+        );
+        assert_eq!(
+            sheet.title_date,
+            chrono::NaiveDate::from_ymd_opt(2025, 5, 7)
+        );
         let reasons: Vec<_> = problems
             .iter()
             .map(|p| (p.row, p.reason.as_str()))
             .collect();
-        assert_eq!(reasons, [(3, "缺少姓名，已跳过")]);
+        assert_eq!(reasons, [(5, "缺少姓名，已跳过")]);
     }
 
     fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {

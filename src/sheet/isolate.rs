@@ -109,7 +109,10 @@ fn run_child(
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
             Ok(None) => {}
-            Err(_) => break None,
+            Err(_) => {
+                let _ = child.kill();
+                break child.wait().ok();
+            }
         }
         if start.elapsed() >= limits.timeout {
             timed_out = true;

@@ -123,6 +123,10 @@ pub struct Sheet {
     /// name may be written when no column says it.
     #[serde(default)]
     pub title: Option<String>,
+    /// The first date written in [`Sheet::title`] (`日期：2025年5月12日`), for sheets whose rows
+    /// carry no date of their own.
+    #[serde(default, with = "value::serde_opt_date")]
+    pub title_date: Option<NaiveDate>,
     pub sign_in: Vec<SignInRow>,
     pub media: Vec<MediaRow>,
     pub declared: Vec<DeclaredRow>,
@@ -135,6 +139,7 @@ impl Sheet {
             kind: SheetKind::Unrecognised,
             header_row: None,
             title: None,
+            title_date: None,
             sign_in: Vec::new(),
             media: Vec::new(),
             declared: Vec::new(),
@@ -185,14 +190,19 @@ impl Workbook {
     }
 
     /// The earliest date in the rows (sign-in times, report dates, declared dates), for step 5 of
-    /// the date chain. Dates without a time count as midnight. Plausibility (before 2000, after
-    /// today) is the caller's to judge.
+    /// the date chain; a recognised sheet whose rows have no date gives its `title_date`.
+    /// Dates without a time count as midnight. Plausibility (before 2000, after today) is the
+    /// caller's to judge.
     pub fn earliest_date(&self) -> Option<NaiveDateTime> {
         let mut all = Vec::new();
         for sheet in &self.sheets {
+            let before = all.len();
             all.extend(sheet.sign_in.iter().filter_map(|r| r.time));
             all.extend(sheet.media.iter().filter_map(|r| r.date).map(midnight));
             all.extend(sheet.declared.iter().filter_map(|r| r.date).map(midnight));
+            if all.len() == before && sheet.kind != SheetKind::Unrecognised {
+                all.extend(sheet.title_date.map(midnight));
+            }
         }
         all.into_iter().min()
     }
@@ -277,6 +287,34 @@ mod tests {
         assert_eq!(p.to_string(), "工作表「签到」第 7 行：缺少姓名，已跳过");
         let whole = RowProblem { row: 0, ..p };
         assert_eq!(whole.to_string(), "工作表「签到」：缺少姓名，已跳过");
+    }
+
+    #[test]
+    fn a_title_date_counts_only_when_the_rows_have_none() {
+        let mut s = Sheet::new("a");
+        s.kind = SheetKind::SignIn;
+        s.title_date = NaiveDate::from_ymd_opt(2025, 5, 12);
+        let mut wb = Workbook {
+            sheets: vec![s],
+            ..Workbook::default()
+        };
+        assert_eq!(
+            wb.earliest_date(),
+            NaiveDate::from_ymd_opt(2025, 5, 12).map(midnight)
+        );
+        wb.sheets[0].sign_in.push(SignInRow {
+            row: 3,
+            name: "张三".into(),
+            id: None,
+            role: None,
+            unit: None,
+            time: NaiveDate::from_ymd_opt(2025, 5, 13).map(midnight),
+            activity: None,
+        });
+        assert_eq!(
+            wb.earliest_date(),
+            NaiveDate::from_ymd_opt(2025, 5, 13).map(midnight)
+        );
     }
 
     #[test]

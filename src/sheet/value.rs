@@ -227,6 +227,15 @@ pub(crate) fn parse_date_text(s: &str) -> Option<NaiveDateTime> {
     Some(date.and_time(time))
 }
 
+/// The first date written anywhere in a line of text (`日期：2025年5月12日`, `2025.5.12 启动仪式`).
+pub(crate) fn find_date_in_text(s: &str) -> Option<NaiveDate> {
+    let s = fold_width(s);
+    let bytes = s.as_bytes();
+    (0..bytes.len())
+        .filter(|&i| bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_digit()))
+        .find_map(|i| parse_ymd(&s[i..]).map(|(d, _)| d))
+}
+
 fn take_digits(s: &str, max: usize) -> Option<(u32, &str)> {
     let n = s
         .bytes()
@@ -445,6 +454,20 @@ mod tests {
     }
 
     #[test]
+    fn dates_inside_title_lines() {
+        assert_eq!(
+            find_date_in_text("活动周签到表 日期：2025年5月12日（周一）"),
+            NaiveDate::from_ymd_opt(2025, 5, 12)
+        );
+        assert_eq!(
+            find_date_in_text("第12期 2025.5.7 启动仪式"),
+            NaiveDate::from_ymd_opt(2025, 5, 7)
+        );
+        assert_eq!(find_date_in_text("2025年职业教育活动周"), None);
+        assert_eq!(find_date_in_text("共35人"), None);
+    }
+
+    #[test]
     fn ods_times_of_day() {
         assert_eq!(
             duration_iso("PT09H30M00S"),
@@ -526,6 +549,7 @@ mod tests {
             let _ = date_of(&Value::Text(s.clone()), false);
             let _ = count_of(&Value::Text(s.clone()));
             let _ = duration_iso(&s);
+            let _ = find_date_in_text(&s);
             let _ = crate::sheet::header::header_words(&s);
         }
 
