@@ -88,7 +88,7 @@ impl SheetBuilder {
         // The header repeated (a sheet printed over several pages): checked only when the
         // primary cell holds a header word, so ordinary rows cost nothing.
         if let Value::Text(primary) = field(header, cells, header.primary())
-            && header::names_a_field(header.kind, &[(0, primary.clone())])
+            && header::is_header_word(header.kind, header.primary(), primary)
             && header::detect(&[&texts(cells)]).is_some_and(|h| h.kind == header.kind)
         {
             return;

@@ -331,6 +331,11 @@ pub fn detect(rows: &[&[(u32, String)]]) -> Option<HeaderMap> {
     .find(HeaderMap::complete)
 }
 
+/// True when `text` is a header word for `field` of `kind` (`姓名` in a name column).
+pub fn is_header_word(kind: SheetKind, field: Field, text: &str) -> bool {
+    matches(kind, field, &header_words(text))
+}
+
 /// True when some cell of the row is a header word of `kind` (a sub-header line).
 pub fn names_a_field(kind: SheetKind, row: &[(u32, String)]) -> bool {
     row.iter().any(|(_, t)| {

@@ -25,7 +25,9 @@ impl Value {
     pub(crate) fn is_blank(&self) -> bool {
         match self {
             Value::Empty | Value::Error => true,
-            Value::Text(s) => clean_cell(s).is_empty(),
+            Value::Text(s) => s
+                .chars()
+                .all(|c| c.is_whitespace() || c == '\u{FEFF}' || c == '\u{200B}'),
             _ => false,
         }
     }
