@@ -2,7 +2,9 @@
 //! Keeps nothing but the typed rows, so memory follows the useful content, not the file.
 
 use super::header::{self, Field, HEADER_SEARCH_ROWS, HeaderMap};
-use super::value::{DateCell, Value, count_of, date_of, find_date_in_text, looks_numeric, text_of};
+use super::value::{
+    DateCell, Value, count_of, date_of, find_date_in_text, id_of, looks_numeric, text_of,
+};
 use super::{DeclaredRow, MediaRow, RowProblem, Sheet, SheetKind, SignInRow};
 use crate::text::match_key;
 
@@ -232,7 +234,7 @@ impl SheetBuilder {
             let shown: String = name.chars().take(30).collect();
             return self.problem(row, format!("姓名一栏不像姓名「{shown}」，已跳过"));
         }
-        let id = text_of(get(Field::Id)).or_else(|| text_of(get(Field::Phone)));
+        let id = id_of(get(Field::Id)).or_else(|| id_of(get(Field::Phone)));
         let time = self.date(row, "签到时间", get(Field::Time));
         self.sheet.sign_in.push(SignInRow {
             row,

@@ -36,7 +36,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Format;
 
-pub use isolate::{ChildLimits, child_hook, read_workbook_isolated, read_workbook_isolated_with};
+pub use isolate::{
+    CHILD_ARG, ChildLimits, child_hook, read_workbook_isolated, read_workbook_isolated_with,
+};
 
 /// What a sheet holds, decided by its header row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

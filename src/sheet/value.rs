@@ -155,6 +155,18 @@ pub(crate) fn text_of(v: &Value) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
+/// An ID cell: like [`text_of`], and an ID that reached a CSV as `2023000001.0` loses the
+/// `.0` as a numeric cell does.
+pub(crate) fn id_of(v: &Value) -> Option<String> {
+    let s = text_of(v)?;
+    match s.strip_suffix(".0") {
+        Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(digits.to_string())
+        }
+        _ => Some(s),
+    }
+}
+
 /// A number as a person typed it: `2023000001.0` → `2023000001`.
 pub(crate) fn number_text(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e17 {
@@ -522,6 +534,11 @@ mod tests {
             Some("A01")
         );
         assert_eq!(text_of(&Value::Text("  ".into())), None);
+        assert_eq!(
+            id_of(&Value::Text("2023000001.0".into())).as_deref(),
+            Some("2023000001")
+        );
+        assert_eq!(id_of(&Value::Text("A1.0".into())).as_deref(), Some("A1.0"));
     }
 
     #[test]
