@@ -11,6 +11,8 @@
 //!   an absurd size ([`Limits`]), then streamed cell by cell under caps on rows, cells and
 //!   string bytes. `worksheet_range` is never called for them (a cell at XFD1048576 makes it
 //!   allocate 550 GB and abort).
+//! - ods is refused before parsing when its repeated rows and cells span more than the cell
+//!   cap (calamine expands them all); csv is read in-process under a size cap.
 //! - xls and ods have no streaming reader in calamine: they are read whole, which is only safe
 //!   in a child process. Production code therefore calls [`read_workbook_isolated`], which
 //!   re-invokes the binary (`dangan __read-sheet PATH FORMAT`, see [`child_hook`]) under a
