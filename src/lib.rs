@@ -15,6 +15,7 @@ pub mod output;
 pub mod progress;
 pub mod resolve;
 pub mod rollup;
+pub mod sheet;
 pub mod store;
 pub mod tally;
 pub mod text;

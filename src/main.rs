@@ -1,3 +1,8 @@
 fn main() {
+    // A spreadsheet is read in a child process of this same binary, under memory and time
+    // limits, so that a hostile sheet costs one file's rows, never the run.
+    if let Some(code) = dangan::sheet::child_hook() {
+        std::process::exit(code);
+    }
     std::process::exit(dangan::cli::main());
 }

@@ -1,0 +1,541 @@
+//! Turns a sheet's rows, fed one at a time in file order, into a [`Sheet`] and its problems.
+//! Keeps nothing but the typed rows, so memory follows the useful content, not the file.
+
+use super::header::{self, Field, HEADER_SEARCH_ROWS, HeaderMap};
+use super::value::{
+    DateCell, Value, count_of, date_of, find_date_in_text, id_of, looks_numeric, text_of,
+};
+use super::{DeclaredRow, MediaRow, RowProblem, Sheet, SheetKind, SignInRow};
+use crate::text::match_key;
+
+/// One row's non-empty cells: (0-based column, value).
+pub(crate) type Cells = Vec<(u32, Value)>;
+
+pub(crate) struct SheetBuilder {
+    sheet: Sheet,
+    problems: Vec<RowProblem>,
+    header: Option<HeaderMap>,
+    rows_searched: usize,
+    /// The last non-empty row seen while searching (the upper line of a two-line header).
+    previous: Option<Vec<(u32, String)>>,
+    /// Text of the header row, while the next row may still refine it.
+    refinable: Option<Vec<(u32, String)>>,
+    /// Rows above the header, for [`Sheet::title`].
+    title_lines: Vec<Vec<(u32, String)>>,
+    date1904: bool,
+}
+
+impl SheetBuilder {
+    pub(crate) fn new(name: &str, date1904: bool) -> SheetBuilder {
+        SheetBuilder {
+            sheet: Sheet::new(name),
+            problems: Vec::new(),
+            header: None,
+            rows_searched: 0,
+            previous: None,
+            refinable: None,
+            title_lines: Vec::new(),
+            date1904,
+        }
+    }
+
+    /// False once the rest of the sheet cannot matter (no header in the first rows).
+    pub(crate) fn wants_more(&self) -> bool {
+        self.header.is_some() || self.rows_searched < HEADER_SEARCH_ROWS
+    }
+
+    /// Feeds row `row0` (0-based, as the readers count).
+    pub(crate) fn push_row(&mut self, row0: u32, cells: &Cells) {
+        let row = row0.saturating_add(1);
+        if cells.iter().all(|(_, v)| v.is_blank()) {
+            return;
+        }
+        let all_text = cells
+            .iter()
+            .all(|(_, v)| v.is_blank() || matches!(v, Value::Text(_)));
+        let Some(header) = &self.header else {
+            let text = texts(cells);
+            if self.rows_searched < HEADER_SEARCH_ROWS {
+                self.rows_searched += 1;
+                let previous = self.previous.take();
+                if let Some(h) = header::detect(&[&text]) {
+                    self.title_lines.extend(previous);
+                    self.found(row, h, Some(text));
+                } else if let Some(upper) = previous.as_ref().filter(|_| all_text)
+                    && let Some(h) = header::detect(&[upper, &text])
+                {
+                    self.found(row, h, None);
+                } else {
+                    if let Some(upper) = previous {
+                        self.title_lines.push(upper);
+                    }
+                    self.previous = Some(text);
+                }
+            }
+            return;
+        };
+        // The line under the header may be the second line of a two-line header.
+        if let Some(upper) = self.refinable.take()
+            && all_text
+            && field(header, cells, header.primary()).is_blank()
+        {
+            let text = texts(cells);
+            if header::names_a_field(header.kind, &text)
+                && let Some(h) = header::detect(&[&upper, &text]).filter(|h| h.kind == header.kind)
+            {
+                self.found(row, h, None);
+                return;
+            }
+        }
+        // The header repeated (a sheet printed over several pages): checked only when the
+        // primary cell holds a header word, so ordinary rows cost nothing.
+        if let Value::Text(primary) = field(header, cells, header.primary())
+            && header::is_header_word(header.kind, header.primary(), primary)
+            && header::detect(&[&texts(cells)]).is_some_and(|h| h.kind == header.kind)
+        {
+            return;
+        }
+        let header = header.clone();
+        match header.kind {
+            SheetKind::SignIn => {
+                for block in std::iter::once(&header.columns).chain(&header.more_blocks) {
+                    self.sign_in(row, block, cells);
+                }
+            }
+            SheetKind::MediaRegister => self.media(row, &header, cells),
+            SheetKind::Declared => self.declared(row, &header, cells),
+            SheetKind::Unrecognised => {}
+        }
+    }
+
+    fn found(&mut self, row: u32, h: HeaderMap, refinable: Option<Vec<(u32, String)>>) {
+        self.sheet.kind = h.kind;
+        self.sheet.header_row = Some(row);
+        if self.sheet.title.is_none() {
+            let words: Vec<String> = self
+                .title_lines
+                .drain(..)
+                .flatten()
+                .map(|(_, t)| crate::text::clean_cell(&t))
+                .filter(|t| !t.is_empty())
+                .collect();
+            let title: String = words.join(" ").chars().take(200).collect();
+            self.sheet.title = (!title.is_empty()).then_some(title);
+            self.sheet.title_date = self.sheet.title.as_deref().and_then(find_date_in_text);
+        }
+        self.header = Some(h);
+        self.refinable = refinable;
+    }
+
+    /// A problem with the sheet as a whole (row 0).
+    pub(crate) fn sheet_problem(&mut self, reason: String) {
+        self.problem(0, reason);
+    }
+
+    /// True when this is a media register (whose links are worth a second look).
+    pub(crate) fn is_media(&self) -> bool {
+        self.sheet.kind == SheetKind::MediaRegister
+    }
+
+    /// Fills in report URLs from the cells' hyperlinks: a 链接 cell that shows "点击查看", or a
+    /// hyperlinked title with no link column. `link(row0, col)` is the hyperlink target of a
+    /// cell (0-based), if any. A link column that already holds a URL is kept as typed.
+    pub(crate) fn apply_links(&mut self, link: impl Fn(u32, u32) -> Option<String>) {
+        let Some(h) = &self.header else { return };
+        let url_col = h.column(Field::Url);
+        let title_col = h.column(Field::Title);
+        for report in &mut self.sheet.media {
+            if report.url.as_deref().is_some_and(looks_like_url) {
+                continue;
+            }
+            let row0 = report.row.saturating_sub(1);
+            let found = [url_col, title_col]
+                .into_iter()
+                .flatten()
+                .find_map(|c| link(row0, c).filter(|t| looks_like_url(t)));
+            if let Some(target) = found {
+                report.url = Some(target);
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> (Sheet, Vec<RowProblem>) {
+        (self.sheet, self.problems)
+    }
+
+    fn problem(&mut self, row: u32, reason: String) {
+        self.problems.push(RowProblem {
+            sheet: self.sheet.name.clone(),
+            row,
+            reason,
+        });
+    }
+
+    fn date(&mut self, row: u32, what: &str, v: &Value) -> Option<chrono::NaiveDateTime> {
+        match date_of(v, self.date1904) {
+            DateCell::Date(dt) => Some(dt),
+            DateCell::Blank | DateCell::TimeOnly => None,
+            DateCell::NotADate(shown) => {
+                self.problem(
+                    row,
+                    format!("{what}「{shown}」不是日期，已忽略该日期（本行仍计入）"),
+                );
+                None
+            }
+        }
+    }
+
+    fn count(&mut self, row: u32, what: &str, v: &Value) -> Option<u64> {
+        match count_of(v) {
+            Ok(n) => n,
+            Err(shown) => {
+                self.problem(
+                    row,
+                    format!("{what}「{shown}」不是非负整数，已忽略该数（本行仍计入）"),
+                );
+                None
+            }
+        }
+    }
+
+    fn sign_in(&mut self, row: u32, block: &[(Field, u32)], cells: &Cells) {
+        let get = |f| in_block(block, cells, f);
+        // Nothing in any column of this block: a pre-numbered blank line, or an empty half.
+        if block.iter().all(|&(f, _)| get(f).is_blank()) {
+            return;
+        }
+        let name = match get(Field::Name) {
+            Value::Text(s) => crate::text::clean_cell(s),
+            Value::Empty | Value::Error => String::new(),
+            Value::Number(f) => {
+                let shown = super::value::number_text(*f);
+                return self.problem(row, format!("姓名一栏是数字「{shown}」，已跳过"));
+            }
+            other => {
+                let shown = text_of(other).unwrap_or_default();
+                return self.problem(row, format!("姓名一栏不是姓名「{shown}」，已跳过"));
+            }
+        };
+        if name.is_empty() {
+            return self.problem(row, "缺少姓名，已跳过".to_string());
+        }
+        if looks_numeric(&name) {
+            return self.problem(row, format!("姓名一栏是数字「{name}」，已跳过"));
+        }
+        // A footer line: "合计 35 人" is not a person.
+        let key = match_key(&name);
+        if ["合计", "总计", "小计", "共计"]
+            .iter()
+            .any(|t| key.starts_with(t))
+        {
+            return;
+        }
+        if name.contains([':', '：']) || name.chars().count() > 30 {
+            let shown: String = name.chars().take(30).collect();
+            return self.problem(row, format!("姓名一栏不像姓名「{shown}」，已跳过"));
+        }
+        let id = id_of(get(Field::Id)).or_else(|| id_of(get(Field::Phone)));
+        let time = self.date(row, "签到时间", get(Field::Time));
+        self.sheet.sign_in.push(SignInRow {
+            row,
+            name,
+            id,
+            role: text_of(get(Field::Role)),
+            unit: text_of(get(Field::Unit)),
+            time,
+            activity: text_of(get(Field::Activity)),
+        });
+    }
+
+    fn media(&mut self, row: u32, h: &HeaderMap, cells: &Cells) {
+        let get = |f| field(h, cells, f);
+        if h.columns.iter().all(|&(f, _)| get(f).is_blank()) {
+            return;
+        }
+        let Some(title) = text_of(get(Field::Title)) else {
+            return self.problem(row, "缺少报道标题，已跳过".to_string());
+        };
+        let outlet = text_of(get(Field::Outlet)).unwrap_or_default();
+        if outlet.is_empty() {
+            self.problem(row, "缺少媒体名称（本行仍计入）".to_string());
+        }
+        let date = self
+            .date(row, "报道日期", get(Field::Date))
+            .map(|d| d.date());
+        self.sheet.media.push(MediaRow {
+            row,
+            title,
+            outlet,
+            level: text_of(get(Field::Level)),
+            date,
+            url: text_of(get(Field::Url)),
+        });
+    }
+
+    fn declared(&mut self, row: u32, h: &HeaderMap, cells: &Cells) {
+        let get = |f| field(h, cells, f);
+        if h.columns.iter().all(|&(f, _)| get(f).is_blank()) {
+            return;
+        }
+        let Some(activity) = text_of(get(Field::Activity)) else {
+            return self.problem(row, "缺少活动名称，已跳过".to_string());
+        };
+        // A totals line would count every activity twice.
+        let key = match_key(&activity);
+        if ["合计", "总计", "小计"].iter().any(|t| key.starts_with(t)) {
+            return;
+        }
+        let date = self.date(row, "日期", get(Field::Date)).map(|d| d.date());
+        let teachers = self.count(row, "教师数", get(Field::Teachers));
+        let students = self.count(row, "学生数", get(Field::Students));
+        let enterprises = self.count(row, "企业数", get(Field::Enterprises));
+        let participants = self.count(row, "参与人数", get(Field::Participants));
+        self.sheet.declared.push(DeclaredRow {
+            row,
+            activity,
+            department: text_of(get(Field::Department)),
+            date,
+            teachers,
+            students,
+            enterprises,
+            participants,
+        });
+    }
+}
+
+fn looks_like_url(s: &str) -> bool {
+    let lower = s.trim().to_ascii_lowercase();
+    lower.contains("://") || lower.starts_with("www.")
+}
+
+fn field<'c>(h: &HeaderMap, cells: &'c Cells, f: Field) -> &'c Value {
+    in_block(&h.columns, cells, f)
+}
+
+fn in_block<'c>(block: &[(Field, u32)], cells: &'c Cells, f: Field) -> &'c Value {
+    block
+        .iter()
+        .find(|(field, _)| *field == f)
+        .and_then(|&(_, c)| cells.iter().find(|(col, _)| *col == c))
+        .map_or(&Value::Empty, |(_, v)| v)
+}
+
+fn texts(cells: &Cells) -> Vec<(u32, String)> {
+    cells
+        .iter()
+        .filter_map(|(c, v)| match v {
+            Value::Text(s) => Some((*c, s.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Value {
+        Value::Text(s.to_string())
+    }
+
+    fn row(vals: Vec<Value>) -> Cells {
+        vals.into_iter()
+            .enumerate()
+            .map(|(i, v)| (i as u32, v))
+            .collect()
+    }
+
+    #[test]
+    fn sign_in_rows_and_problems() {
+        let mut b = SheetBuilder::new("签到", false);
+        b.push_row(0, &row(vec![t("2025年活动周签到表")]));
+        b.push_row(
+            2,
+            &row(vec![t("序号"), t("姓名"), t("学号"), t("签到时间")]),
+        );
+        b.push_row(
+            3,
+            &row(vec![
+                Value::Number(1.0),
+                t("张三"),
+                Value::Number(2023000001.0),
+                t("2025/5/12 9:30"),
+            ]),
+        );
+        b.push_row(4, &row(vec![Value::Number(2.0), t(" "), t("2023000002")]));
+        b.push_row(5, &row(vec![Value::Number(3.0)]));
+        b.push_row(
+            6,
+            &row(vec![Value::Number(4.0), t("李四"), Value::Empty, t("上午")]),
+        );
+        b.push_row(7, &row(vec![Value::Number(5.0), Value::Number(42.0)]));
+        b.push_row(
+            8,
+            &row(vec![t("序号"), t("姓名"), t("学号"), t("签到时间")]),
+        );
+        b.push_row(9, &row(vec![Value::Empty, t("合计：2人")]));
+        b.push_row(10, &row(vec![Value::Empty, t("备注：另有3人请假")]));
+        let (sheet, problems) = b.finish();
+        assert_eq!(sheet.kind, SheetKind::SignIn);
+        assert_eq!(sheet.header_row, Some(3));
+        assert_eq!(sheet.title.as_deref(), Some("2025年活动周签到表"));
+        assert_eq!(sheet.sign_in.len(), 2);
+        assert_eq!(sheet.sign_in[0].id.as_deref(), Some("2023000001"));
+        assert_eq!(sheet.sign_in[0].row, 4);
+        assert_eq!(sheet.sign_in[1].time, None);
+        let reasons: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "工作表「签到」第 5 行：缺少姓名，已跳过",
+                "工作表「签到」第 7 行：签到时间「上午」不是日期，已忽略该日期（本行仍计入）",
+                "工作表「签到」第 8 行：姓名一栏是数字「42」，已跳过",
+                "工作表「签到」第 11 行：姓名一栏不像姓名「备注:另有3人请假」，已跳过",
+            ]
+        );
+    }
+
+    #[test]
+    fn no_header_in_ten_rows_is_unrecognised_and_stops() {
+        let mut b = SheetBuilder::new("x", false);
+        for r in 0..10 {
+            assert!(b.wants_more());
+            b.push_row(r, &row(vec![t("随便"), Value::Number(1.0)]));
+        }
+        assert!(!b.wants_more());
+        b.push_row(11, &row(vec![t("姓名")]));
+        let (sheet, problems) = b.finish();
+        assert_eq!(sheet.kind, SheetKind::Unrecognised);
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn declared_counts_skip_totals_and_flag_bad_numbers() {
+        let mut b = SheetBuilder::new("申报", false);
+        b.push_row(0, &row(vec![t("活动名称"), t("教师数"), t("学生数")]));
+        b.push_row(
+            1,
+            &row(vec![t("技能竞赛"), Value::Number(12.0), t("300人")]),
+        );
+        b.push_row(2, &row(vec![t("开放日"), t("十"), Value::Number(-3.0)]));
+        b.push_row(
+            3,
+            &row(vec![t("合计"), Value::Number(22.0), Value::Number(300.0)]),
+        );
+        let (sheet, problems) = b.finish();
+        assert_eq!(sheet.declared.len(), 2);
+        assert_eq!(sheet.declared[0].students, Some(300));
+        assert_eq!(sheet.declared[1].teachers, None);
+        assert_eq!(problems.len(), 2);
+        assert!(problems[0].reason.contains("教师数「十」"));
+    }
+
+    #[test]
+    fn two_line_header_and_two_people_to_a_line() {
+        let mut b = SheetBuilder::new("申报", false);
+        b.push_row(0, &row(vec![t("活动名称"), t("参与人数")]));
+        b.push_row(1, &row(vec![Value::Empty, t("教师数"), t("学生数")]));
+        b.push_row(
+            2,
+            &row(vec![t("开放日"), Value::Number(5.0), Value::Number(80.0)]),
+        );
+        let (sheet, problems) = b.finish();
+        assert_eq!(sheet.header_row, Some(2));
+        assert_eq!(sheet.declared[0].teachers, Some(5));
+        assert_eq!(sheet.declared[0].students, Some(80));
+        assert_eq!(sheet.declared[0].participants, None);
+        assert!(problems.is_empty());
+
+        let mut b = SheetBuilder::new("签到", false);
+        b.push_row(0, &row(vec![t("启动仪式签到表")]));
+        b.push_row(1, &row(vec![t("日期：2025年5月7日"), t("地点：报告厅")]));
+        let header = ["序号", "姓名", "班级", "序号", "姓名", "班级"];
+        b.push_row(2, &row(header.iter().map(|h| t(h)).collect()));
+        let line = |a: &str, b: &str| {
+            row(vec![
+                Value::Number(1.0),
+                t(a),
+                t("机电1班"),
+                Value::Number(2.0),
+                t(b),
+                t("机电1班"),
+            ])
+        };
+        b.push_row(3, &line("张三", "李四"));
+        b.push_row(4, &line("王五", ""));
+        b.push_row(
+            5,
+            &row(vec![
+                Value::Number(5.0),
+                Value::Empty,
+                Value::Empty,
+                Value::Number(6.0),
+            ]),
+        );
+        let (sheet, problems) = b.finish();
+        let names: Vec<_> = sheet
+            .sign_in
+            .iter()
+            .map(|r| (r.row, r.name.as_str()))
+            .collect();
+        assert_eq!(names, [(4, "张三"), (4, "李四"), (5, "王五")]);
+        assert_eq!(
+            sheet.title.as_deref(),
+            Some("启动仪式签到表 日期:2025年5月7日 地点:报告厅")
+        );
+        assert_eq!(
+            sheet.title_date,
+            chrono::NaiveDate::from_ymd_opt(2025, 5, 7)
+        );
+        let reasons: Vec<_> = problems
+            .iter()
+            .map(|p| (p.row, p.reason.as_str()))
+            .collect();
+        assert_eq!(reasons, [(5, "缺少姓名，已跳过")]);
+    }
+
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let words = proptest::sample::select(vec![
+            "姓名",
+            "学号",
+            "手机号",
+            "签到时间",
+            "活动名称",
+            "教师数",
+            "标题",
+            "媒体",
+            "合计",
+            "",
+            "张三",
+            "2025-05-12",
+            "12人",
+            "序号",
+        ]);
+        prop_oneof![
+            Just(Value::Empty),
+            words.prop_map(|w| Value::Text(w.to_string())),
+            "\\PC{0,12}".prop_map(Value::Text),
+            proptest::num::f64::ANY.prop_map(Value::Number),
+            any::<bool>().prop_map(Value::Bool),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_rows_are_read_without_panic(
+            rows in proptest::collection::vec(proptest::collection::vec(any_value(), 0..8), 0..30)
+        ) {
+            let mut b = SheetBuilder::new("p", false);
+            for (i, r) in rows.into_iter().enumerate() {
+                b.push_row(i as u32, &row(r));
+            }
+            let (sheet, problems) = b.finish();
+            for p in problems {
+                proptest::prop_assert!(p.row >= 1 && !p.reason.is_empty());
+            }
+            proptest::prop_assert!(sheet.sign_in.iter().all(|r| !r.name.is_empty()));
+        }
+    }
+}

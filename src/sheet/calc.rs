@@ -1,0 +1,287 @@
+//! The calamine formats. xlsx/xlsm/xlsb are streamed cell by cell (`worksheet_cells_reader`)
+//! under the [`Limits`] caps; `worksheet_range` is called only for xls and ods, which have no
+//! streaming reader and are meant to be read in the child process. A panic inside calamine is
+//! caught and becomes the workbook's error.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use calamine::{Data, Ods, OdsError, Range, Reader, SheetType, Xls, XlsError, Xlsb, XlsbError};
+use calamine::{Xlsx, XlsxError, open_workbook};
+
+use super::build::{Cells, SheetBuilder};
+use super::value::{Value, from_data, from_data_ref};
+use super::zipcheck::{self, PASSWORD};
+use super::{Limits, Workbook};
+use crate::model::Format;
+
+/// Highest column a real sheet has (XFD); cells beyond are ignored.
+const MAX_COLUMNS: u32 = 16_384;
+
+pub(crate) fn read_calc(path: &Path, format: Format, limits: &Limits) -> Workbook {
+    if let Some(reason) = zipcheck::precheck(path, format, limits) {
+        return Workbook::failed(reason);
+    }
+    match catch_unwind(AssertUnwindSafe(|| read_checked(path, format, limits))) {
+        Ok(wb) => wb,
+        Err(_) => Workbook::failed("表格解析器内部出错（文件可能已损坏或是恶意构造的），无法读取"),
+    }
+}
+
+fn read_checked(path: &Path, format: Format, limits: &Limits) -> Workbook {
+    let mut out = Workbook::default();
+    let mut budget = Budget::new(limits);
+    match format {
+        Format::Xlsx | Format::Xlsm => {
+            let mut wb: Xlsx<BufReader<File>> = match open_workbook(path) {
+                Ok(wb) => wb,
+                Err(XlsxError::Password) => return Workbook::failed(PASSWORD),
+                Err(e) => return Workbook::failed(corrupt(&e)),
+            };
+            let date1904 = wb.has_1904_epoch();
+            for name in worksheet_names(&wb) {
+                let mut b = SheetBuilder::new(&name, date1904);
+                match wb.worksheet_cells_reader(&name) {
+                    Ok(mut cells) => stream(&mut b, &mut budget, || {
+                        cells
+                            .next_cell()
+                            .map(|c| {
+                                c.map(|c| (c.get_position(), from_data_ref(c.get_value().clone())))
+                            })
+                            .map_err(|e| e.to_string())
+                    }),
+                    Err(XlsxError::NotAWorksheet(_)) => continue,
+                    Err(e) => b.sheet_problem(format!("无法读取此工作表（{e}）")),
+                }
+                if b.is_media()
+                    && let Ok(links) = wb.hyperlinks_by_sheet_name(&name)
+                {
+                    b.apply_links(|row, col| {
+                        links
+                            .iter()
+                            .find(|l| l.contains(row, col))
+                            .and_then(|l| l.target.clone())
+                    });
+                }
+                if !add(&mut out, b, &budget) {
+                    break;
+                }
+            }
+        }
+        Format::Xlsb => {
+            let mut wb: Xlsb<BufReader<File>> = match open_workbook(path) {
+                Ok(wb) => wb,
+                Err(XlsbError::Password) => return Workbook::failed(PASSWORD),
+                Err(e) => return Workbook::failed(corrupt(&e)),
+            };
+            let date1904 = wb.has_1904_epoch();
+            for name in worksheet_names(&wb) {
+                let mut b = SheetBuilder::new(&name, date1904);
+                match wb.worksheet_cells_reader(&name) {
+                    Ok(mut cells) => stream(&mut b, &mut budget, || {
+                        cells
+                            .next_cell()
+                            .map(|c| {
+                                c.map(|c| (c.get_position(), from_data_ref(c.get_value().clone())))
+                            })
+                            .map_err(|e| e.to_string())
+                    }),
+                    Err(e) => b.sheet_problem(format!("无法读取此工作表（{e}）")),
+                }
+                if !add(&mut out, b, &budget) {
+                    break;
+                }
+            }
+        }
+        Format::Xls => {
+            let mut wb: Xls<BufReader<File>> = match open_workbook(path) {
+                Ok(wb) => wb,
+                Err(XlsError::Password) => return Workbook::failed(PASSWORD),
+                Err(e) => return Workbook::failed(corrupt(&e)),
+            };
+            let date1904 = wb.has_1904_epoch();
+            for name in worksheet_names(&wb) {
+                let range = wb.worksheet_range(&name).map_err(|e| e.to_string());
+                if !whole_sheet(&mut out, &mut budget, &name, date1904, range) {
+                    break;
+                }
+            }
+        }
+        Format::Ods => {
+            let mut wb: Ods<BufReader<File>> = match open_workbook(path) {
+                Ok(wb) => wb,
+                Err(OdsError::Password) => return Workbook::failed(PASSWORD),
+                Err(e) => return Workbook::failed(corrupt(&e)),
+            };
+            for name in worksheet_names(&wb) {
+                let range = wb.worksheet_range(&name).map_err(|e| e.to_string());
+                if !whole_sheet(&mut out, &mut budget, &name, false, range) {
+                    break;
+                }
+            }
+        }
+        other => {
+            return Workbook::failed(format!("{} 不是 calamine 能读的表格格式", other.as_str()));
+        }
+    }
+    out
+}
+
+fn corrupt(e: &dyn std::fmt::Display) -> String {
+    format!("表格文件已损坏或格式不对，无法读取（{e}）")
+}
+
+fn worksheet_names<RS, R>(wb: &R) -> Vec<String>
+where
+    RS: std::io::Read + std::io::Seek,
+    R: Reader<RS>,
+{
+    wb.sheets_metadata()
+        .iter()
+        .filter(|s| s.typ == SheetType::WorkSheet)
+        .map(|s| s.name.clone())
+        .collect()
+}
+
+/// Moves a finished sheet into the workbook; false when the caps say stop reading.
+fn add(out: &mut Workbook, b: SheetBuilder, budget: &Budget) -> bool {
+    let (sheet, problems) = b.finish();
+    out.sheets.push(sheet);
+    out.problems.extend(problems);
+    !budget.exhausted
+}
+
+fn whole_sheet(
+    out: &mut Workbook,
+    budget: &mut Budget,
+    name: &str,
+    date1904: bool,
+    range: Result<Range<Data>, String>,
+) -> bool {
+    let mut b = SheetBuilder::new(name, date1904);
+    match range {
+        Ok(range) => {
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            for (i, row) in range.rows().enumerate() {
+                if !b.wants_more() {
+                    break;
+                }
+                let mut cells: Cells = Vec::new();
+                let mut stop = budget.row().err();
+                for (j, d) in row.iter().enumerate() {
+                    if matches!(d, Data::Empty) || stop.is_some() {
+                        continue;
+                    }
+                    let v = from_data(d);
+                    stop = budget.cell(v.text_len()).err();
+                    cells.push((c0.saturating_add(j as u32), v));
+                }
+                b.push_row(r0.saturating_add(i as u32), &cells);
+                if let Some(reason) = stop {
+                    b.sheet_problem(reason);
+                    break;
+                }
+            }
+        }
+        Err(e) => b.sheet_problem(format!("无法读取此工作表（{e}）")),
+    }
+    add(out, b, budget)
+}
+
+type Pos = (u32, u32);
+
+/// Feeds a stream of cells (in file order) to the builder, row by row, under the caps.
+fn stream<F>(b: &mut SheetBuilder, budget: &mut Budget, mut next: F)
+where
+    F: FnMut() -> Result<Option<(Pos, Value)>, String>,
+{
+    let mut current: Option<u32> = None;
+    let mut cells: Cells = Vec::new();
+    let stop = loop {
+        if !b.wants_more() {
+            break None;
+        }
+        let ((r, c), v) = match next() {
+            Ok(Some(cell)) => cell,
+            Ok(None) => break None,
+            Err(e) => break Some(format!("工作表读到一半出错，其余内容未读取（{e}）")),
+        };
+        if let Err(reason) = budget.cell(v.text_len()) {
+            break Some(reason);
+        }
+        if current != Some(r) {
+            if let Some(prev) = current {
+                b.push_row(prev, &cells);
+                cells.clear();
+            }
+            current = Some(r);
+            if let Err(reason) = budget.row() {
+                break Some(reason);
+            }
+        }
+        if c < MAX_COLUMNS && !v.is_blank() {
+            cells.push((c, v));
+        }
+    };
+    if let Some(prev) = current {
+        b.push_row(prev, &cells);
+    }
+    if let Some(reason) = stop {
+        b.sheet_problem(reason);
+    }
+}
+
+/// What is left of the [`Limits`] for this workbook.
+struct Budget {
+    rows: u64,
+    cells: u64,
+    text: u64,
+    limits: Limits,
+    exhausted: bool,
+}
+
+impl Budget {
+    fn new(limits: &Limits) -> Budget {
+        Budget {
+            rows: 0,
+            cells: 0,
+            text: 0,
+            limits: *limits,
+            exhausted: false,
+        }
+    }
+
+    fn row(&mut self) -> Result<(), String> {
+        self.rows += 1;
+        if self.rows > self.limits.max_rows {
+            self.exhausted = true;
+            return Err(format!(
+                "表格过大：超过 {} 行的上限，其余内容未读取",
+                self.limits.max_rows
+            ));
+        }
+        Ok(())
+    }
+
+    fn cell(&mut self, text_len: usize) -> Result<(), String> {
+        self.cells += 1;
+        self.text = self.text.saturating_add(text_len as u64);
+        if self.cells > self.limits.max_cells {
+            self.exhausted = true;
+            return Err(format!(
+                "表格过大：超过 {} 个单元格的上限，其余内容未读取",
+                self.limits.max_cells
+            ));
+        }
+        if self.text > self.limits.max_text_bytes {
+            self.exhausted = true;
+            return Err(format!(
+                "表格过大：文字超过 {} MiB 的上限，其余内容未读取",
+                self.limits.max_text_bytes / (1024 * 1024)
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,281 @@
+//! Reading a spreadsheet in a child process, so that a file that makes calamine abort (an
+//! allocation failure is an abort, not an error), loop or eat memory costs one file, never the
+//! run. The parent re-invokes the dangan binary as `dangan __read-sheet PATH FORMAT [MEMORY]`;
+//! the child lowers its own address-space limit, reads the file with [`super::read_workbook`]
+//! and prints the [`Workbook`] as JSON on stdout. The parent kills it after a time limit and
+//! turns any abnormal end into a [`Workbook`] with an error. However many threads call it, at
+//! most `min(cores, 4)` children run at once, so memory stays bounded by that many limits.
+//!
+//! CSV files are read in-process: their reader is pure Rust and bounded by the caps.
+
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::model::Format;
+
+use super::{Workbook, read_workbook};
+
+/// The hidden subcommand.
+pub const CHILD_ARG: &str = "__read-sheet";
+
+const CRASHED: &str = "读取表格的子进程异常退出（可能是恶意或损坏的表格）";
+
+/// Limits of the child process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChildLimits {
+    /// Address-space limit (RLIMIT_AS) the child sets on itself.
+    pub memory_bytes: u64,
+    /// Wall-clock time after which the parent kills the child.
+    pub timeout: Duration,
+    /// Largest JSON answer accepted.
+    pub max_output_bytes: u64,
+}
+
+impl Default for ChildLimits {
+    fn default() -> Self {
+        ChildLimits {
+            memory_bytes: 1024 * 1024 * 1024,
+            timeout: Duration::from_secs(60),
+            max_output_bytes: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// Reads `path` in a child process (`exe` is the dangan binary) with the default limits.
+pub fn read_workbook_isolated(path: &Path, format: Format, exe: &Path) -> Workbook {
+    read_workbook_isolated_with(path, format, exe, &ChildLimits::default())
+}
+
+/// [`read_workbook_isolated`] with explicit limits.
+pub fn read_workbook_isolated_with(
+    path: &Path,
+    format: Format,
+    exe: &Path,
+    limits: &ChildLimits,
+) -> Workbook {
+    if format == Format::Csv {
+        return read_workbook(path, format);
+    }
+    match run_child(path, format, exe, limits) {
+        Ok(wb) => wb,
+        Err(reason) => Workbook::failed(reason),
+    }
+}
+
+fn run_child(
+    path: &Path,
+    format: Format,
+    exe: &Path,
+    limits: &ChildLimits,
+) -> Result<Workbook, String> {
+    let mut child = Command::new(exe)
+        .arg(CHILD_ARG)
+        .arg(path)
+        .arg(format.as_str())
+        .arg(limits.memory_bytes.to_string())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("无法启动读取表格的子进程（{}）：{e}", exe.display()))?;
+    let (Some(mut stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err("无法连接读取表格的子进程".to_string());
+    };
+    let max_out = limits.max_output_bytes;
+    let out_thread = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let r = stdout.by_ref().take(max_out + 1).read_to_end(&mut buf);
+        // Drain the rest so the child never blocks on a full pipe.
+        let _ = io::copy(&mut stdout, &mut io::sink());
+        r.map(|_| buf)
+    });
+    let err_thread = thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr.by_ref().take(4096).read_to_end(&mut buf);
+        let _ = io::copy(&mut stderr, &mut io::sink());
+        String::from_utf8_lossy(&buf).into_owned()
+    });
+
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    let mut timed_out = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) => {}
+            Err(_) => {
+                let _ = child.kill();
+                break child.wait().ok();
+            }
+        }
+        if start.elapsed() >= limits.timeout {
+            timed_out = true;
+            let _ = child.kill();
+            break child.wait().ok();
+        }
+        thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    };
+    let out = out_thread.join().ok().and_then(Result::ok);
+    let err = err_thread.join().unwrap_or_default();
+
+    if timed_out {
+        let secs = limits.timeout.as_secs_f64();
+        let shown = if secs.fract() == 0.0 {
+            format!("{secs:.0}")
+        } else {
+            format!("{secs:.2}")
+        };
+        return Err(format!("{CRASHED}：超过 {shown} 秒仍未读完，已终止"));
+    }
+    let Some(status) = status else {
+        return Err(format!("{CRASHED}：无法得知子进程的结果"));
+    };
+    if !status.success() {
+        return Err(format!(
+            "{CRASHED}：{}{}",
+            describe(status),
+            stderr_hint(&err)
+        ));
+    }
+    let Some(out) = out else {
+        return Err(format!("{CRASHED}：无法读取子进程的输出"));
+    };
+    if out.len() as u64 > max_out {
+        return Err(format!("{CRASHED}：输出过大"));
+    }
+    serde_json::from_slice(&out).map_err(|e| format!("{CRASHED}：输出无法解析（{e}）"))
+}
+
+fn describe(status: ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            let what = match sig {
+                libc::SIGABRT => "中止，多半是内存超限",
+                libc::SIGKILL => "被强制结束",
+                libc::SIGSEGV | libc::SIGBUS => "内存访问错误",
+                libc::SIGXCPU => "CPU 时间超限",
+                _ => "被信号结束",
+            };
+            return format!("{what}（信号 {sig}）");
+        }
+    }
+    match status.code() {
+        Some(code) => format!("退出码 {code}"),
+        None => "未知原因".to_string(),
+    }
+}
+
+/// The first line the child wrote on stderr ("memory allocation of … failed"), for the
+/// technician reading the report.
+fn stderr_hint(err: &str) -> String {
+    match err.lines().map(str::trim).find(|l| !l.is_empty()) {
+        Some(line) => format!("；{}", line.chars().take(200).collect::<String>()),
+        None => String::new(),
+    }
+}
+
+/// The child side. Call first in `main`: when this process was started as
+/// `dangan __read-sheet PATH FORMAT [MEMORY]`, it reads the file, prints the workbook as JSON
+/// on stdout and returns `Some(exit code)`; otherwise `None` and `main` goes on.
+pub fn child_hook() -> Option<i32> {
+    let mut args = std::env::args_os().skip(1);
+    if args.next().as_deref() != Some(std::ffi::OsStr::new(CHILD_ARG)) {
+        return None;
+    }
+    let path: Option<OsString> = args.next();
+    let format = args.next().and_then(|f| f.into_string().ok());
+    let memory = args
+        .next()
+        .and_then(|m| m.into_string().ok())
+        .and_then(|m| m.parse::<u64>().ok())
+        .unwrap_or(ChildLimits::default().memory_bytes);
+    let (Some(path), Some(format)) = (path, format) else {
+        eprintln!("usage: dangan {CHILD_ARG} PATH FORMAT [MEMORY_BYTES]");
+        return Some(2);
+    };
+    let Some(format) = parse_format(&format) else {
+        eprintln!("unknown format: {format}");
+        return Some(2);
+    };
+    limit_self(memory);
+    let wb = read_workbook(Path::new(&path), format);
+    let mut out = io::stdout().lock();
+    let written = serde_json::to_writer(&mut out, &wb).map_err(io::Error::from);
+    match written.and_then(|()| out.flush()) {
+        Ok(()) => Some(0),
+        Err(_) => Some(1),
+    }
+}
+
+fn parse_format(s: &str) -> Option<Format> {
+    Some(match s {
+        "xlsx" => Format::Xlsx,
+        "xlsm" => Format::Xlsm,
+        "xlsb" => Format::Xlsb,
+        "xls" => Format::Xls,
+        "ods" => Format::Ods,
+        "csv" => Format::Csv,
+        _ => return None,
+    })
+}
+
+/// Address space capped, no core dumps (an aborting 1 GiB child must not write one), and a
+/// CPU-time backstop in case the parent is gone.
+fn limit_self(memory: u64) {
+    #[cfg(unix)]
+    {
+        let set = |resource, value: u64| {
+            let lim = libc::rlimit {
+                rlim_cur: value as libc::rlim_t,
+                rlim_max: value as libc::rlim_t,
+            };
+            // SAFETY: setrlimit only reads the struct passed by pointer; failure is harmless
+            // (the parent's time limit still applies).
+            unsafe { libc::setrlimit(resource, &lim) };
+        };
+        set(libc::RLIMIT_CORE, 0);
+        set(libc::RLIMIT_AS, memory);
+        set(libc::RLIMIT_CPU, 300);
+    }
+    #[cfg(not(unix))]
+    let _ = memory;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_round_trip_through_argv() {
+        for f in [
+            Format::Xlsx,
+            Format::Xlsm,
+            Format::Xlsb,
+            Format::Xls,
+            Format::Ods,
+            Format::Csv,
+        ] {
+            assert_eq!(parse_format(f.as_str()), Some(f));
+        }
+        assert_eq!(parse_format("pdf"), None);
+    }
+
+    #[test]
+    fn a_missing_binary_is_an_error_not_a_panic() {
+        let wb = read_workbook_isolated(
+            Path::new("/nonexistent.xlsx"),
+            Format::Xlsx,
+            Path::new("/nonexistent/dangan"),
+        );
+        assert!(wb.error.is_some_and(|e| e.contains("无法启动")));
+    }
+}
