@@ -68,7 +68,8 @@ CREATE TABLE IF NOT EXISTS sheets (
     version_id INTEGER NOT NULL,
     name TEXT NOT NULL,
     kind TEXT NOT NULL,              -- sign_in | media | declared | unrecognised
-    header_row INTEGER
+    header_row INTEGER,
+    title TEXT                       -- the text above the header (学生签到表 …)
 );
 CREATE TABLE IF NOT EXISTS people (
     version_id INTEGER NOT NULL,
@@ -177,6 +178,7 @@ pub struct SheetRecord {
     pub name: String,
     pub kind: String,
     pub header_row: Option<u32>,
+    pub title: Option<String>,
     pub people: Vec<PersonRecord>,
     pub media: Vec<MediaRecord>,
     pub declared: Vec<DeclaredRecord>,
@@ -415,8 +417,8 @@ pub fn insert_version(tx: &Transaction, run: i64, v: &NewVersion) -> rusqlite::R
     }
     for s in &v.sheets {
         tx.execute(
-            "INSERT INTO sheets(version_id, name, kind, header_row) VALUES (?1, ?2, ?3, ?4)",
-            params![version_id, s.name, s.kind, s.header_row],
+            "INSERT INTO sheets(version_id, name, kind, header_row, title) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![version_id, s.name, s.kind, s.header_row, s.title],
         )?;
         let mut p = tx.prepare_cached(
             "INSERT INTO people(version_id, sheet, row, name, person_id, role, unit, time, activity_raw, activity)

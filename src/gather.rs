@@ -36,7 +36,8 @@ pub fn tally_input(conn: &Connection, cfg: &Config) -> rusqlite::Result<TallyInp
 
     let mut stmt = conn.prepare(&format!(
         "SELECT COALESCE(p.activity, v.activity), f.department, p.role, p.sheet, f.path, p.name,
-                p.person_id, p.unit, p.row
+                p.person_id, p.unit, p.row,
+                (SELECT s.title FROM sheets s WHERE s.version_id = p.version_id AND s.name = p.sheet)
          FROM people p {CURRENT} ORDER BY f.path, p.sheet, p.row"
     ))?;
     let people = stmt
@@ -44,11 +45,12 @@ pub fn tally_input(conn: &Connection, cfg: &Config) -> rusqlite::Result<TallyInp
             let sheet: String = r.get(3)?;
             let path: String = r.get(4)?;
             let row: i64 = r.get(8)?;
+            let title: Option<String> = r.get(9)?;
             Ok(PersonFact {
                 activity: r.get(0)?,
                 department: r.get(1)?,
                 role: r.get(2)?,
-                role_hint: Some(format!("{sheet} {path}")),
+                role_hint: Some(format!("{} {sheet} {path}", title.unwrap_or_default())),
                 name: r.get(5)?,
                 id: r.get(6)?,
                 unit: r.get(7)?,

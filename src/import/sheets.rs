@@ -1,20 +1,129 @@
-//! From the sheet reader's rows to catalog records: each row's 活动名称 matched to the catalog,
-//! row problems kept with their sheet and row. STUB until the sheet branch lands.
+//! From the sheet reader's rows to catalog records: each row's 活动名称 matched to the
+//! catalog's activities, row problems kept with their sheet and row, the earliest date for the
+//! date chain. Spreadsheets are read in a child process (the same binary) under limits.
 
 use std::path::Path;
 
-use crate::catalog::SheetRecord;
+use crate::catalog::{DeclaredRecord, MediaRecord, PersonRecord, SheetRecord};
 use crate::config::Config;
-use crate::model::{DateCandidate, Format};
+use crate::model::{DateCandidate, DateSource, Format};
+use crate::resolve::activity::match_text;
+use crate::sheet::{self, SheetKind, Workbook};
 
 #[derive(Default)]
 pub struct SheetsRead {
     pub records: Vec<SheetRecord>,
     pub problems: Vec<String>,
     pub earliest: Option<DateCandidate>,
+    /// The activity each sign-in or declared row names (matched to the catalog), for rule 3.
     pub row_activities: Vec<Option<String>>,
 }
 
-pub fn read(_cfg: &Config, _path: &Path, _format: Format, _exe: Option<&Path>) -> SheetsRead {
-    SheetsRead::default()
+pub fn read(cfg: &Config, path: &Path, format: Format, exe: Option<&Path>) -> SheetsRead {
+    let workbook = match exe {
+        Some(exe) => sheet::read_workbook_isolated(path, format, exe),
+        None => sheet::read_workbook(path, format),
+    };
+    to_records(cfg, &workbook)
+}
+
+fn kind_name(k: SheetKind) -> &'static str {
+    match k {
+        SheetKind::SignIn => "sign_in",
+        SheetKind::MediaRegister => "media",
+        SheetKind::Declared => "declared",
+        SheetKind::Unrecognised => "unrecognised",
+    }
+}
+
+fn matched(cfg: &Config, raw: Option<&str>) -> Option<String> {
+    raw.and_then(|r| match_text(cfg, r)).map(|a| a.name.clone())
+}
+
+pub fn to_records(cfg: &Config, wb: &Workbook) -> SheetsRead {
+    let mut out = SheetsRead::default();
+    if let Some(e) = &wb.error {
+        out.problems.push(format!("表格无法读取：{e}"));
+    }
+    for s in &wb.sheets {
+        let mut rec = SheetRecord {
+            name: s.name.clone(),
+            kind: kind_name(s.kind).into(),
+            header_row: s.header_row,
+            title: s.title.clone(),
+            ..Default::default()
+        };
+        for r in &s.sign_in {
+            let activity = matched(cfg, r.activity.as_deref());
+            out.row_activities.push(activity.clone());
+            rec.people.push(PersonRecord {
+                row: r.row,
+                name: r.name.clone(),
+                person_id: r.id.clone(),
+                role: r.role.clone(),
+                unit: r.unit.clone(),
+                time: r.time.map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+                activity_raw: r.activity.clone(),
+                activity,
+            });
+        }
+        for r in &s.media {
+            rec.media.push(MediaRecord {
+                row: r.row,
+                title: r.title.clone(),
+                outlet: r.outlet.clone(),
+                level: r.level.clone(),
+                date: r.date.map(|d| d.to_string()),
+                url: r.url.clone(),
+            });
+        }
+        for r in &s.declared {
+            let activity = matched(cfg, Some(&r.activity));
+            out.row_activities.push(activity.clone());
+            rec.declared.push(DeclaredRecord {
+                row: r.row,
+                activity_raw: r.activity.clone(),
+                activity,
+                department: r.department.clone(),
+                date: r.date.map(|d| d.to_string()),
+                teachers: r.teachers,
+                students: r.students,
+                enterprises: r.enterprises,
+                participants: r.participants,
+            });
+        }
+        for p in wb.problems.iter().filter(|p| p.sheet == s.name) {
+            rec.problems.push((p.row, p.reason.clone()));
+        }
+        out.records.push(rec);
+    }
+    // Problems of sheets that produced no sheet record (a whole workbook refused, say).
+    let orphan: Vec<_> = wb
+        .problems
+        .iter()
+        .filter(|p| !wb.sheets.iter().any(|s| s.name == p.sheet))
+        .collect();
+    if !orphan.is_empty() {
+        let mut rec = SheetRecord {
+            name: orphan[0].sheet.clone(),
+            kind: "unrecognised".into(),
+            ..Default::default()
+        };
+        for p in orphan {
+            rec.problems.push((p.row, p.reason.clone()));
+        }
+        out.records.push(rec);
+    }
+    let skipped: usize = out.records.iter().map(|r| r.problems.len()).sum();
+    if skipped > 0 {
+        out.problems.push(format!(
+            "表格中有 {skipped} 处无法读取（行号与原因见 dangan status）"
+        ));
+    }
+    out.earliest = wb.earliest_date().map(|when| DateCandidate {
+        source: DateSource::Sheet,
+        when,
+        offset: None,
+    });
+    out
 }
