@@ -319,7 +319,7 @@ fn gb18030_csvs_on_request_and_formulas_neutralised() {
     let (text, _, bad) = encoding_rs::GB18030.decode(&bytes);
     assert!(!bad);
     assert!(
-        text.contains("\n\"'=HYPERLINK(\"\"http://x\"\")\",0,"),
+        text.contains("\n\"'=HYPERLINK(\"\"http://x\"\")\",1,0,1,0.01%,"),
         "{text}"
     );
     assert!(text.contains("参与活动的学生覆盖率"));
