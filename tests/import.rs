@@ -284,7 +284,7 @@ fn dry_run_writes_nothing_and_prints_the_plan() {
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
         r.stdout
-            .contains("新增\t党政办公室/党政领导讲职教/a.jpg\t照片\t党政领导讲职教"),
+            .contains("新增\t党政办公室/党政领导讲职教/a.jpg\t党政办公室\t照片\t党政领导讲职教"),
         "{}",
         r.stdout
     );

@@ -264,8 +264,9 @@ fn plan_one(cfg: &Config, opts: &ImportOptions, entry: &WalkEntry) -> Result<New
 
 fn plan_line(status: &str, v: &NewVersion) -> String {
     format!(
-        "{status}\t{}\t{}\t{}\t{}（{}）\t{}",
+        "{status}\t{}\t{}\t{}\t{}\t{}（{}）\t{}",
         v.path,
+        v.department,
         Kind::parse(&v.kind).map(Kind::label).unwrap_or("其他"),
         v.activity.as_deref().unwrap_or("未归类"),
         v.date.as_deref().unwrap_or("无日期"),
