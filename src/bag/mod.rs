@@ -1,0 +1,190 @@
+//! The year-end archive: one deterministic zip that is a BagIt 1.0 bag (RFC 8493), written from
+//! plain data and verified entry by entry before it exists at its final path; and the check of
+//! such a zip years later.
+//!
+//! Layout inside the zip (one top-level folder named like the bag, tag files first, then the
+//! payload, each group in byte order of its name):
+//!
+//! ```text
+//! <bag>/bagit.txt  <bag>/bag-info.txt  <bag>/manifest-sha256.txt  <bag>/tagmanifest-sha256.txt
+//! <bag>/data/  <bag>/data/…
+//! ```
+//!
+//! This module never reads the catalog or the inbox, never holds a payload file whole in
+//! memory, never leaves a half-written or unverified zip at the final path, and never panics on
+//! bad input: problems are [`BagError`]s or [`EntryProblem`]s naming the entry, in Chinese.
+
+pub mod names;
+mod verify;
+mod write;
+
+use std::path::PathBuf;
+
+pub use names::{
+    assign_unique, is_safe_path, percent_decode_manifest_path, percent_encode_manifest_path,
+    safe_component,
+};
+pub use verify::verify_zip;
+pub use write::{bag_size_label, write_bag};
+
+/// Where a payload file's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayloadSource {
+    /// A file on disk (a store object, a generated report): read in chunks, never whole.
+    File(PathBuf),
+    /// Bytes already in memory (a small generated CSV or HTML).
+    Bytes(Vec<u8>),
+}
+
+/// One file of the payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadFile {
+    /// Relative to `data/`, `/`-separated, every component a [`safe_component`], unique (see
+    /// [`assign_unique`]). The same path twice with the same `sha256` is written once.
+    pub path: String,
+    pub source: PayloadSource,
+    /// The size the catalog expects.
+    pub size: u64,
+    /// Lower-case hex SHA-256 the catalog expects. Bytes that differ are store damage: the bag
+    /// is not written.
+    pub sha256: String,
+    /// Deflate (level 6) rather than store: true for text, false for photos, videos, office
+    /// files and other already-compressed formats.
+    pub compress: bool,
+}
+
+/// What `bag-info.txt` says about the bag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BagInfo {
+    /// 机构名称.
+    pub source_organization: String,
+    /// A Chinese sentence saying what the bag holds.
+    pub external_description: String,
+    pub bagging_date: chrono::NaiveDate,
+    /// e.g. `dangan 0.1.0`.
+    pub software_agent: String,
+    /// More `Label: value` lines, in this order, after the standard ones.
+    pub extra: Vec<(String, String)>,
+}
+
+/// Everything needed to write one bag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BagPlan {
+    /// The top-level folder inside the zip, normally the zip's file name without `.zip`.
+    pub bag_name: String,
+    pub info: BagInfo,
+    pub files: Vec<PayloadFile>,
+    /// Unix seconds (SOURCE_DATE_EPOCH) given to every entry as its modification time, read as
+    /// UTC and clamped to the zip range 1980-01-01..=2107-12-31.
+    pub timestamp: i64,
+}
+
+/// A bag written, verified and in place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrittenBag {
+    pub path: PathBuf,
+    /// Size of the zip in bytes.
+    pub size: u64,
+    /// SHA-256 of the whole zip, lower-case hex: what the catalog records for later audits.
+    pub sha256: String,
+    pub payload_files: u64,
+    pub payload_bytes: u64,
+}
+
+/// The outcome of checking a bag zip: every problem found, not only the first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VerifyReport {
+    pub ok: bool,
+    /// Sorted by entry, then reason.
+    pub problems: Vec<EntryProblem>,
+    /// Payload entries found in the zip (files under `<bag>/data/`).
+    pub payload_files: u64,
+    /// Their total uncompressed size.
+    pub payload_bytes: u64,
+}
+
+/// One thing wrong with one entry (or with the zip itself, then `entry` is the zip's path).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EntryProblem {
+    /// The entry's full name in the zip, e.g. `档案-2025/data/活动/….jpg`.
+    pub entry: String,
+    /// What is wrong, in Chinese.
+    pub reason: String,
+}
+
+impl std::fmt::Display for EntryProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}：{}", self.entry, self.reason)
+    }
+}
+
+/// Why a bag could not be written. Nothing is left at the final path in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum BagError {
+    /// The plan itself is wrong (unsafe name, conflicting duplicates, malformed digest…).
+    #[error("打包计划有误：{entry}：{reason}")]
+    Plan { entry: String, reason: String },
+
+    /// A payload source could not be opened or read.
+    #[error("读取 {entry}（来源 {source_path}）失败：{source}")]
+    ReadSource {
+        entry: String,
+        source_path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A payload's bytes are not what the catalog says: store damage.
+    #[error(
+        "{entry}（来源 {source_desc}）的内容与目录记录不符，可能是存储已损坏：应为 SHA-256 {expected}，实际为 {actual}"
+    )]
+    DigestMismatch {
+        entry: String,
+        source_desc: String,
+        expected: String,
+        actual: String,
+    },
+
+    /// A payload's length is not what the catalog says: store damage.
+    #[error(
+        "{entry}（来源 {source_desc}）的大小与目录记录不符，可能是存储已损坏：应为 {expected} 字节，实际读到 {actual} 字节"
+    )]
+    SizeMismatch {
+        entry: String,
+        source_desc: String,
+        expected: u64,
+        actual: u64,
+    },
+
+    /// The temporary zip beside the final path could not be created or written.
+    #[error("写入临时文件 {path} 失败：{source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The zip library refused an entry.
+    #[error("写入 zip 条目 {entry} 失败：{source}")]
+    Zip {
+        entry: String,
+        #[source]
+        source: zip::result::ZipError,
+    },
+
+    /// The written zip, read back from disk, did not verify. It was deleted.
+    #[error("写好的 zip 复查未通过，已删除，未放到 {path}：{summary}")]
+    Verify {
+        path: PathBuf,
+        summary: String,
+        problems: Vec<EntryProblem>,
+    },
+
+    /// The verified zip could not be moved to its final path.
+    #[error("无法把已核验的 zip 放到 {path}：{source}")]
+    Persist {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
