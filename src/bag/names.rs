@@ -47,9 +47,18 @@ pub fn safe_component(raw: &[u8]) -> String {
 
 /// A `/`-separated relative path whose every component is a [`safe_component`] of itself.
 pub fn is_safe_path(p: &str) -> bool {
-    !p.is_empty()
-        && p.split('/')
-            .all(|c| !c.is_empty() && safe_component(c.as_bytes()) == c)
+    !p.is_empty() && p.split('/').all(is_safe_component)
+}
+
+/// `safe_component(c.as_bytes()) == c`, without building the safe form.
+fn is_safe_component(c: &str) -> bool {
+    !c.is_empty()
+        && c.len() <= MAX_COMPONENT_BYTES
+        && c != "."
+        && c != ".."
+        && trim_end(c).len() == c.len()
+        && c.chars().all(|ch| stand_in(ch) == ch)
+        && !is_windows_reserved(c)
 }
 
 fn stand_in(c: char) -> char {
@@ -78,11 +87,17 @@ fn trim_end(s: &str) -> &str {
 }
 
 fn is_windows_reserved(s: &str) -> bool {
-    let stem = s.split('.').next().unwrap_or(s).to_ascii_uppercase();
-    matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
-        || ((stem.starts_with("COM") || stem.starts_with("LPT"))
-            && stem.len() == 4
-            && stem.as_bytes()[3].is_ascii_digit())
+    let stem = s.split('.').next().unwrap_or(s).as_bytes();
+    match stem.len() {
+        3 => ["CON", "PRN", "AUX", "NUL"]
+            .iter()
+            .any(|r| stem.eq_ignore_ascii_case(r.as_bytes())),
+        4 => {
+            (stem[..3].eq_ignore_ascii_case(b"COM") || stem[..3].eq_ignore_ascii_case(b"LPT"))
+                && stem[3].is_ascii_digit()
+        }
+        _ => false,
+    }
 }
 
 /// `name` split into stem and extension (with its dot), when it has a short one.
@@ -395,6 +410,11 @@ mod tests {
             prop_assert!(!s.contains(['/', '\\', '%', '\n', '\r', '\t']));
             prop_assert!(s != "." && s != "..");
             prop_assert!(is_safe_path(&s));
+        }
+
+        #[test]
+        fn is_safe_path_agrees_with_safe_component(s in "[a-zA-Z. %\\\\\t\n\u{3000}\u{202E}字]{0,8}") {
+            prop_assert_eq!(is_safe_path(&s), !s.contains('/') && safe_component(s.as_bytes()) == s);
         }
 
         #[test]

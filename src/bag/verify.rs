@@ -8,8 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::File;
-use std::io::{self, Read};
-use std::path::Path;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
@@ -82,9 +83,52 @@ pub(super) fn verify_detailed(path: &Path) -> Detailed {
     }
 }
 
-fn open(path: &Path) -> Result<ZipArchive<File>, String> {
+/// The zip file, opened anew by each clone: every worker reads through its own `File` (its own
+/// position), while the parsed central directory is shared, not parsed again per worker.
+struct OwnFile {
+    path: Arc<PathBuf>,
+    file: Result<File, io::ErrorKind>,
+}
+
+impl Clone for OwnFile {
+    fn clone(&self) -> Self {
+        OwnFile {
+            path: Arc::clone(&self.path),
+            file: File::open(self.path.as_path()).map_err(|e| e.kind()),
+        }
+    }
+}
+
+impl OwnFile {
+    fn file(&mut self) -> io::Result<&mut File> {
+        match &mut self.file {
+            Ok(f) => Ok(f),
+            Err(kind) => Err(io::Error::new(*kind, "无法再次打开 zip 文件")),
+        }
+    }
+}
+
+impl Read for OwnFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.file()?.read(buf)
+    }
+}
+
+impl Seek for OwnFile {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.file()?.seek(pos)
+    }
+}
+
+type Archive = ZipArchive<OwnFile>;
+
+fn open(path: &Path) -> Result<Archive, String> {
     let file = File::open(path).map_err(|e| format!("无法打开文件：{e}"))?;
-    ZipArchive::new(file).map_err(|e| format!("不是可读的 zip（可能已被截断或损坏）：{e}"))
+    let own = OwnFile {
+        path: Arc::new(path.to_path_buf()),
+        file: Ok(file),
+    };
+    ZipArchive::new(own).map_err(|e| format!("不是可读的 zip（可能已被截断或损坏）：{e}"))
 }
 
 /// The whole check; returns the top folder and the payload found (files, bytes).
@@ -166,23 +210,50 @@ fn check(path: &Path, zip_name: &str, p: &mut Problems) -> (Option<String>, u64,
     }
     let data_prefix = format!("{top}/data/");
 
-    // Tag files: read whole (they are small), CRC checked by reading to the end.
-    let bagit = read_tag(&mut archive, &format!("{top}/bagit.txt"), p);
-    if let Some(bytes) = &bagit {
+    // Tag files: read whole (they are small), hashed and CRC-checked on the way.
+    let mut digest_of: HashMap<&str, (String, u64)> = HashMap::new();
+    let mut tag_read: BTreeSet<String> = BTreeSet::new();
+    let mut tag = |archive: &mut Archive, rel: &str, p: &mut Problems| {
+        let name = format!("{top}/{rel}");
+        let got = read_tag(archive, &name, p);
+        tag_read.insert(name);
+        got
+    };
+    let bagit = tag(&mut archive, "bagit.txt", p);
+    let manifest = tag(&mut archive, MANIFEST, p);
+    let tagmanifest = tag(&mut archive, TAGMANIFEST, p);
+    let bag_info = tag(&mut archive, "bag-info.txt", p);
+    if let Some((bytes, _)) = &bagit {
         check_bagit_txt(bytes, &format!("{top}/bagit.txt"), p);
     }
-    let manifest = read_tag(&mut archive, &format!("{top}/{MANIFEST}"), p)
-        .map(|b| parse_manifest(&b, &format!("{top}/{MANIFEST}"), true, p));
-    let tagmanifest = read_tag(&mut archive, &format!("{top}/{TAGMANIFEST}"), p)
-        .map(|b| parse_manifest(&b, &format!("{top}/{TAGMANIFEST}"), false, p));
-    let bag_info = read_tag(&mut archive, &format!("{top}/bag-info.txt"), p);
-    drop(archive);
+    let manifest_lines = manifest
+        .as_ref()
+        .map(|(b, _)| parse_manifest(b, &format!("{top}/{MANIFEST}"), true, p));
+    let tagmanifest_lines = tagmanifest
+        .as_ref()
+        .map(|(b, _)| parse_manifest(b, &format!("{top}/{TAGMANIFEST}"), false, p));
 
-    // Every file entry read to its end, on all cores.
+    // Every other file entry read to its end, on all cores.
     let files: Vec<&Listed> = listed.iter().filter(|l| !l.is_dir).collect();
-    let results = read_all(path, &files);
-    let mut digest_of: HashMap<&str, (String, u64)> = HashMap::new();
-    for (l, r) in files.iter().zip(results) {
+    let rest: Vec<&Listed> = files
+        .iter()
+        .copied()
+        .filter(|l| !tag_read.contains(&l.name))
+        .collect();
+    for (rel, got) in [
+        ("bagit.txt", &bagit),
+        (MANIFEST, &manifest),
+        (TAGMANIFEST, &tagmanifest),
+        ("bag-info.txt", &bag_info),
+    ] {
+        let name = format!("{top}/{rel}");
+        if let (Some((bytes, sha256)), Some(l)) = (got, files.iter().find(|l| l.name == name)) {
+            digest_of.insert(l.name.as_str(), (sha256.clone(), bytes.len() as u64));
+        }
+    }
+    let results = read_all(&archive, &rest);
+    drop(archive);
+    for (l, r) in rest.iter().zip(results) {
         match r {
             Outcome::Ok { sha256, size } => {
                 digest_of.insert(l.name.as_str(), (sha256, size));
@@ -204,7 +275,7 @@ fn check(path: &Path, zip_name: &str, p: &mut Problems) -> (Option<String>, u64,
     });
 
     // manifest-sha256.txt against the payload.
-    match &manifest {
+    match &manifest_lines {
         None => {}
         Some(lines) => {
             for (rel, expected) in lines {
@@ -224,7 +295,7 @@ fn check(path: &Path, zip_name: &str, p: &mut Problems) -> (Option<String>, u64,
     }
 
     // tagmanifest-sha256.txt against the tag files.
-    if let Some(lines) = &tagmanifest {
+    if let Some(lines) = &tagmanifest_lines {
         for (rel, expected) in lines {
             let entry = format!("{top}/{rel}");
             compare(&entry, expected, &digest_of, &listed, TAGMANIFEST, p);
@@ -248,7 +319,7 @@ fn check(path: &Path, zip_name: &str, p: &mut Problems) -> (Option<String>, u64,
     }
 
     // Payload-Oxum.
-    if let Some(bytes) = &bag_info {
+    if let Some((bytes, _)) = &bag_info {
         check_oxum(
             bytes,
             &format!("{top}/bag-info.txt"),
@@ -263,10 +334,15 @@ fn check(path: &Path, zip_name: &str, p: &mut Problems) -> (Option<String>, u64,
 
 /// Why an entry name is unsafe to unpack, if it is.
 fn unsafe_name_reason(name: &str) -> Option<&'static str> {
-    if name.starts_with('/') || name.contains('\\') || name.contains(':') {
+    let b = name.as_bytes();
+    if b.first() == Some(&b'/') || b.iter().any(|&c| c == b'\\' || c == b':') {
         return Some("条目名不安全：绝对路径、反斜杠或盘符");
     }
-    if name.chars().any(char::is_control) {
+    // C0 and DEL are single bytes; C1 (U+0080..U+009F) is encoded C2 80..C2 9F.
+    let c1 = b
+        .windows(2)
+        .any(|w| w[0] == 0xC2 && (0x80..=0x9F).contains(&w[1]));
+    if c1 || b.iter().any(|&c| c < 0x20 || c == 0x7F) {
         return Some("条目名含控制字符");
     }
     let trimmed = name.strip_suffix('/').unwrap_or(name);
@@ -279,31 +355,26 @@ fn unsafe_name_reason(name: &str) -> Option<&'static str> {
     None
 }
 
-/// Reads a tag file whole (under a cap), reporting it missing, too big or corrupt.
-fn read_tag(archive: &mut ZipArchive<File>, name: &str, p: &mut Problems) -> Option<Vec<u8>> {
+/// Reads a tag file whole (under a cap) with its SHA-256, reporting it missing, too big or
+/// corrupt (the CRC is checked on reaching its end).
+fn read_tag(archive: &mut Archive, name: &str, p: &mut Problems) -> Option<(Vec<u8>, String)> {
     let Some(index) = archive.index_for_name(name) else {
         p.add(name, "缺少此标签文件");
         return None;
     };
-    let mut entry = match archive.by_index(index) {
-        Ok(e) => e,
-        Err(e) => {
-            p.add(name, format!("无法读取：{e}"));
-            return None;
-        }
-    };
-    if entry.size() > TAG_FILE_CAP {
-        p.add(
-            name,
-            format!("标签文件过大（{} 字节），未读取", entry.size()),
-        );
+    let size = archive.by_index_data(index).map(|e| e.size()).unwrap_or(0);
+    if size > TAG_FILE_CAP {
+        p.add(name, format!("标签文件过大（{size} 字节），未读取"));
         return None;
     }
     let mut bytes = Vec::new();
-    match (&mut entry).take(TAG_FILE_CAP + 1).read_to_end(&mut bytes) {
-        // The per-entry pass reports CRC and read errors with their reasons.
-        Ok(_) => Some(bytes),
-        Err(_) => None,
+    let outcome = read_entry(archive, index, &mut |chunk| bytes.extend_from_slice(chunk));
+    match outcome {
+        Outcome::Ok { sha256, .. } => Some((bytes, sha256)),
+        Outcome::Bad(reason) => {
+            p.add(name, reason);
+            None
+        }
     }
 }
 
@@ -358,10 +429,11 @@ fn parse_manifest(
             continue;
         }
         let lineno = n + 1;
-        let Some((digest, rest)) = line.split_once([' ', '\t']) else {
+        let Some(gap) = line.bytes().position(|c| c == b' ' || c == b'\t') else {
             p.add(entry, format!("第 {lineno} 行格式不对：应为“摘要  路径”"));
             continue;
         };
+        let (digest, rest) = line.split_at(gap);
         let rel = percent_decode_manifest_path(rest.trim_start_matches([' ', '\t']));
         let digest = digest.to_ascii_lowercase();
         if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -439,8 +511,8 @@ fn check_oxum(bytes: &[u8], entry: &str, found_bytes: u64, found_files: u64, p: 
 }
 
 /// Reads every listed file entry to its end on all cores: contiguous chunks of about equal
-/// compressed size, each chunk with its own `File` and `ZipArchive`.
-fn read_all(path: &Path, files: &[&Listed]) -> Vec<Outcome> {
+/// compressed size, each read through its own clone of the archive (its own `File`).
+fn read_all(archive: &Archive, files: &[&Listed]) -> Vec<Outcome> {
     if files.is_empty() {
         return Vec::new();
     }
@@ -463,23 +535,20 @@ fn read_all(path: &Path, files: &[&Listed]) -> Vec<Outcome> {
     }
     chunks
         .into_par_iter()
-        .flat_map_iter(|chunk| read_chunk(path, chunk))
+        .flat_map_iter(|chunk| {
+            let mut own = archive.clone();
+            chunk
+                .iter()
+                .map(|l| read_entry(&mut own, l.index, &mut |_| {}))
+                .collect::<Vec<_>>()
+        })
         .collect()
 }
 
-fn read_chunk(path: &Path, chunk: &[&Listed]) -> Vec<Outcome> {
-    let mut archive = match open(path) {
-        Ok(a) => a,
-        Err(reason) => return chunk.iter().map(|_| Outcome::Bad(reason.clone())).collect(),
-    };
-    let mut buf = vec![0u8; CHUNK];
-    chunk
-        .iter()
-        .map(|l| read_entry(&mut archive, l.index, &mut buf))
-        .collect()
-}
-
-fn read_entry(archive: &mut ZipArchive<File>, index: usize, buf: &mut [u8]) -> Outcome {
+/// Reads one entry to its end in chunks, handing each chunk to `sink`: SHA-256 and length, or
+/// why it could not be read (CRC-32 mismatch, corrupt data, a local header that disagrees
+/// with the central directory).
+fn read_entry(archive: &mut Archive, index: usize, sink: &mut dyn FnMut(&[u8])) -> Outcome {
     let consistent = !archive.has_duplicate_names();
     let options = ZipReadOptions::new().enforce_header_consistency(consistent);
     let mut entry = match archive.by_index_with_options(index, options) {
@@ -487,14 +556,16 @@ fn read_entry(archive: &mut ZipArchive<File>, index: usize, buf: &mut [u8]) -> O
         Err(e) => return Outcome::Bad(format!("无法读取条目（头部损坏或不一致）：{e}")),
     };
     let declared = entry.size();
+    let mut buf = vec![0u8; CHUNK.min(usize::try_from(declared).unwrap_or(CHUNK).max(4096))];
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     loop {
-        match entry.read(buf) {
+        match entry.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
                 size += n as u64;
                 hasher.update(&buf[..n]);
+                sink(&buf[..n]);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) if e.to_string().contains("Invalid checksum") => {
