@@ -54,6 +54,15 @@ struct Prepared<'a> {
 /// Writes `plan` as a verified BagIt zip at `out` (replacing a file there only once the new one
 /// is verified). On any error nothing new is at `out` and the temporary file is gone.
 pub fn write_bag(plan: &BagPlan, out: &Path) -> Result<WrittenBag, BagError> {
+    write_bag_with(plan, out, LARGE_FILE_THRESHOLD)
+}
+
+/// [`write_bag`] with the size from which entries get zip64 sizes (tests lower it).
+fn write_bag_with(
+    plan: &BagPlan,
+    out: &Path,
+    large_file_threshold: u64,
+) -> Result<WrittenBag, BagError> {
     let prepared = prepare(plan)?;
     let dir = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -68,7 +77,13 @@ pub fn write_bag(plan: &BagPlan, out: &Path) -> Result<WrittenBag, BagError> {
             source,
         })?;
     let (file, tmp_path) = tmp.into_parts();
-    write_zip(file, &tmp_path, &prepared, plan.timestamp)?;
+    write_zip(
+        file,
+        &tmp_path,
+        &prepared,
+        plan.timestamp,
+        large_file_threshold,
+    )?;
 
     // Read back from disk: every entry's CRC and SHA-256, and the zip's own digest, at once.
     let (report, whole) = rayon::join(|| verify_detailed(&tmp_path), || sha256_file(&tmp_path));
@@ -371,6 +386,7 @@ fn write_zip(
     tmp_path: &Path,
     prepared: &Prepared<'_>,
     timestamp: i64,
+    large_file_threshold: u64,
 ) -> Result<(), BagError> {
     let write_err = |source: io::Error| BagError::Write {
         path: tmp_path.to_path_buf(),
@@ -402,7 +418,7 @@ fn write_zip(
         } else {
             base.compression_method(CompressionMethod::Stored)
         }
-        .large_file(e.size >= LARGE_FILE_THRESHOLD);
+        .large_file(e.size >= large_file_threshold);
         zip.start_file(e.name.as_str(), options).map_err(zip_err)?;
         match &e.source {
             EntrySource::Generated(bytes) => {
@@ -544,6 +560,48 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Entries of 4 GiB and more get zip64 sizes; too big to write in a test, so the threshold
+    /// is lowered to make every entry one, and the read-back check must still pass.
+    #[test]
+    fn zip64_sized_entries_verify() {
+        use crate::bag::{BagInfo, PayloadFile};
+        let dir = tempfile::tempdir().unwrap();
+        let text = "统计表,1\n".repeat(500).into_bytes();
+        let photo = vec![7u8; 10_000];
+        let files = [("统计/表.csv", &text, true), ("照片/a.jpg", &photo, false)]
+            .into_iter()
+            .map(|(path, bytes, compress)| PayloadFile {
+                path: path.to_string(),
+                source: PayloadSource::Bytes(bytes.clone()),
+                size: bytes.len() as u64,
+                sha256: hex::encode(Sha256::digest(bytes)),
+                compress,
+            })
+            .collect();
+        let plan = BagPlan {
+            bag_name: "bag".to_string(),
+            info: BagInfo {
+                source_organization: "学院".to_string(),
+                external_description: "测试".to_string(),
+                bagging_date: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+                software_agent: "dangan test".to_string(),
+                extra: vec![],
+            },
+            files,
+            timestamp: 1_767_168_000,
+        };
+        let out = dir.path().join("bag.zip");
+        let w = write_bag_with(&plan, &out, 0).unwrap();
+        assert_eq!(w.payload_files, 2);
+        let report = crate::bag::verify_zip(&out);
+        assert!(report.ok, "{:?}", report.problems);
+        // zip64 extra fields (header id 0x0001) are really there
+        let bytes = std::fs::read(&out).unwrap();
+        assert!(bytes.windows(4).any(|w| w == [0x01, 0x00, 0x10, 0x00]
+            || w == [0x01, 0x00, 0x08, 0x00]
+            || w == [0x01, 0x00, 0x18, 0x00]));
+    }
 
     #[test]
     fn bag_size_is_human() {
