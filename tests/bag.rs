@@ -181,9 +181,15 @@ fn a_bag_has_the_bagit_layout_and_verifies() {
 
     assert_eq!(written.path, out);
     assert_eq!(written.payload_files, 4);
+    let planned: u64 = sample(dir.path()).files.iter().map(|f| f.size).sum();
+    assert_eq!(written.payload_bytes, planned);
     let zip_bytes = fs::read(&out).unwrap();
     assert_eq!(written.size, zip_bytes.len() as u64);
     assert_eq!(written.sha256, sha(&zip_bytes));
+    assert_eq!(
+        dangan::bag::zip_sha256(&out).unwrap(),
+        (written.sha256.clone(), written.size)
+    );
 
     let names = entry_names(&out);
     let expected: Vec<String> = [
@@ -215,7 +221,7 @@ fn a_bag_has_the_bagit_layout_and_verifies() {
         lines[2],
         format!("Payload-Oxum: {}.4", written.payload_bytes)
     );
-    assert_eq!(lines[3], "Bag-Size: 53.5 KB");
+    assert_eq!(lines[3], "Bag-Size: 53.7 KB");
     assert!(lines[4].starts_with("External-Description: 2025 年职业教育活动周"));
     assert_eq!(lines[5], "Bag-Software-Agent: dangan 0.1.0");
     assert_eq!(lines[6], "Contact-Name: 教务科研处");
@@ -642,6 +648,24 @@ fn unsafe_or_conflicting_plans_are_refused() {
     }];
     assert!(matches!(
         write_bag(&upper, &out),
+        Err(BagError::Plan { .. })
+    ));
+    let mut clash = plan(vec![]);
+    clash
+        .info
+        .extra
+        .push(("payload-oxum".to_string(), "1.1".to_string()));
+    assert!(matches!(
+        write_bag(&clash, &out),
+        Err(BagError::Plan { .. })
+    ));
+    let mut bad_label = plan(vec![]);
+    bad_label
+        .info
+        .extra
+        .push(("Contact Name".to_string(), "x".to_string()));
+    assert!(matches!(
+        write_bag(&bad_label, &out),
         Err(BagError::Plan { .. })
     ));
     let mut bad_name = plan(vec![]);

@@ -25,7 +25,7 @@ pub use names::{
     safe_component,
 };
 pub use verify::verify_zip;
-pub use write::{bag_size_label, write_bag};
+pub use write::{bag_size_label, compress_by_extension, write_bag, zip_sha256};
 
 /// Where a payload file's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

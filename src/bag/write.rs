@@ -315,6 +315,14 @@ fn bag_info_text(plan: &BagPlan, bytes: u64, files: u64) -> Result<String, BagEr
         ),
         ("Bag-Software-Agent".into(), info.software_agent.clone()),
     ];
+    for (label, _) in &info.extra {
+        if lines.iter().any(|(l, _)| l.eq_ignore_ascii_case(label)) {
+            return Err(plan_error(
+                format!("{}/bag-info.txt", plan.bag_name),
+                format!("附加标签“{label}”与自动生成的标签重复"),
+            ));
+        }
+    }
     lines.extend(info.extra.iter().cloned());
     let mut text = String::new();
     for (label, value) in lines {
@@ -333,6 +341,33 @@ fn bag_info_text(plan: &BagPlan, bytes: u64, files: u64) -> Result<String, BagEr
         text.push('\n');
     }
     Ok(text)
+}
+
+/// Whether a payload file is worth deflating, judged by its extension: text formats (CSV, TXT,
+/// Markdown, HTML, XML, JSON, SVG, logs) yes; photos, videos, PDFs, Office and other zipped
+/// formats no (deflating them costs time for no gain, CRATES.md).
+pub fn compress_by_extension(name: &str) -> bool {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    matches!(
+        ext.as_str(),
+        "csv"
+            | "tsv"
+            | "txt"
+            | "md"
+            | "html"
+            | "htm"
+            | "css"
+            | "js"
+            | "xml"
+            | "json"
+            | "svg"
+            | "log"
+            | "toml"
+            | "ini"
+    )
 }
 
 /// A size as a person reads it, in decimal units with one decimal: `512 B`, `1.2 GB`.
@@ -524,8 +559,13 @@ fn copy_checked(
     Ok(())
 }
 
-/// SHA-256 and length of a whole file, read in chunks.
-pub(super) fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
+/// SHA-256 (lower-case hex) and length of a whole file, read in chunks: the fixity of an
+/// archive as a whole, to compare with what the catalog recorded when it was built.
+pub fn zip_sha256(path: &Path) -> io::Result<(String, u64)> {
+    sha256_file(path)
+}
+
+fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
     let mut f = File::open(path)?;
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; CHUNK];
@@ -601,6 +641,39 @@ mod tests {
         assert!(bytes.windows(4).any(|w| w == [0x01, 0x00, 0x10, 0x00]
             || w == [0x01, 0x00, 0x08, 0x00]
             || w == [0x01, 0x00, 0x18, 0x00]));
+    }
+
+    #[test]
+    fn text_is_deflated_and_media_stored() {
+        assert!(compress_by_extension("统计/情况统计表.CSV"));
+        assert!(compress_by_extension("报告/index.html"));
+        assert!(!compress_by_extension("照片/IMG_0001.JPG"));
+        assert!(!compress_by_extension("统计/情况统计表.xlsx"));
+        assert!(!compress_by_extension("视频/a.mp4"));
+        assert!(!compress_by_extension("无扩展名"));
+    }
+
+    #[test]
+    fn bag_info_values_stay_on_one_line() {
+        let plan = BagPlan {
+            bag_name: "bag".to_string(),
+            info: crate::bag::BagInfo {
+                source_organization: "学院\r\n".to_string(),
+                external_description: "第一行\n第二行".to_string(),
+                bagging_date: chrono::NaiveDate::from_ymd_opt(2025, 1, 2).unwrap(),
+                software_agent: "dangan 0.1.0".to_string(),
+                extra: vec![("Contact-Name".to_string(), "教务\t科研处".to_string())],
+            },
+            files: vec![],
+            timestamp: 0,
+        };
+        let text = bag_info_text(&plan, 12, 3).unwrap();
+        assert_eq!(
+            text,
+            "Source-Organization: 学院\nBagging-Date: 2025-01-02\nPayload-Oxum: 12.3\n\
+             Bag-Size: 12 B\nExternal-Description: 第一行 第二行\n\
+             Bag-Software-Agent: dangan 0.1.0\nContact-Name: 教务 科研处\n"
+        );
     }
 
     #[test]
