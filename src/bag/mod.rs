@@ -118,7 +118,8 @@ impl std::fmt::Display for EntryProblem {
     }
 }
 
-/// Why a bag could not be written. Nothing is left at the final path in any of these cases.
+/// Why a bag could not be written. Nothing new is left at the final path in any of these cases
+/// but [`BagError::Durability`].
 #[derive(Debug, thiserror::Error)]
 pub enum BagError {
     /// The plan itself is wrong (unsafe name, conflicting duplicates, malformed digest…).
@@ -183,6 +184,15 @@ pub enum BagError {
     /// The verified zip could not be moved to its final path.
     #[error("无法把已核验的 zip 放到 {path}：{source}")]
     Persist {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The verified zip is at its final path, but its folder could not be flushed to disk: a
+    /// power cut now could lose the rename. The disk itself may be failing.
+    #[error("已核验的 zip 已放到 {path}，但无法确保其目录项写入磁盘（磁盘可能有故障）：{source}")]
+    Durability {
         path: PathBuf,
         #[source]
         source: std::io::Error,

@@ -6,7 +6,7 @@
 //! extracts anything to disk, and never holds an entry whole in memory (tag files are read
 //! under a cap). Entries are hashed on all cores, each worker with its own `File`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -274,13 +274,15 @@ fn check(path: &Path, zip_name: &str, p: &mut Problems) -> (Option<String>, u64,
         acc.saturating_add(size)
     });
 
+    let file_names: HashSet<&str> = files.iter().map(|l| l.name.as_str()).collect();
+
     // manifest-sha256.txt against the payload.
     match &manifest_lines {
         None => {}
         Some(lines) => {
             for (rel, expected) in lines {
                 let entry = format!("{top}/{rel}");
-                compare(&entry, expected, &digest_of, &listed, MANIFEST, p);
+                compare(&entry, expected, &digest_of, &file_names, MANIFEST, p);
             }
             for l in &payload {
                 let rel = &l.name[prefix.len()..];
@@ -298,7 +300,7 @@ fn check(path: &Path, zip_name: &str, p: &mut Problems) -> (Option<String>, u64,
     if let Some(lines) = &tagmanifest_lines {
         for (rel, expected) in lines {
             let entry = format!("{top}/{rel}");
-            compare(&entry, expected, &digest_of, &listed, TAGMANIFEST, p);
+            compare(&entry, expected, &digest_of, &file_names, TAGMANIFEST, p);
         }
         for l in &files {
             let Some(rel) = l.name.strip_prefix(&prefix) else {
@@ -463,7 +465,7 @@ fn compare(
     entry: &str,
     expected: &str,
     digest_of: &HashMap<&str, (String, u64)>,
-    listed: &[Listed],
+    file_names: &HashSet<&str>,
     manifest: &str,
     p: &mut Problems,
 ) {
@@ -475,7 +477,7 @@ fn compare(
         ),
         None => {
             // Listed but unreadable entries are already reported; absent ones are missing.
-            if !listed.iter().any(|l| l.name == entry && !l.is_dir) {
+            if !file_names.contains(entry) {
                 p.add(
                     entry,
                     format!("{manifest} 列出了此文件，但 zip 中没有（缺失）"),

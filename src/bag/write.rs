@@ -5,7 +5,7 @@
 //! Never writes at the final path before verification, never reads a payload whole into memory,
 //! never takes a time or a permission from the machine it runs on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -125,7 +125,7 @@ fn write_bag_with(
         path: out.to_path_buf(),
         source: e.error,
     })?;
-    sync_dir(&dir).map_err(|source| BagError::Persist {
+    sync_dir(&dir).map_err(|source| BagError::Durability {
         path: out.to_path_buf(),
         source,
     })?;
@@ -205,6 +205,16 @@ fn prepare(plan: &BagPlan) -> Result<Prepared<'_>, BagError> {
             None => {
                 payload.insert(f.path.as_str(), f);
             }
+        }
+    }
+    // Names that differ only in case are one file on Windows and macOS: unpacking would lose one.
+    let mut folded: HashMap<String, &str> = HashMap::with_capacity(payload.len());
+    for path in payload.keys() {
+        if let Some(other) = folded.insert(path.to_lowercase(), path) {
+            return Err(plan_error(
+                format!("{bag}/data/{path}"),
+                format!("与 {other} 仅大小写不同，应先经 names::assign_unique 处理"),
+            ));
         }
     }
     // A file may not also be a folder of another file.
