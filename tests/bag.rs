@@ -291,6 +291,44 @@ fn entries_carry_the_given_time_fixed_permissions_and_compression_by_kind() {
 }
 
 #[test]
+fn progress_counts_every_payload_byte_written_and_read_back() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let p = sample(dir.path());
+    let planned: u64 = p.files.iter().map(|f| f.size).sum();
+    let written_bytes = AtomicU64::new(0);
+    let verified_bytes = AtomicU64::new(0);
+    let out = dir.path().join("p.zip");
+    let w = dangan::bag::write_bag_with_progress(&p, &out, &|stage, n| {
+        match stage {
+            dangan::bag::Stage::Write => written_bytes.fetch_add(n, Ordering::Relaxed),
+            dangan::bag::Stage::Verify => verified_bytes.fetch_add(n, Ordering::Relaxed),
+        };
+    })
+    .unwrap();
+    assert_eq!(written_bytes.load(Ordering::Relaxed), planned);
+    // Read back: the payload plus the tag files.
+    let tags: u64 = [
+        "bagit.txt",
+        "bag-info.txt",
+        "manifest-sha256.txt",
+        "tagmanifest-sha256.txt",
+    ]
+    .iter()
+    .map(|t| read_entry(&out, &format!("{BAG}/{t}")).len() as u64)
+    .sum();
+    assert_eq!(verified_bytes.load(Ordering::Relaxed), planned + tags);
+    assert_eq!(w.payload_bytes, planned);
+
+    let again = AtomicU64::new(0);
+    let r = dangan::bag::verify_zip_with_progress(&out, &|n| {
+        again.fetch_add(n, Ordering::Relaxed);
+    });
+    assert!(r.ok);
+    assert_eq!(again.load(Ordering::Relaxed), planned + tags);
+}
+
+#[test]
 fn same_plan_and_timestamp_give_the_same_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let p = sample(dir.path());

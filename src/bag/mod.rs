@@ -24,8 +24,20 @@ pub use names::{
     assign_unique, is_safe_path, percent_decode_manifest_path, percent_encode_manifest_path,
     safe_component,
 };
-pub use verify::verify_zip;
-pub use write::{bag_size_label, compress_by_extension, write_bag, zip_sha256};
+pub use verify::{verify_zip, verify_zip_with_progress};
+pub use write::{
+    bag_size_label, compress_by_extension, write_bag, write_bag_with_progress, zip_sha256,
+};
+
+/// What a progress report is about: each call carries the bytes just done in that stage.
+///
+/// Writing counts payload bytes (total: the sum of the plan's sizes); verifying counts the
+/// uncompressed bytes of every entry read back (payload plus the small tag files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Write,
+    Verify,
+}
 
 /// Where a payload file's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

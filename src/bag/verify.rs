@@ -36,7 +36,13 @@ pub(super) struct Detailed {
 
 /// Checks the BagIt zip at `path` and reports every problem found (see the module docs).
 pub fn verify_zip(path: &Path) -> VerifyReport {
-    verify_detailed(path).report
+    verify_detailed(path, &|_| {}).report
+}
+
+/// [`verify_zip`], calling `progress` with the uncompressed bytes of each chunk read (from
+/// several threads at once).
+pub fn verify_zip_with_progress(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> VerifyReport {
+    verify_detailed(path, progress).report
 }
 
 /// One entry of the zip, as the central directory lists it.
@@ -65,10 +71,10 @@ impl Problems {
     }
 }
 
-pub(super) fn verify_detailed(path: &Path) -> Detailed {
+pub(super) fn verify_detailed(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> Detailed {
     let mut p = Problems(Vec::new());
     let zip_name = path.display().to_string();
-    let (top, payload_files, payload_bytes) = check(path, &zip_name, &mut p);
+    let (top, payload_files, payload_bytes) = check(path, &zip_name, progress, &mut p);
     let mut problems = p.0;
     problems.sort();
     problems.dedup();
@@ -132,7 +138,12 @@ fn open(path: &Path) -> Result<Archive, String> {
 }
 
 /// The whole check; returns the top folder and the payload found (files, bytes).
-fn check(path: &Path, zip_name: &str, p: &mut Problems) -> (Option<String>, u64, u64) {
+fn check(
+    path: &Path,
+    zip_name: &str,
+    progress: &(dyn Fn(u64) + Sync),
+    p: &mut Problems,
+) -> (Option<String>, u64, u64) {
     let mut archive = match open(path) {
         Ok(a) => a,
         Err(reason) => {
@@ -215,7 +226,7 @@ fn check(path: &Path, zip_name: &str, p: &mut Problems) -> (Option<String>, u64,
     let mut tag_read: BTreeSet<String> = BTreeSet::new();
     let mut tag = |archive: &mut Archive, rel: &str, p: &mut Problems| {
         let name = format!("{top}/{rel}");
-        let got = read_tag(archive, &name, p);
+        let got = read_tag(archive, &name, progress, p);
         tag_read.insert(name);
         got
     };
@@ -251,7 +262,7 @@ fn check(path: &Path, zip_name: &str, p: &mut Problems) -> (Option<String>, u64,
             digest_of.insert(l.name.as_str(), (sha256.clone(), bytes.len() as u64));
         }
     }
-    let results = read_all(&archive, &rest);
+    let results = read_all(&archive, &rest, progress);
     drop(archive);
     for (l, r) in rest.iter().zip(results) {
         match r {
@@ -359,7 +370,12 @@ fn unsafe_name_reason(name: &str) -> Option<&'static str> {
 
 /// Reads a tag file whole (under a cap) with its SHA-256, reporting it missing, too big or
 /// corrupt (the CRC is checked on reaching its end).
-fn read_tag(archive: &mut Archive, name: &str, p: &mut Problems) -> Option<(Vec<u8>, String)> {
+fn read_tag(
+    archive: &mut Archive,
+    name: &str,
+    progress: &(dyn Fn(u64) + Sync),
+    p: &mut Problems,
+) -> Option<(Vec<u8>, String)> {
     let Some(index) = archive.index_for_name(name) else {
         p.add(name, "缺少此标签文件");
         return None;
@@ -370,7 +386,10 @@ fn read_tag(archive: &mut Archive, name: &str, p: &mut Problems) -> Option<(Vec<
         return None;
     }
     let mut bytes = Vec::new();
-    let outcome = read_entry(archive, index, &mut |chunk| bytes.extend_from_slice(chunk));
+    let outcome = read_entry(archive, index, &mut |chunk| {
+        bytes.extend_from_slice(chunk);
+        progress(chunk.len() as u64);
+    });
     match outcome {
         Outcome::Ok { sha256, .. } => Some((bytes, sha256)),
         Outcome::Bad(reason) => {
@@ -514,7 +533,7 @@ fn check_oxum(bytes: &[u8], entry: &str, found_bytes: u64, found_files: u64, p: 
 
 /// Reads every listed file entry to its end on all cores: contiguous chunks of about equal
 /// compressed size, each read through its own clone of the archive (its own `File`).
-fn read_all(archive: &Archive, files: &[&Listed]) -> Vec<Outcome> {
+fn read_all(archive: &Archive, files: &[&Listed], progress: &(dyn Fn(u64) + Sync)) -> Vec<Outcome> {
     if files.is_empty() {
         return Vec::new();
     }
@@ -541,7 +560,7 @@ fn read_all(archive: &Archive, files: &[&Listed]) -> Vec<Outcome> {
             let mut own = archive.clone();
             chunk
                 .iter()
-                .map(|l| read_entry(&mut own, l.index, &mut |_| {}))
+                .map(|l| read_entry(&mut own, l.index, &mut |c| progress(c.len() as u64)))
                 .collect::<Vec<_>>()
         })
         .collect()

@@ -17,7 +17,7 @@ use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
 use super::names::{is_safe_path, percent_encode_manifest_path, safe_component};
 use super::verify::verify_detailed;
-use super::{BagError, BagPlan, EntryProblem, PayloadFile, PayloadSource, WrittenBag};
+use super::{BagError, BagPlan, EntryProblem, PayloadFile, PayloadSource, Stage, WrittenBag};
 
 /// Chunk in which payload bytes are read and written.
 const CHUNK: usize = 1 << 20;
@@ -54,7 +54,17 @@ struct Prepared<'a> {
 /// Writes `plan` as a verified BagIt zip at `out` (replacing a file there only once the new one
 /// is verified). On any error nothing new is at `out` and the temporary file is gone.
 pub fn write_bag(plan: &BagPlan, out: &Path) -> Result<WrittenBag, BagError> {
-    write_bag_with(plan, out, LARGE_FILE_THRESHOLD)
+    write_bag_with(plan, out, LARGE_FILE_THRESHOLD, &|_, _| {})
+}
+
+/// [`write_bag`], calling `progress` with each chunk of bytes written and then verified (see
+/// [`Stage`]); verification calls it from several threads at once.
+pub fn write_bag_with_progress(
+    plan: &BagPlan,
+    out: &Path,
+    progress: &(dyn Fn(Stage, u64) + Sync),
+) -> Result<WrittenBag, BagError> {
+    write_bag_with(plan, out, LARGE_FILE_THRESHOLD, progress)
 }
 
 /// [`write_bag`] with the size from which entries get zip64 sizes (tests lower it).
@@ -62,6 +72,7 @@ fn write_bag_with(
     plan: &BagPlan,
     out: &Path,
     large_file_threshold: u64,
+    progress: &(dyn Fn(Stage, u64) + Sync),
 ) -> Result<WrittenBag, BagError> {
     let prepared = prepare(plan)?;
     let dir = match out.parent() {
@@ -83,10 +94,14 @@ fn write_bag_with(
         &prepared,
         plan.timestamp,
         large_file_threshold,
+        &|n| progress(Stage::Write, n),
     )?;
 
     // Read back from disk: every entry's CRC and SHA-256, and the zip's own digest, at once.
-    let (report, whole) = rayon::join(|| verify_detailed(&tmp_path), || sha256_file(&tmp_path));
+    let (report, whole) = rayon::join(
+        || verify_detailed(&tmp_path, &|n| progress(Stage::Verify, n)),
+        || sha256_file(&tmp_path),
+    );
     let mut problems = report.report.problems;
     if report.top.as_deref() != Some(plan.bag_name.as_str()) {
         problems.push(EntryProblem {
@@ -432,6 +447,7 @@ fn write_zip(
     prepared: &Prepared<'_>,
     timestamp: i64,
     large_file_threshold: u64,
+    progress: &dyn Fn(u64),
 ) -> Result<(), BagError> {
     let write_err = |source: io::Error| BagError::Write {
         path: tmp_path.to_path_buf(),
@@ -470,8 +486,15 @@ fn write_zip(
                 zip.write_all(bytes).map_err(write_err)?;
             }
             EntrySource::Payload(PayloadSource::Bytes(bytes)) => {
-                copy_checked(&mut bytes.as_slice(), &mut zip, e, "内存数据", &mut buf)
-                    .map_err(|err| err.into_bag_error(tmp_path, None))?;
+                copy_checked(
+                    &mut bytes.as_slice(),
+                    &mut zip,
+                    e,
+                    "内存数据",
+                    &mut buf,
+                    progress,
+                )
+                .map_err(|err| err.into_bag_error(tmp_path, None))?;
             }
             EntrySource::Payload(PayloadSource::File(path)) => {
                 let mut src = File::open(path).map_err(|source| BagError::ReadSource {
@@ -480,7 +503,7 @@ fn write_zip(
                     source,
                 })?;
                 let desc = path.display().to_string();
-                copy_checked(&mut src, &mut zip, e, &desc, &mut buf)
+                copy_checked(&mut src, &mut zip, e, &desc, &mut buf, progress)
                     .map_err(|err| err.into_bag_error(tmp_path, Some(path)))?;
             }
             EntrySource::Directory => {}
@@ -527,6 +550,7 @@ fn copy_checked(
     e: &Entry<'_>,
     source_desc: &str,
     buf: &mut [u8],
+    progress: &dyn Fn(u64),
 ) -> Result<(), CopyError> {
     let mut hasher = Sha256::new();
     let mut count: u64 = 0;
@@ -548,6 +572,7 @@ fn copy_checked(
         }
         hasher.update(&buf[..n]);
         zip.write_all(&buf[..n]).map_err(CopyError::Write)?;
+        progress(n as u64);
     }
     if count != e.size {
         return Err(CopyError::Bag(BagError::SizeMismatch {
@@ -642,7 +667,7 @@ mod tests {
             timestamp: 1_767_168_000,
         };
         let out = dir.path().join("bag.zip");
-        let w = write_bag_with(&plan, &out, 0).unwrap();
+        let w = write_bag_with(&plan, &out, 0, &|_, _| {}).unwrap();
         assert_eq!(w.payload_files, 2);
         let report = crate::bag::verify_zip(&out);
         assert!(report.ok, "{:?}", report.problems);
