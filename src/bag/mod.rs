@@ -29,6 +29,18 @@ pub use write::{
     bag_size_label, compress_by_extension, write_bag, write_bag_with_progress, zip_sha256,
 };
 
+/// Lower-case hex of a digest (what the catalog and the manifests hold). A table lookup rather
+/// than `hex::encode`, which is slow in debug builds and runs once per entry here.
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
+}
+
 /// What a progress report is about: each call carries the bytes just done in that stage.
 ///
 /// Writing counts payload bytes (total: the sum of the plan's sizes); verifying counts the

@@ -18,7 +18,7 @@ use zip::ZipArchive;
 use zip::read::ZipReadOptions;
 
 use super::names::percent_decode_manifest_path;
-use super::{EntryProblem, VerifyReport};
+use super::{EntryProblem, VerifyReport, to_hex};
 
 const CHUNK: usize = 1 << 20;
 
@@ -601,7 +601,7 @@ fn read_entry(archive: &mut Archive, index: usize, sink: &mut dyn FnMut(&[u8])) 
         ));
     }
     Outcome::Ok {
-        sha256: hex::encode(hasher.finalize()),
+        sha256: to_hex(&hasher.finalize()),
         size,
     }
 }

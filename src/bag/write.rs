@@ -17,7 +17,9 @@ use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
 use super::names::{is_safe_path, percent_encode_manifest_path, safe_component};
 use super::verify::verify_detailed;
-use super::{BagError, BagPlan, EntryProblem, PayloadFile, PayloadSource, Stage, WrittenBag};
+use super::{
+    BagError, BagPlan, EntryProblem, PayloadFile, PayloadSource, Stage, WrittenBag, to_hex,
+};
 
 /// Chunk in which payload bytes are read and written.
 const CHUNK: usize = 1 << 20;
@@ -266,7 +268,7 @@ fn prepare(plan: &BagPlan) -> Result<Prepared<'_>, BagError> {
     ];
     let mut tagmanifest_lines: Vec<(String, &str)> = tags
         .iter()
-        .map(|(name, bytes)| (hex::encode(Sha256::digest(bytes)), *name))
+        .map(|(name, bytes)| (to_hex(&Sha256::digest(bytes)), *name))
         .collect();
     tagmanifest_lines.sort_by(|a, b| a.1.cmp(b.1));
     let tagmanifest: String = tagmanifest_lines
@@ -282,7 +284,7 @@ fn prepare(plan: &BagPlan) -> Result<Prepared<'_>, BagError> {
         entries.push(Entry {
             name: format!("{bag}/{name}"),
             size: bytes.len() as u64,
-            sha256: hex::encode(Sha256::digest(&bytes)),
+            sha256: to_hex(&Sha256::digest(&bytes)),
             source: EntrySource::Generated(bytes),
             compress: true,
         });
@@ -582,7 +584,7 @@ fn copy_checked(
             actual: count,
         }));
     }
-    let actual = hex::encode(hasher.finalize());
+    let actual = to_hex(&hasher.finalize());
     if actual != e.sha256 {
         return Err(CopyError::Bag(BagError::DigestMismatch {
             entry: e.name.clone(),
@@ -615,7 +617,7 @@ fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
         size += n as u64;
         hasher.update(&buf[..n]);
     }
-    Ok((hex::encode(hasher.finalize()), size))
+    Ok((to_hex(&hasher.finalize()), size))
 }
 
 /// Makes the rename durable: the folder's entry is flushed too (a no-op where folders cannot be
@@ -650,7 +652,7 @@ mod tests {
                 path: path.to_string(),
                 source: PayloadSource::Bytes(bytes.clone()),
                 size: bytes.len() as u64,
-                sha256: hex::encode(Sha256::digest(bytes)),
+                sha256: to_hex(&Sha256::digest(bytes)),
                 compress,
             })
             .collect();
@@ -709,6 +711,12 @@ mod tests {
              Bag-Size: 12 B\nExternal-Description: 第一行 第二行\n\
              Bag-Software-Agent: dangan 0.1.0\nContact-Name: 教务 科研处\n"
         );
+    }
+
+    #[test]
+    fn hex_matches_the_hex_crate() {
+        let d = Sha256::digest(b"dangan");
+        assert_eq!(to_hex(&d), hex::encode(d));
     }
 
     #[test]
