@@ -10,6 +10,49 @@
 //! <bag>/data/  <bag>/data/…
 //! ```
 //!
+//! Building a plan from the catalog (the `archive` command's job):
+//!
+//! ```no_run
+//! use dangan::bag::{self, BagInfo, BagPlan, PayloadFile, PayloadSource};
+//! # fn main() -> Result<(), dangan::bag::BagError> {
+//! // raw name bytes as the inbox had them, the object's digest and size
+//! let rows: Vec<(Vec<Vec<u8>>, String, u64)> = vec![];
+//! let wanted: Vec<(String, String)> = rows
+//!     .iter()
+//!     .map(|(components, sha, _)| {
+//!         let safe: Vec<String> = components.iter().map(|c| bag::safe_component(c)).collect();
+//!         (safe.join("/"), sha.clone())
+//!     })
+//!     .collect();
+//! let names = bag::assign_unique(wanted); // same order as `rows`
+//! let files = rows
+//!     .iter()
+//!     .zip(names)
+//!     .map(|((_, sha, size), path)| PayloadFile {
+//!         compress: bag::compress_by_extension(&path),
+//!         source: PayloadSource::File(format!("archive/objects/{}/{sha}", &sha[..2]).into()),
+//!         path,
+//!         size: *size,
+//!         sha256: sha.clone(),
+//!     })
+//!     .collect();
+//! let plan = BagPlan {
+//!     bag_name: "自贡职业技术学院-2025-职业教育活动周档案".into(),
+//!     info: BagInfo {
+//!         source_organization: "自贡职业技术学院".into(),
+//!         external_description: "2025 年职业教育活动周（月）佐证材料".into(),
+//!         bagging_date: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+//!         software_agent: "dangan 0.1.0".into(),
+//!         extra: vec![],
+//!     },
+//!     files,
+//!     timestamp: 1_767_139_200, // SOURCE_DATE_EPOCH
+//! };
+//! let written = bag::write_bag(&plan, "archive/自贡职业技术学院-2025-职业教育活动周档案.zip".as_ref())?;
+//! println!("{} {}", written.sha256, written.size);
+//! # Ok(()) }
+//! ```
+//!
 //! This module never reads the catalog or the inbox, never holds a payload file whole in
 //! memory, never leaves a half-written or unverified zip at the final path, and never panics on
 //! bad input: problems are [`BagError`]s or [`EntryProblem`]s naming the entry, in Chinese.
