@@ -894,3 +894,15 @@ fn random_damage_never_panics_and_is_noticed() {
     }
     assert!(in_data > 50, "only {in_data} flips landed in entry data");
 }
+
+#[test]
+fn temp_files_of_a_killed_run_can_be_cleared() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale = dir.path().join(".dangan-bag-AbC123.zip.tmp");
+    fs::write(&stale, b"half a zip").unwrap();
+    let (out, _) = write_sample(dir.path());
+    let removed = dangan::bag::remove_stale_temp_files(dir.path()).unwrap();
+    assert_eq!(removed, vec![stale.clone()]);
+    assert!(!stale.exists());
+    assert!(out.exists());
+}

@@ -69,7 +69,8 @@ pub use names::{
 };
 pub use verify::{verify_zip, verify_zip_with_progress};
 pub use write::{
-    bag_size_label, compress_by_extension, write_bag, write_bag_with_progress, zip_sha256,
+    bag_size_label, compress_by_extension, remove_stale_temp_files, write_bag,
+    write_bag_with_progress, zip_sha256,
 };
 
 /// Lower-case hex of a digest (what the catalog and the manifests hold). A table lookup rather

@@ -28,6 +28,10 @@ const CHUNK: usize = 1 << 20;
 /// little past its input, so the margin keeps one near 4 GiB from failing the write.
 const LARGE_FILE_THRESHOLD: u64 = u32::MAX as u64 - (64 << 20);
 
+/// The temporary zip beside the final path is named `.dangan-bag-XXXXXX.zip.tmp`.
+const TEMP_PREFIX: &str = ".dangan-bag-";
+const TEMP_SUFFIX: &str = ".zip.tmp";
+
 const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
 
 /// One entry to write, in its final order.
@@ -82,8 +86,8 @@ fn write_bag_with(
         _ => PathBuf::from("."),
     };
     let tmp = tempfile::Builder::new()
-        .prefix(".dangan-bag-")
-        .suffix(".zip.tmp")
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
         .tempfile_in(&dir)
         .map_err(|source| BagError::Write {
             path: dir.clone(),
@@ -594,6 +598,27 @@ fn copy_checked(
         }));
     }
     Ok(())
+}
+
+/// Removes the temporary zips a killed run left in `dir` (`.dangan-bag-*.zip.tmp`) and returns
+/// their paths. A running `write_bag` has one too: call this only while holding the archive
+/// lock, so no other run is writing.
+pub fn remove_stale_temp_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with(TEMP_PREFIX)
+            && name.ends_with(TEMP_SUFFIX)
+            && entry.file_type()?.is_file()
+        {
+            std::fs::remove_file(entry.path())?;
+            removed.push(entry.path());
+        }
+    }
+    removed.sort();
+    Ok(removed)
 }
 
 /// SHA-256 (lower-case hex) and length of a whole file, read in chunks: the fixity of an
