@@ -1,0 +1,607 @@
+//! Checking a bag zip: structure, bagit.txt, both manifests, every entry's CRC-32 and SHA-256,
+//! Payload-Oxum, and no payload file missing or extra. Every bad entry is named; the check goes
+//! on after the first.
+//!
+//! Never panics, never returns an error (an unreadable zip is a problem in the report), never
+//! extracts anything to disk, and never holds an entry whole in memory (tag files are read
+//! under a cap). Entries are hashed on all cores, each worker with its own `File`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use zip::ZipArchive;
+use zip::read::ZipReadOptions;
+
+use super::names::percent_decode_manifest_path;
+use super::{EntryProblem, VerifyReport, to_hex};
+
+const CHUNK: usize = 1 << 20;
+
+/// Tag files are read into memory up to this size; a bigger one is reported, not read.
+const TAG_FILE_CAP: u64 = 512 << 20;
+
+const MANIFEST: &str = "manifest-sha256.txt";
+const TAGMANIFEST: &str = "tagmanifest-sha256.txt";
+
+/// What [`verify_detailed`] found besides the report: the top-level folder.
+pub(super) struct Detailed {
+    pub report: VerifyReport,
+    pub top: Option<String>,
+}
+
+/// Checks the BagIt zip at `path` and reports every problem found (see the module docs).
+pub fn verify_zip(path: &Path) -> VerifyReport {
+    verify_detailed(path, &|_| {}).report
+}
+
+/// [`verify_zip`], calling `progress` with the uncompressed bytes of each chunk read (from
+/// several threads at once).
+pub fn verify_zip_with_progress(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> VerifyReport {
+    verify_detailed(path, progress).report
+}
+
+/// One entry of the zip, as the central directory lists it.
+struct Listed {
+    index: usize,
+    name: String,
+    is_dir: bool,
+    compressed: u64,
+    size: u64,
+}
+
+/// What reading one entry to its end gave.
+enum Outcome {
+    Ok { sha256: String, size: u64 },
+    Bad(String),
+}
+
+struct Problems(Vec<EntryProblem>);
+
+impl Problems {
+    fn add(&mut self, entry: impl Into<String>, reason: impl Into<String>) {
+        self.0.push(EntryProblem {
+            entry: entry.into(),
+            reason: reason.into(),
+        });
+    }
+}
+
+pub(super) fn verify_detailed(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> Detailed {
+    let mut p = Problems(Vec::new());
+    let zip_name = path.display().to_string();
+    let (top, payload_files, payload_bytes) = check(path, &zip_name, progress, &mut p);
+    let mut problems = p.0;
+    problems.sort();
+    problems.dedup();
+    Detailed {
+        report: VerifyReport {
+            ok: problems.is_empty(),
+            problems,
+            payload_files,
+            payload_bytes,
+        },
+        top,
+    }
+}
+
+/// The zip file, opened anew by each clone: every worker reads through its own `File` (its own
+/// position), while the parsed central directory is shared, not parsed again per worker.
+struct OwnFile {
+    path: Arc<PathBuf>,
+    file: Result<File, io::ErrorKind>,
+}
+
+impl Clone for OwnFile {
+    fn clone(&self) -> Self {
+        OwnFile {
+            path: Arc::clone(&self.path),
+            file: File::open(self.path.as_path()).map_err(|e| e.kind()),
+        }
+    }
+}
+
+impl OwnFile {
+    fn file(&mut self) -> io::Result<&mut File> {
+        match &mut self.file {
+            Ok(f) => Ok(f),
+            Err(kind) => Err(io::Error::new(*kind, "无法再次打开 zip 文件")),
+        }
+    }
+}
+
+impl Read for OwnFile {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.file()?.read(buf)
+    }
+}
+
+impl Seek for OwnFile {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.file()?.seek(pos)
+    }
+}
+
+type Archive = ZipArchive<OwnFile>;
+
+fn open(path: &Path) -> Result<Archive, String> {
+    let file = File::open(path).map_err(|e| format!("无法打开文件：{e}"))?;
+    let own = OwnFile {
+        path: Arc::new(path.to_path_buf()),
+        file: Ok(file),
+    };
+    ZipArchive::new(own).map_err(|e| format!("不是可读的 zip（可能已被截断或损坏）：{e}"))
+}
+
+/// The whole check; returns the top folder and the payload found (files, bytes).
+fn check(
+    path: &Path,
+    zip_name: &str,
+    progress: &(dyn Fn(u64) + Sync),
+    p: &mut Problems,
+) -> (Option<String>, u64, u64) {
+    let mut archive = match open(path) {
+        Ok(a) => a,
+        Err(reason) => {
+            p.add(zip_name, reason);
+            return (None, 0, 0);
+        }
+    };
+    if archive.has_duplicate_names() {
+        p.add(zip_name, "zip 中有重名条目（可能被篡改）");
+    }
+
+    // The central directory.
+    let mut listed = Vec::with_capacity(archive.len());
+    for index in 0..archive.len() {
+        let Ok(entry) = archive.by_index_data(index) else {
+            p.add(zip_name, format!("第 {index} 个条目无法读取"));
+            continue;
+        };
+        let raw = entry.name_raw();
+        let name = match std::str::from_utf8(raw) {
+            Ok(s) => s.to_string(),
+            Err(_) => {
+                let lossy = String::from_utf8_lossy(raw).into_owned();
+                p.add(&lossy, "条目名不是 UTF-8");
+                lossy
+            }
+        };
+        let is_dir = entry.is_dir();
+        if let Some(reason) = unsafe_name_reason(&name) {
+            p.add(&name, reason);
+        }
+        if entry.encrypted() {
+            p.add(&name, "条目被加密，无法核验");
+        }
+        listed.push(Listed {
+            index,
+            name,
+            is_dir,
+            compressed: entry.compressed_size(),
+            size: entry.size(),
+        });
+    }
+
+    // One top-level folder, named by the folder holding bagit.txt.
+    let bagit_dirs: BTreeSet<&str> = listed
+        .iter()
+        .filter_map(|l| l.name.strip_suffix("/bagit.txt"))
+        .filter(|d| !d.contains('/'))
+        .collect();
+    let top: String = match bagit_dirs.len() {
+        0 => {
+            p.add(zip_name, "找不到 <包名>/bagit.txt：不是 BagIt 包");
+            let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+            for l in &listed {
+                *count
+                    .entry(l.name.split('/').next().unwrap_or(""))
+                    .or_default() += 1;
+            }
+            match count.into_iter().max_by_key(|(_, n)| *n) {
+                Some((t, _)) => t.to_string(),
+                None => return (None, 0, 0),
+            }
+        }
+        1 => bagit_dirs.first().copied().unwrap_or_default().to_string(),
+        _ => {
+            p.add(zip_name, "有多个 bagit.txt：zip 中应只有一个顶层文件夹");
+            bagit_dirs.first().copied().unwrap_or_default().to_string()
+        }
+    };
+    let prefix = format!("{top}/");
+    for l in &listed {
+        if !l.name.starts_with(&prefix) && l.name != prefix {
+            p.add(&l.name, format!("不在唯一的顶层文件夹 {prefix} 之内"));
+        }
+    }
+    let data_prefix = format!("{top}/data/");
+
+    // Tag files: read whole (they are small), hashed and CRC-checked on the way.
+    let mut digest_of: HashMap<&str, (String, u64)> = HashMap::new();
+    let mut tag_read: BTreeSet<String> = BTreeSet::new();
+    let mut tag = |archive: &mut Archive, rel: &str, p: &mut Problems| {
+        let name = format!("{top}/{rel}");
+        let got = read_tag(archive, &name, progress, p);
+        tag_read.insert(name);
+        got
+    };
+    let bagit = tag(&mut archive, "bagit.txt", p);
+    let manifest = tag(&mut archive, MANIFEST, p);
+    let tagmanifest = tag(&mut archive, TAGMANIFEST, p);
+    let bag_info = tag(&mut archive, "bag-info.txt", p);
+    if let Some((bytes, _)) = &bagit {
+        check_bagit_txt(bytes, &format!("{top}/bagit.txt"), p);
+    }
+    let manifest_lines = manifest
+        .as_ref()
+        .map(|(b, _)| parse_manifest(b, &format!("{top}/{MANIFEST}"), true, p));
+    let tagmanifest_lines = tagmanifest
+        .as_ref()
+        .map(|(b, _)| parse_manifest(b, &format!("{top}/{TAGMANIFEST}"), false, p));
+
+    // Every other file entry read to its end, on all cores.
+    let files: Vec<&Listed> = listed.iter().filter(|l| !l.is_dir).collect();
+    let rest: Vec<&Listed> = files
+        .iter()
+        .copied()
+        .filter(|l| !tag_read.contains(&l.name))
+        .collect();
+    for (rel, got) in [
+        ("bagit.txt", &bagit),
+        (MANIFEST, &manifest),
+        (TAGMANIFEST, &tagmanifest),
+        ("bag-info.txt", &bag_info),
+    ] {
+        let name = format!("{top}/{rel}");
+        if let (Some((bytes, sha256)), Some(l)) = (got, files.iter().find(|l| l.name == name)) {
+            digest_of.insert(l.name.as_str(), (sha256.clone(), bytes.len() as u64));
+        }
+    }
+    let results = read_all(&archive, &rest, progress);
+    drop(archive);
+    for (l, r) in rest.iter().zip(results) {
+        match r {
+            Outcome::Ok { sha256, size } => {
+                digest_of.insert(l.name.as_str(), (sha256, size));
+            }
+            Outcome::Bad(reason) => p.add(&l.name, reason),
+        }
+    }
+
+    // Payload found.
+    let payload: Vec<&Listed> = files
+        .iter()
+        .copied()
+        .filter(|l| l.name.starts_with(&data_prefix))
+        .collect();
+    let payload_files = payload.len() as u64;
+    let payload_bytes = payload.iter().fold(0u64, |acc, l| {
+        let size = digest_of.get(l.name.as_str()).map_or(l.size, |(_, s)| *s);
+        acc.saturating_add(size)
+    });
+
+    let file_names: HashSet<&str> = files.iter().map(|l| l.name.as_str()).collect();
+
+    // manifest-sha256.txt against the payload.
+    match &manifest_lines {
+        None => {}
+        Some(lines) => {
+            for (rel, expected) in lines {
+                let entry = format!("{top}/{rel}");
+                compare(&entry, expected, &digest_of, &file_names, MANIFEST, p);
+            }
+            for l in &payload {
+                let rel = &l.name[prefix.len()..];
+                if !lines.contains_key(rel) {
+                    p.add(
+                        &l.name,
+                        format!("zip 中有此载荷文件，但 {MANIFEST} 未列出（多余）"),
+                    );
+                }
+            }
+        }
+    }
+
+    // tagmanifest-sha256.txt against the tag files.
+    if let Some(lines) = &tagmanifest_lines {
+        for (rel, expected) in lines {
+            let entry = format!("{top}/{rel}");
+            compare(&entry, expected, &digest_of, &file_names, TAGMANIFEST, p);
+        }
+        for l in &files {
+            let Some(rel) = l.name.strip_prefix(&prefix) else {
+                continue;
+            };
+            if rel.starts_with("data/") || rel.starts_with("tagmanifest-") {
+                continue;
+            }
+            if !lines.contains_key(rel) {
+                p.add(&l.name, format!("标签文件未列入 {TAGMANIFEST}"));
+            }
+        }
+        for required in ["bagit.txt", "bag-info.txt", MANIFEST] {
+            if !lines.contains_key(required) {
+                p.add(format!("{top}/{TAGMANIFEST}"), format!("未列出 {required}"));
+            }
+        }
+    }
+
+    // Payload-Oxum.
+    if let Some((bytes, _)) = &bag_info {
+        check_oxum(
+            bytes,
+            &format!("{top}/bag-info.txt"),
+            payload_bytes,
+            payload_files,
+            p,
+        );
+    }
+
+    (Some(top), payload_files, payload_bytes)
+}
+
+/// Why an entry name is unsafe to unpack, if it is.
+fn unsafe_name_reason(name: &str) -> Option<&'static str> {
+    let b = name.as_bytes();
+    if b.first() == Some(&b'/') || b.iter().any(|&c| c == b'\\' || c == b':') {
+        return Some("条目名不安全：绝对路径、反斜杠或盘符");
+    }
+    // C0 and DEL are single bytes; C1 (U+0080..U+009F) is encoded C2 80..C2 9F.
+    let c1 = b
+        .windows(2)
+        .any(|w| w[0] == 0xC2 && (0x80..=0x9F).contains(&w[1]));
+    if c1 || b.iter().any(|&c| c < 0x20 || c == 0x7F) {
+        return Some("条目名含控制字符");
+    }
+    let trimmed = name.strip_suffix('/').unwrap_or(name);
+    if trimmed
+        .split('/')
+        .any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        return Some("条目名含空的、“.” 或 “..” 路径段");
+    }
+    None
+}
+
+/// Reads a tag file whole (under a cap) with its SHA-256, reporting it missing, too big or
+/// corrupt (the CRC is checked on reaching its end).
+fn read_tag(
+    archive: &mut Archive,
+    name: &str,
+    progress: &(dyn Fn(u64) + Sync),
+    p: &mut Problems,
+) -> Option<(Vec<u8>, String)> {
+    let Some(index) = archive.index_for_name(name) else {
+        p.add(name, "缺少此标签文件");
+        return None;
+    };
+    let size = archive.by_index_data(index).map(|e| e.size()).unwrap_or(0);
+    if size > TAG_FILE_CAP {
+        p.add(name, format!("标签文件过大（{size} 字节），未读取"));
+        return None;
+    }
+    let mut bytes = Vec::new();
+    let outcome = read_entry(archive, index, &mut |chunk| {
+        bytes.extend_from_slice(chunk);
+        progress(chunk.len() as u64);
+    });
+    match outcome {
+        Outcome::Ok { sha256, .. } => Some((bytes, sha256)),
+        Outcome::Bad(reason) => {
+            p.add(name, reason);
+            None
+        }
+    }
+}
+
+fn check_bagit_txt(bytes: &[u8], entry: &str, p: &mut Problems) {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        p.add(entry, "bagit.txt 不得以字节顺序标记（BOM）开头");
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        p.add(entry, "bagit.txt 不是 UTF-8");
+        return;
+    };
+    let lines: Vec<&str> = text
+        .trim_start_matches('\u{FEFF}')
+        .lines()
+        .map(|l| l.trim_end_matches('\r'))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let version_ok = matches!(
+        lines.first().map(|l| l.trim()),
+        Some("BagIt-Version: 1.0") | Some("BagIt-Version: 0.97")
+    );
+    let encoding_ok = lines
+        .get(1)
+        .and_then(|l| l.trim().strip_prefix("Tag-File-Character-Encoding:"))
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("UTF-8"));
+    if !version_ok || !encoding_ok || lines.len() != 2 {
+        p.add(
+            entry,
+            "bagit.txt 内容不对：应为 “BagIt-Version: 1.0” 与 “Tag-File-Character-Encoding: UTF-8” 两行",
+        );
+    }
+}
+
+/// `path → lower-case digest` from a manifest; bad lines are reported.
+fn parse_manifest(
+    bytes: &[u8],
+    entry: &str,
+    payload: bool,
+    p: &mut Problems,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(_) => {
+            p.add(entry, "清单不是 UTF-8");
+            return out;
+        }
+    };
+    for (n, line) in text.split('\n').enumerate() {
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.trim().is_empty() {
+            continue;
+        }
+        let lineno = n + 1;
+        let Some(gap) = line.bytes().position(|c| c == b' ' || c == b'\t') else {
+            p.add(entry, format!("第 {lineno} 行格式不对：应为“摘要  路径”"));
+            continue;
+        };
+        let (digest, rest) = line.split_at(gap);
+        let rel = percent_decode_manifest_path(rest.trim_start_matches([' ', '\t']));
+        let digest = digest.to_ascii_lowercase();
+        if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            p.add(
+                entry,
+                format!("第 {lineno} 行的 SHA-256 不是 64 位十六进制"),
+            );
+            continue;
+        }
+        if unsafe_name_reason(&rel).is_some() || rel.is_empty() {
+            p.add(entry, format!("第 {lineno} 行的路径不安全：{rel}"));
+            continue;
+        }
+        if payload && !rel.starts_with("data/") {
+            p.add(entry, format!("第 {lineno} 行的路径不在 data/ 之下：{rel}"));
+            continue;
+        }
+        if out.insert(rel.clone(), digest).is_some() {
+            p.add(entry, format!("第 {lineno} 行重复列出 {rel}"));
+        }
+    }
+    out
+}
+
+/// Compares one manifest line with what reading its entry gave.
+fn compare(
+    entry: &str,
+    expected: &str,
+    digest_of: &HashMap<&str, (String, u64)>,
+    file_names: &HashSet<&str>,
+    manifest: &str,
+    p: &mut Problems,
+) {
+    match digest_of.get(entry) {
+        Some((actual, _)) if actual == expected => {}
+        Some((actual, _)) => p.add(
+            entry,
+            format!("SHA-256 与 {manifest} 不符：清单为 {expected}，实际为 {actual}"),
+        ),
+        None => {
+            // Listed but unreadable entries are already reported; absent ones are missing.
+            if !file_names.contains(entry) {
+                p.add(
+                    entry,
+                    format!("{manifest} 列出了此文件，但 zip 中没有（缺失）"),
+                );
+            }
+        }
+    }
+}
+
+fn check_oxum(bytes: &[u8], entry: &str, found_bytes: u64, found_files: u64, p: &mut Problems) {
+    let text = String::from_utf8_lossy(bytes);
+    let value = text.lines().find_map(|l| {
+        let (label, value) = l.split_once(':')?;
+        (label.trim() == "Payload-Oxum").then(|| value.trim().to_string())
+    });
+    let Some(value) = value else {
+        p.add(entry, "缺少 Payload-Oxum");
+        return;
+    };
+    let parsed = value
+        .split_once('.')
+        .and_then(|(b, n)| Some((b.parse::<u64>().ok()?, n.parse::<u64>().ok()?)));
+    match parsed {
+        None => p.add(entry, format!("Payload-Oxum “{value}” 格式不对")),
+        Some((b, n)) if b != found_bytes || n != found_files => p.add(
+            entry,
+            format!(
+                "Payload-Oxum 为 {b} 字节 {n} 个文件，zip 中实为 {found_bytes} 字节 {found_files} 个文件"
+            ),
+        ),
+        Some(_) => {}
+    }
+}
+
+/// Reads every listed file entry to its end on all cores: contiguous chunks of about equal
+/// compressed size, each read through its own clone of the archive (its own `File`).
+fn read_all(archive: &Archive, files: &[&Listed], progress: &(dyn Fn(u64) + Sync)) -> Vec<Outcome> {
+    if files.is_empty() {
+        return Vec::new();
+    }
+    let workers = rayon::current_num_threads().max(1) * 2;
+    let total: u64 = files.iter().map(|l| l.compressed.max(1)).sum();
+    let target = total.div_ceil(workers as u64).max(1);
+    let mut chunks: Vec<&[&Listed]> = Vec::new();
+    let mut start = 0;
+    let mut acc = 0u64;
+    for (i, l) in files.iter().enumerate() {
+        acc += l.compressed.max(1);
+        if acc >= target {
+            chunks.push(&files[start..=i]);
+            start = i + 1;
+            acc = 0;
+        }
+    }
+    if start < files.len() {
+        chunks.push(&files[start..]);
+    }
+    chunks
+        .into_par_iter()
+        .flat_map_iter(|chunk| {
+            let mut own = archive.clone();
+            chunk
+                .iter()
+                .map(|l| read_entry(&mut own, l.index, &mut |c| progress(c.len() as u64)))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Reads one entry to its end in chunks, handing each chunk to `sink`: SHA-256 and length, or
+/// why it could not be read (CRC-32 mismatch, corrupt data, a local header that disagrees
+/// with the central directory).
+fn read_entry(archive: &mut Archive, index: usize, sink: &mut dyn FnMut(&[u8])) -> Outcome {
+    let consistent = !archive.has_duplicate_names();
+    let options = ZipReadOptions::new().enforce_header_consistency(consistent);
+    let mut entry = match archive.by_index_with_options(index, options) {
+        Ok(e) => e,
+        Err(e) => return Outcome::Bad(format!("无法读取条目（头部损坏或不一致）：{e}")),
+    };
+    let declared = entry.size();
+    let mut buf = vec![0u8; CHUNK.min(usize::try_from(declared).unwrap_or(CHUNK).max(4096))];
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    loop {
+        match entry.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                size += n as u64;
+                hasher.update(&buf[..n]);
+                sink(&buf[..n]);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.to_string().contains("Invalid checksum") => {
+                return Outcome::Bad("CRC-32 校验失败：内容已损坏".to_string());
+            }
+            Err(e) => return Outcome::Bad(format!("读取失败（数据损坏或被截断）：{e}")),
+        }
+    }
+    if size != declared {
+        return Outcome::Bad(format!(
+            "读出 {size} 字节，与 zip 目录记录的 {declared} 字节不符"
+        ));
+    }
+    Outcome::Ok {
+        sha256: to_hex(&hasher.finalize()),
+        size,
+    }
+}

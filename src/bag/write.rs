@@ -1,0 +1,768 @@
+//! Writing a bag: the plan is checked and put in a fixed order, the tag files are generated, the
+//! zip is written to a temporary file beside the final path, fsynced, read back and verified,
+//! and only then renamed into place.
+//!
+//! Never writes at the final path before verification, never reads a payload whole into memory,
+//! never takes a time or a permission from the machine it runs on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{Datelike, Timelike};
+use sha2::{Digest, Sha256};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, System, ZipWriter};
+
+use super::names::{is_safe_path, percent_encode_manifest_path, safe_component};
+use super::verify::verify_detailed;
+use super::{
+    BagError, BagPlan, EntryProblem, PayloadFile, PayloadSource, Stage, WrittenBag, to_hex,
+};
+
+/// Chunk in which payload bytes are read and written.
+const CHUNK: usize = 1 << 20;
+
+/// Entries at or above this size are written with zip64 sizes: a deflated entry can grow a
+/// little past its input, so the margin keeps one near 4 GiB from failing the write.
+const LARGE_FILE_THRESHOLD: u64 = u32::MAX as u64 - (64 << 20);
+
+/// The temporary zip beside the final path is named `.dangan-bag-XXXXXX.zip.tmp`.
+const TEMP_PREFIX: &str = ".dangan-bag-";
+const TEMP_SUFFIX: &str = ".zip.tmp";
+
+const BAGIT_TXT: &str = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
+
+/// One entry to write, in its final order.
+struct Entry<'a> {
+    /// The full name in the zip.
+    name: String,
+    source: EntrySource<'a>,
+    size: u64,
+    sha256: String,
+    compress: bool,
+}
+
+enum EntrySource<'a> {
+    Payload(&'a PayloadSource),
+    Generated(Vec<u8>),
+    Directory,
+}
+
+/// A plan checked and ordered, with its tag files.
+struct Prepared<'a> {
+    entries: Vec<Entry<'a>>,
+    payload_files: u64,
+    payload_bytes: u64,
+}
+
+/// Writes `plan` as a verified BagIt zip at `out` (replacing a file there only once the new one
+/// is verified). On any error nothing new is at `out` and the temporary file is gone.
+pub fn write_bag(plan: &BagPlan, out: &Path) -> Result<WrittenBag, BagError> {
+    write_bag_with(plan, out, LARGE_FILE_THRESHOLD, &|_, _| {})
+}
+
+/// [`write_bag`], calling `progress` with each chunk of bytes written and then verified (see
+/// [`Stage`]); verification calls it from several threads at once.
+pub fn write_bag_with_progress(
+    plan: &BagPlan,
+    out: &Path,
+    progress: &(dyn Fn(Stage, u64) + Sync),
+) -> Result<WrittenBag, BagError> {
+    write_bag_with(plan, out, LARGE_FILE_THRESHOLD, progress)
+}
+
+/// [`write_bag`] with the size from which entries get zip64 sizes (tests lower it).
+fn write_bag_with(
+    plan: &BagPlan,
+    out: &Path,
+    large_file_threshold: u64,
+    progress: &(dyn Fn(Stage, u64) + Sync),
+) -> Result<WrittenBag, BagError> {
+    let prepared = prepare(plan)?;
+    let dir = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .suffix(TEMP_SUFFIX)
+        .tempfile_in(&dir)
+        .map_err(|source| BagError::Write {
+            path: dir.clone(),
+            source,
+        })?;
+    let (file, tmp_path) = tmp.into_parts();
+    write_zip(
+        file,
+        &tmp_path,
+        &prepared,
+        plan.timestamp,
+        large_file_threshold,
+        &|n| progress(Stage::Write, n),
+    )?;
+
+    // Read back from disk: every entry's CRC and SHA-256, and the zip's own digest, at once.
+    let (report, whole) = rayon::join(
+        || verify_detailed(&tmp_path, &|n| progress(Stage::Verify, n)),
+        || sha256_file(&tmp_path),
+    );
+    let mut problems = report.report.problems;
+    if report.top.as_deref() != Some(plan.bag_name.as_str()) {
+        problems.push(EntryProblem {
+            entry: plan.bag_name.clone(),
+            reason: "顶层文件夹与计划不符".to_string(),
+        });
+    }
+    if report.report.payload_files != prepared.payload_files
+        || report.report.payload_bytes != prepared.payload_bytes
+    {
+        problems.push(EntryProblem {
+            entry: format!("{}/data/", plan.bag_name),
+            reason: format!(
+                "读回的载荷为 {} 个文件 {} 字节，计划为 {} 个文件 {} 字节",
+                report.report.payload_files,
+                report.report.payload_bytes,
+                prepared.payload_files,
+                prepared.payload_bytes
+            ),
+        });
+    }
+    let (sha256, size) = whole.map_err(|source| BagError::Write {
+        path: tmp_path.to_path_buf(),
+        source,
+    })?;
+    if !problems.is_empty() {
+        let summary = summarize(&problems);
+        return Err(BagError::Verify {
+            path: out.to_path_buf(),
+            summary,
+            problems,
+        });
+    }
+
+    tmp_path.persist(out).map_err(|e| BagError::Persist {
+        path: out.to_path_buf(),
+        source: e.error,
+    })?;
+    sync_dir(&dir).map_err(|source| BagError::Durability {
+        path: out.to_path_buf(),
+        source,
+    })?;
+    Ok(WrittenBag {
+        path: out.to_path_buf(),
+        size,
+        sha256,
+        payload_files: prepared.payload_files,
+        payload_bytes: prepared.payload_bytes,
+    })
+}
+
+fn summarize(problems: &[EntryProblem]) -> String {
+    let mut s: Vec<String> = problems.iter().take(5).map(ToString::to_string).collect();
+    if problems.len() > 5 {
+        s.push(format!("……共 {} 处问题", problems.len()));
+    }
+    s.join("；")
+}
+
+fn plan_error(entry: impl Into<String>, reason: impl Into<String>) -> BagError {
+    BagError::Plan {
+        entry: entry.into(),
+        reason: reason.into(),
+    }
+}
+
+fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Checks the plan, drops exact duplicates, orders the entries and generates the tag files.
+fn prepare(plan: &BagPlan) -> Result<Prepared<'_>, BagError> {
+    let bag = plan.bag_name.as_str();
+    if bag.is_empty() || safe_component(bag.as_bytes()) != bag {
+        return Err(plan_error(
+            bag,
+            "包名必须是一个安全的文件夹名（不含 / \\ % 控制字符等）",
+        ));
+    }
+
+    // path → the file, in byte order of path
+    let mut payload: BTreeMap<&str, &PayloadFile> = BTreeMap::new();
+    for f in &plan.files {
+        if !is_safe_path(&f.path) {
+            return Err(plan_error(
+                format!("{bag}/data/{}", f.path),
+                "文件名不安全，应先经 names::safe_component 处理",
+            ));
+        }
+        if !is_sha256_hex(&f.sha256) {
+            return Err(plan_error(
+                format!("{bag}/data/{}", f.path),
+                format!("SHA-256 “{}”不是 64 位小写十六进制", f.sha256),
+            ));
+        }
+        if let PayloadSource::Bytes(b) = &f.source
+            && b.len() as u64 != f.size
+        {
+            return Err(BagError::SizeMismatch {
+                entry: format!("{bag}/data/{}", f.path),
+                source_desc: "内存数据".to_string(),
+                expected: f.size,
+                actual: b.len() as u64,
+            });
+        }
+        match payload.get(f.path.as_str()) {
+            Some(prev) if prev.sha256 == f.sha256 => {}
+            Some(_) => {
+                return Err(plan_error(
+                    format!("{bag}/data/{}", f.path),
+                    "同一路径对应两个不同内容，应先经 names::assign_unique 处理",
+                ));
+            }
+            None => {
+                payload.insert(f.path.as_str(), f);
+            }
+        }
+    }
+    // Names that differ only in case are one file on Windows and macOS: unpacking would lose one.
+    let mut folded: HashMap<String, &str> = HashMap::with_capacity(payload.len());
+    for path in payload.keys() {
+        if let Some(other) = folded.insert(path.to_lowercase(), path) {
+            return Err(plan_error(
+                format!("{bag}/data/{path}"),
+                format!("与 {other} 仅大小写不同，应先经 names::assign_unique 处理"),
+            ));
+        }
+    }
+    // A file may not also be a folder of another file.
+    for path in payload.keys() {
+        let mut end = 0;
+        while let Some(i) = path[end..].find('/') {
+            end += i;
+            if payload.contains_key(&path[..end]) {
+                return Err(plan_error(
+                    format!("{bag}/data/{}", &path[..end]),
+                    format!("既是文件又是 {path} 的文件夹"),
+                ));
+            }
+            end += 1;
+        }
+    }
+
+    let payload_files = payload.len() as u64;
+    let payload_bytes: u64 = payload.values().map(|f| f.size).sum();
+
+    let mut manifest = String::new();
+    for (path, f) in &payload {
+        manifest.push_str(&f.sha256);
+        manifest.push_str("  data/");
+        manifest.push_str(&percent_encode_manifest_path(path));
+        manifest.push('\n');
+    }
+    let bag_info = bag_info_text(plan, payload_bytes, payload_files)?;
+
+    let tags: [(&str, Vec<u8>); 3] = [
+        ("bagit.txt", BAGIT_TXT.as_bytes().to_vec()),
+        ("bag-info.txt", bag_info.into_bytes()),
+        ("manifest-sha256.txt", manifest.into_bytes()),
+    ];
+    let mut tagmanifest_lines: Vec<(String, &str)> = tags
+        .iter()
+        .map(|(name, bytes)| (to_hex(&Sha256::digest(bytes)), *name))
+        .collect();
+    tagmanifest_lines.sort_by(|a, b| a.1.cmp(b.1));
+    let tagmanifest: String = tagmanifest_lines
+        .iter()
+        .map(|(sha, name)| format!("{sha}  {name}\n"))
+        .collect();
+
+    let mut entries = Vec::with_capacity(payload.len() + 5);
+    for (name, bytes) in tags
+        .into_iter()
+        .chain([("tagmanifest-sha256.txt", tagmanifest.into_bytes())])
+    {
+        entries.push(Entry {
+            name: format!("{bag}/{name}"),
+            size: bytes.len() as u64,
+            sha256: to_hex(&Sha256::digest(&bytes)),
+            source: EntrySource::Generated(bytes),
+            compress: true,
+        });
+    }
+    // The payload folder exists even when the payload is empty (bagit-python requires it).
+    entries.push(Entry {
+        name: format!("{bag}/data/"),
+        source: EntrySource::Directory,
+        size: 0,
+        sha256: String::new(),
+        compress: false,
+    });
+    for (path, f) in payload {
+        entries.push(Entry {
+            name: format!("{bag}/data/{path}"),
+            source: EntrySource::Payload(&f.source),
+            size: f.size,
+            sha256: f.sha256.clone(),
+            compress: f.compress,
+        });
+    }
+    Ok(Prepared {
+        entries,
+        payload_files,
+        payload_bytes,
+    })
+}
+
+/// `value` on one line: line breaks and other control characters become spaces.
+fn one_line(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+fn bag_info_text(plan: &BagPlan, bytes: u64, files: u64) -> Result<String, BagError> {
+    let info = &plan.info;
+    let mut lines: Vec<(String, String)> = vec![
+        (
+            "Source-Organization".into(),
+            info.source_organization.clone(),
+        ),
+        (
+            "Bagging-Date".into(),
+            info.bagging_date.format("%Y-%m-%d").to_string(),
+        ),
+        ("Payload-Oxum".into(), format!("{bytes}.{files}")),
+        ("Bag-Size".into(), bag_size_label(bytes)),
+        (
+            "External-Description".into(),
+            info.external_description.clone(),
+        ),
+        ("Bag-Software-Agent".into(), info.software_agent.clone()),
+    ];
+    for (label, _) in &info.extra {
+        if lines.iter().any(|(l, _)| l.eq_ignore_ascii_case(label)) {
+            return Err(plan_error(
+                format!("{}/bag-info.txt", plan.bag_name),
+                format!("附加标签“{label}”与自动生成的标签重复"),
+            ));
+        }
+    }
+    lines.extend(info.extra.iter().cloned());
+    let mut text = String::new();
+    for (label, value) in lines {
+        if label.is_empty()
+            || label.contains(':')
+            || label.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(plan_error(
+                format!("{}/bag-info.txt", plan.bag_name),
+                format!("标签名“{label}”无效：不能为空，不能含冒号或空白"),
+            ));
+        }
+        text.push_str(&label);
+        text.push_str(": ");
+        text.push_str(&one_line(&value));
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+/// Whether a payload file is worth deflating, judged by its extension: text formats (CSV, TXT,
+/// Markdown, HTML, XML, JSON, SVG, logs) yes; photos, videos, PDFs, Office and other zipped
+/// formats no (deflating them costs time for no gain, CRATES.md).
+pub fn compress_by_extension(name: &str) -> bool {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    matches!(
+        ext.as_str(),
+        "csv"
+            | "tsv"
+            | "txt"
+            | "md"
+            | "html"
+            | "htm"
+            | "css"
+            | "js"
+            | "xml"
+            | "json"
+            | "svg"
+            | "log"
+            | "toml"
+            | "ini"
+    )
+}
+
+/// A size as a person reads it, in decimal units with one decimal: `512 B`, `1.2 GB`.
+pub fn bag_size_label(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["KB", "MB", "GB", "TB", "PB", "EB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut unit = 1000u128;
+    for (i, name) in UNITS.iter().enumerate() {
+        // tenths of this unit, rounded half up
+        let tenths = (u128::from(bytes) * 10 + unit / 2) / unit;
+        if tenths < 10_000 || i == UNITS.len() - 1 {
+            return format!("{}.{} {}", tenths / 10, tenths % 10, name);
+        }
+        unit *= 1000;
+    }
+    format!("{bytes} B")
+}
+
+/// The zip time of every entry: `timestamp` read as UTC, clamped to what a zip can hold.
+fn zip_time(timestamp: i64) -> DateTime {
+    let min = DateTime::default(); // 1980-01-01 00:00:00
+    let Some(t) = chrono::DateTime::from_timestamp(timestamp, 0) else {
+        return if timestamp < 0 {
+            min
+        } else {
+            DateTime::from_date_and_time(2107, 12, 31, 23, 59, 58).unwrap_or(min)
+        };
+    };
+    let t = t.naive_utc();
+    if t.year() < 1980 {
+        return min;
+    }
+    if t.year() > 2107 {
+        return DateTime::from_date_and_time(2107, 12, 31, 23, 59, 58).unwrap_or(min);
+    }
+    DateTime::from_date_and_time(
+        t.year() as u16,
+        t.month() as u8,
+        t.day() as u8,
+        t.hour() as u8,
+        t.minute() as u8,
+        t.second() as u8,
+    )
+    .unwrap_or(min)
+}
+
+fn write_zip(
+    file: File,
+    tmp_path: &Path,
+    prepared: &Prepared<'_>,
+    timestamp: i64,
+    large_file_threshold: u64,
+    progress: &dyn Fn(u64),
+) -> Result<(), BagError> {
+    let write_err = |source: io::Error| BagError::Write {
+        path: tmp_path.to_path_buf(),
+        source,
+    };
+    let mut zip = ZipWriter::new(BufWriter::with_capacity(CHUNK, file));
+    let base = SimpleFileOptions::default()
+        .last_modified_time(zip_time(timestamp))
+        .system(System::Unix)
+        .unix_permissions(0o644);
+    let mut buf = vec![0u8; CHUNK];
+    for e in &prepared.entries {
+        let zip_err = |source| BagError::Zip {
+            entry: e.name.clone(),
+            source,
+        };
+        if let EntrySource::Directory = e.source {
+            zip.add_directory(
+                e.name.as_str(),
+                base.compression_method(CompressionMethod::Stored)
+                    .unix_permissions(0o755),
+            )
+            .map_err(zip_err)?;
+            continue;
+        }
+        let options = if e.compress {
+            base.compression_method(CompressionMethod::Deflated)
+                .compression_level(Some(6))
+        } else {
+            base.compression_method(CompressionMethod::Stored)
+        }
+        .large_file(e.size >= large_file_threshold);
+        zip.start_file(e.name.as_str(), options).map_err(zip_err)?;
+        match &e.source {
+            EntrySource::Generated(bytes) => {
+                zip.write_all(bytes).map_err(write_err)?;
+            }
+            EntrySource::Payload(PayloadSource::Bytes(bytes)) => {
+                copy_checked(
+                    &mut bytes.as_slice(),
+                    &mut zip,
+                    e,
+                    "内存数据",
+                    &mut buf,
+                    progress,
+                )
+                .map_err(|err| err.into_bag_error(tmp_path, None))?;
+            }
+            EntrySource::Payload(PayloadSource::File(path)) => {
+                let mut src = File::open(path).map_err(|source| BagError::ReadSource {
+                    entry: e.name.clone(),
+                    source_path: path.clone(),
+                    source,
+                })?;
+                let desc = path.display().to_string();
+                copy_checked(&mut src, &mut zip, e, &desc, &mut buf, progress)
+                    .map_err(|err| err.into_bag_error(tmp_path, Some(path)))?;
+            }
+            EntrySource::Directory => {}
+        }
+    }
+    let writer = zip.finish().map_err(|source| BagError::Zip {
+        entry: "（中央目录）".to_string(),
+        source,
+    })?;
+    let file = writer.into_inner().map_err(|e| write_err(e.into_error()))?;
+    file.sync_all().map_err(write_err)?;
+    drop(file);
+    Ok(())
+}
+
+enum CopyError {
+    Read(String, io::Error),
+    Write(io::Error),
+    Bag(BagError),
+}
+
+impl CopyError {
+    fn into_bag_error(self, tmp_path: &Path, source_path: Option<&PathBuf>) -> BagError {
+        match self {
+            CopyError::Read(entry, source) => BagError::ReadSource {
+                entry,
+                source_path: source_path.cloned().unwrap_or_default(),
+                source,
+            },
+            CopyError::Write(source) => BagError::Write {
+                path: tmp_path.to_path_buf(),
+                source,
+            },
+            CopyError::Bag(e) => e,
+        }
+    }
+}
+
+/// Streams `src` into the open zip entry, hashing as it goes; fails as soon as more bytes than
+/// expected arrive, and at the end if the length or the digest differ.
+fn copy_checked(
+    src: &mut dyn Read,
+    zip: &mut impl Write,
+    e: &Entry<'_>,
+    source_desc: &str,
+    buf: &mut [u8],
+    progress: &dyn Fn(u64),
+) -> Result<(), CopyError> {
+    let mut hasher = Sha256::new();
+    let mut count: u64 = 0;
+    loop {
+        let n = match src.read(buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(CopyError::Read(e.name.clone(), err)),
+        };
+        count += n as u64;
+        if count > e.size {
+            return Err(CopyError::Bag(BagError::SizeMismatch {
+                entry: e.name.clone(),
+                source_desc: source_desc.to_string(),
+                expected: e.size,
+                actual: count,
+            }));
+        }
+        hasher.update(&buf[..n]);
+        zip.write_all(&buf[..n]).map_err(CopyError::Write)?;
+        progress(n as u64);
+    }
+    if count != e.size {
+        return Err(CopyError::Bag(BagError::SizeMismatch {
+            entry: e.name.clone(),
+            source_desc: source_desc.to_string(),
+            expected: e.size,
+            actual: count,
+        }));
+    }
+    let actual = to_hex(&hasher.finalize());
+    if actual != e.sha256 {
+        return Err(CopyError::Bag(BagError::DigestMismatch {
+            entry: e.name.clone(),
+            source_desc: source_desc.to_string(),
+            expected: e.sha256.clone(),
+            actual,
+        }));
+    }
+    Ok(())
+}
+
+/// Removes the temporary zips a killed run left in `dir` (`.dangan-bag-*.zip.tmp`) and returns
+/// their paths. A running `write_bag` has one too: call this only while holding the archive
+/// lock, so no other run is writing.
+pub fn remove_stale_temp_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with(TEMP_PREFIX)
+            && name.ends_with(TEMP_SUFFIX)
+            && entry.file_type()?.is_file()
+        {
+            std::fs::remove_file(entry.path())?;
+            removed.push(entry.path());
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
+/// SHA-256 (lower-case hex) and length of a whole file, read in chunks: the fixity of an
+/// archive as a whole, to compare with what the catalog recorded when it was built.
+pub fn zip_sha256(path: &Path) -> io::Result<(String, u64)> {
+    sha256_file(path)
+}
+
+fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
+    let mut f = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut size = 0u64;
+    loop {
+        let n = match f.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    Ok((to_hex(&hasher.finalize()), size))
+}
+
+/// Makes the rename durable: the folder's entry is flushed too (a no-op where folders cannot be
+/// opened, as on Windows).
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Entries of 4 GiB and more get zip64 sizes; too big to write in a test, so the threshold
+    /// is lowered to make every entry one, and the read-back check must still pass.
+    #[test]
+    fn zip64_sized_entries_verify() {
+        use crate::bag::{BagInfo, PayloadFile};
+        let dir = tempfile::tempdir().unwrap();
+        let text = "统计表,1\n".repeat(500).into_bytes();
+        let photo = vec![7u8; 10_000];
+        let files = [("统计/表.csv", &text, true), ("照片/a.jpg", &photo, false)]
+            .into_iter()
+            .map(|(path, bytes, compress)| PayloadFile {
+                path: path.to_string(),
+                source: PayloadSource::Bytes(bytes.clone()),
+                size: bytes.len() as u64,
+                sha256: to_hex(&Sha256::digest(bytes)),
+                compress,
+            })
+            .collect();
+        let plan = BagPlan {
+            bag_name: "bag".to_string(),
+            info: BagInfo {
+                source_organization: "学院".to_string(),
+                external_description: "测试".to_string(),
+                bagging_date: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+                software_agent: "dangan test".to_string(),
+                extra: vec![],
+            },
+            files,
+            timestamp: 1_767_168_000,
+        };
+        let out = dir.path().join("bag.zip");
+        let w = write_bag_with(&plan, &out, 0, &|_, _| {}).unwrap();
+        assert_eq!(w.payload_files, 2);
+        let report = crate::bag::verify_zip(&out);
+        assert!(report.ok, "{:?}", report.problems);
+        // zip64 extra fields (header id 0x0001) are really there
+        let bytes = std::fs::read(&out).unwrap();
+        assert!(bytes.windows(4).any(|w| w == [0x01, 0x00, 0x10, 0x00]
+            || w == [0x01, 0x00, 0x08, 0x00]
+            || w == [0x01, 0x00, 0x18, 0x00]));
+    }
+
+    #[test]
+    fn text_is_deflated_and_media_stored() {
+        assert!(compress_by_extension("统计/情况统计表.CSV"));
+        assert!(compress_by_extension("报告/index.html"));
+        assert!(!compress_by_extension("照片/IMG_0001.JPG"));
+        assert!(!compress_by_extension("统计/情况统计表.xlsx"));
+        assert!(!compress_by_extension("视频/a.mp4"));
+        assert!(!compress_by_extension("无扩展名"));
+    }
+
+    #[test]
+    fn bag_info_values_stay_on_one_line() {
+        let plan = BagPlan {
+            bag_name: "bag".to_string(),
+            info: crate::bag::BagInfo {
+                source_organization: "学院\r\n".to_string(),
+                external_description: "第一行\n第二行".to_string(),
+                bagging_date: chrono::NaiveDate::from_ymd_opt(2025, 1, 2).unwrap(),
+                software_agent: "dangan 0.1.0".to_string(),
+                extra: vec![("Contact-Name".to_string(), "教务\t科研处".to_string())],
+            },
+            files: vec![],
+            timestamp: 0,
+        };
+        let text = bag_info_text(&plan, 12, 3).unwrap();
+        assert_eq!(
+            text,
+            "Source-Organization: 学院\nBagging-Date: 2025-01-02\nPayload-Oxum: 12.3\n\
+             Bag-Size: 12 B\nExternal-Description: 第一行 第二行\n\
+             Bag-Software-Agent: dangan 0.1.0\nContact-Name: 教务 科研处\n"
+        );
+    }
+
+    #[test]
+    fn hex_matches_the_hex_crate() {
+        let d = Sha256::digest(b"dangan");
+        assert_eq!(to_hex(&d), hex::encode(d));
+    }
+
+    #[test]
+    fn bag_size_is_human() {
+        assert_eq!(bag_size_label(0), "0 B");
+        assert_eq!(bag_size_label(999), "999 B");
+        assert_eq!(bag_size_label(1000), "1.0 KB");
+        assert_eq!(bag_size_label(1_234_567_890), "1.2 GB");
+        assert_eq!(bag_size_label(999_950), "1.0 MB");
+        assert_eq!(bag_size_label(u64::MAX), "18.4 EB");
+    }
+
+    #[test]
+    fn zip_time_is_utc_and_clamped() {
+        let t = zip_time(1_746_585_600); // 2025-05-07 02:40:00 UTC
+        assert_eq!(
+            (t.year(), t.month(), t.day(), t.hour(), t.minute()),
+            (2025, 5, 7, 2, 40)
+        );
+        assert_eq!(zip_time(0), DateTime::default());
+        assert_eq!(zip_time(i64::MIN), DateTime::default());
+        assert_eq!(zip_time(i64::MAX).year(), 2107);
+    }
+}
