@@ -58,6 +58,10 @@ pub enum Command {
     Stats(cmd::stats::StatsArgs),
     /// 把多个机构的情况统计表汇总为一张（含合计行）
     Rollup(cmd::rollup::RollupArgs),
+    /// 生成并校验年度档案 zip（BagIt）
+    Archive(cmd::archive::ArchiveArgs),
+    /// 校验年度档案 zip；不带参数则校验目录中记录的全部档案
+    Verify(cmd::verify::VerifyArgs),
     /// 把内置活动目录写成 dangan.toml 供编辑
     Init(cmd::init::InitArgs),
 }
@@ -82,6 +86,8 @@ pub fn main() -> i32 {
         Command::Status => cmd::status::run(&cli.common),
         Command::Stats(a) => cmd::stats::run(&cli.common, a),
         Command::Rollup(a) => cmd::rollup::run(&cli.common, a),
+        Command::Archive(a) => cmd::archive::run(&cli.common, a),
+        Command::Verify(a) => cmd::verify::run(&cli.common, a),
         Command::Init(a) => cmd::init::run(&cli.common, a),
     };
     match result {

@@ -155,3 +155,217 @@ mod tests {
         );
     }
 }
+
+/// The header of 文件索引.csv.
+pub const INDEX_HEADER: [&str; 13] = [
+    "存档路径",
+    "收件箱路径",
+    "部门",
+    "活动",
+    "归类依据",
+    "日期",
+    "日期来源",
+    "类型",
+    "格式",
+    "大小（字节）",
+    "SHA-256",
+    "问题",
+    "状态",
+];
+
+/// Where each chosen item goes under `data/`: safe components, unique names (a short-hash
+/// suffix where two different contents would share one), the same content at one path once.
+/// Withdrawn items get no path.
+pub fn assign_paths(items: &[YearItem]) -> Vec<Option<String>> {
+    let wanted: Vec<(usize, String, String)> = items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| !i.withdrawn)
+        .map(|(n, i)| {
+            let path = i
+                .components
+                .iter()
+                .map(|c| crate::bag::safe_component(c))
+                .collect::<Vec<_>>()
+                .join("/");
+            (n, path, i.listed.sha256.clone())
+        })
+        .collect();
+    let unique = crate::bag::assign_unique(
+        wanted
+            .iter()
+            .map(|(_, p, s)| (p.clone(), s.clone()))
+            .collect(),
+    );
+    let mut out = vec![None; items.len()];
+    for ((n, _, _), path) in wanted.iter().zip(unique) {
+        out[*n] = Some(path);
+    }
+    out
+}
+
+/// 文件索引.csv: every chosen file, where it is in the bag (or that it was withdrawn), where it
+/// came from and what the catalog knows of it. No personal data beyond what file names carry.
+pub fn index_csv(
+    items: &[YearItem],
+    paths: &[Option<String>],
+    enc: crate::output::CsvEncoding,
+) -> Vec<u8> {
+    use crate::model::{ActivityRule, DateSource, Kind};
+    use crate::output::Cell;
+    let rows: Vec<Vec<Cell>> = items
+        .iter()
+        .zip(paths)
+        .map(|(i, p)| {
+            let v = &i.listed;
+            let text = |s: &str| Cell::Text(s.to_string());
+            vec![
+                text(&p.as_ref().map(|p| format!("data/{p}")).unwrap_or_default()),
+                text(&v.path),
+                text(&v.department),
+                text(v.activity.as_deref().unwrap_or("未归类")),
+                text(
+                    ActivityRule::parse(&v.activity_rule)
+                        .map(ActivityRule::label)
+                        .unwrap_or(""),
+                ),
+                text(v.date.as_deref().unwrap_or("")),
+                text(
+                    DateSource::parse(&v.date_source)
+                        .map(DateSource::label)
+                        .unwrap_or(""),
+                ),
+                text(Kind::parse(&v.kind).map(Kind::label).unwrap_or("其他")),
+                text(&v.format),
+                Cell::Int(v.size),
+                text(&v.sha256),
+                text(&v.problems.join("；")),
+                text(if i.withdrawn { "已撤回" } else { "在档" }),
+            ]
+        })
+        .collect();
+    crate::output::csv_bytes(&INDEX_HEADER, &rows, enc)
+}
+
+/// The bag of year `year`: the chosen files from the store, 文件索引.csv, and every file under
+/// each of `folders` (`(name under data/, folder on disk)`, e.g. the statistics).
+pub fn plan_year(
+    cfg: &Config,
+    conn: &rusqlite::Connection,
+    objects: &std::path::Path,
+    year: i32,
+    timestamp: i64,
+    folders: &[(&str, std::path::PathBuf)],
+) -> Result<YearPlan, YearError> {
+    use crate::bag::{BagInfo, BagPlan, PayloadFile, PayloadSource, compress_by_extension};
+    let versions = crate::catalog::list_versions(conn, false)?;
+    let run_years = run_years(conn)?;
+    let items = select(cfg, &versions, year, &run_years);
+    let paths = assign_paths(&items);
+    let mut files = Vec::new();
+    for (item, path) in items.iter().zip(&paths) {
+        if let Some(path) = path {
+            files.push(PayloadFile {
+                path: path.clone(),
+                source: PayloadSource::File(crate::store::object_path(
+                    objects,
+                    &item.listed.sha256,
+                )),
+                size: item.listed.size,
+                sha256: item.listed.sha256.clone(),
+                compress: compress_by_extension(path),
+            });
+        }
+    }
+    let index = index_csv(&items, &paths, crate::output::CsvEncoding::Utf8Bom);
+    files.push(bytes_file("统计/文件索引.csv", index));
+    for (name, dir) in folders {
+        if !dir.is_dir() {
+            continue;
+        }
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+            let entry =
+                entry.map_err(|e| YearError::Folder(dir.display().to_string(), e.to_string()))?;
+            if !entry.file_type().is_file() || entry.file_name().to_string_lossy().starts_with('.')
+            {
+                continue;
+            }
+            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+            let rel: Vec<String> = rel
+                .components()
+                .map(|c| crate::bag::safe_component(c.as_os_str().as_encoded_bytes()))
+                .collect();
+            let path = format!("{name}/{}", rel.join("/"));
+            if path == "统计/文件索引.csv" {
+                continue; // made fresh above
+            }
+            let bytes = std::fs::read(entry.path()).map_err(|e| {
+                YearError::Folder(entry.path().display().to_string(), e.to_string())
+            })?;
+            files.push(bytes_file(&path, bytes));
+        }
+    }
+    let bag_name = format!("{}-{year}-职业教育活动周档案", cfg.institution);
+    let bagging_date = chrono::DateTime::from_timestamp(timestamp, 0)
+        .map(|d| d.date_naive())
+        .unwrap_or_default();
+    let withdrawn = items.iter().filter(|i| i.withdrawn).count();
+    Ok(YearPlan {
+        plan: BagPlan {
+            bag_name: crate::bag::safe_component(bag_name.as_bytes()),
+            info: BagInfo {
+                source_organization: cfg.institution.clone(),
+                external_description: format!(
+                    "{} {year} 年职业教育活动周（月）档案：各部门的活动照片、视频、签到表、媒体报道登记、方案与总结，按活动、部门、日期存放；附情况统计表、活动与部门明细、文件索引",
+                    cfg.institution
+                ),
+                bagging_date,
+                software_agent: format!("dangan {}", env!("CARGO_PKG_VERSION")),
+                extra: vec![("Bag-Group-Identifier".into(), format!("{year}"))],
+            },
+            files,
+            timestamp,
+        },
+        evidence: items.len() - withdrawn,
+        withdrawn,
+    })
+}
+
+fn bytes_file(path: &str, bytes: Vec<u8>) -> crate::bag::PayloadFile {
+    crate::bag::PayloadFile {
+        path: path.to_string(),
+        size: bytes.len() as u64,
+        sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        compress: crate::bag::compress_by_extension(path),
+        source: crate::bag::PayloadSource::Bytes(bytes),
+    }
+}
+
+/// A year's bag, ready to write.
+pub struct YearPlan {
+    pub plan: crate::bag::BagPlan,
+    /// Evidence files in the bag.
+    pub evidence: usize,
+    /// Withdrawn files, listed in 文件索引.csv only.
+    pub withdrawn: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum YearError {
+    #[error("目录数据库出错：{0}")]
+    Catalog(#[from] rusqlite::Error),
+    #[error("无法读取 {0}：{1}")]
+    Folder(String, String),
+}
+
+fn run_years(conn: &rusqlite::Connection) -> rusqlite::Result<HashMap<i64, i32>> {
+    let mut stmt = conn.prepare("SELECT id, started FROM runs")?;
+    let rows = stmt.query_map([], |r| {
+        let started: String = r.get(1)?;
+        Ok((
+            r.get(0)?,
+            started.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0),
+        ))
+    })?;
+    rows.collect()
+}

@@ -1,11 +1,13 @@
 //! One file per command, each a thin composition of the library's stages.
 
+pub mod archive;
 pub mod import;
 pub mod init;
 pub mod list;
 pub mod rollup;
 pub mod stats;
 pub mod status;
+pub mod verify;
 
 use anyhow::Context;
 

@@ -1,0 +1,96 @@
+//! `dangan archive --year Y [--out FILE]`: build the year-end BagIt zip, verify it entry by
+//! entry, rename it into place and record it in the catalog for later fixity audits.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::catalog::Catalog;
+use crate::cli::{Common, EXIT_OK};
+use crate::output::CsvEncoding;
+
+#[derive(Args)]
+pub struct ArchiveArgs {
+    /// 年度：该年活动的全部在档文件，加上该年的未归类文件
+    #[arg(long)]
+    pub year: i32,
+    /// 输出文件（默认 archive/<机构名称>-<年度>-职业教育活动周档案.zip）
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
+    let _lock = crate::lock::RunLock::acquire(&common.archive, "archive")?;
+    let cfg = super::load_config(common)?;
+    let epoch = super::epoch();
+    // The statistics inside the bag are made from the catalog as it is now.
+    super::stats::write(common, CsvEncoding::Utf8Bom)?;
+    let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
+    let year = crate::yearly::plan_year(
+        &cfg,
+        &catalog.conn,
+        &common.archive.join("objects"),
+        args.year,
+        epoch,
+        &[
+            ("统计", common.archive.join("统计")),
+            ("报告", common.archive.join("报告")),
+        ],
+    )?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| common.archive.join(format!("{}.zip", year.plan.bag_name)));
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("无法创建 {}", dir.display()))?;
+        let _ = crate::bag::remove_stale_temp_files(dir);
+    }
+    let written = crate::bag::write_bag(&year.plan, &out)
+        .with_context(|| format!("没有生成 {}", out.display()))?;
+    // Readable by the records office like any other document (the temp file was private).
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&written.path, std::fs::Permissions::from_mode(0o644));
+    }
+    let absolute = std::fs::canonicalize(&written.path).unwrap_or(written.path.clone());
+    catalog.conn.execute(
+        "INSERT INTO archives(year, path, size, sha256, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params![
+            args.year,
+            absolute.display().to_string(),
+            written.size as i64,
+            written.sha256,
+            crate::catalog::now_text()
+        ],
+    )?;
+    let mut stdout = std::io::stdout().lock();
+    if common.json {
+        writeln!(
+            stdout,
+            "{}",
+            serde_json::json!({
+                "path": written.path.display().to_string(),
+                "size": written.size,
+                "sha256": written.sha256,
+                "payload_files": written.payload_files,
+                "payload_bytes": written.payload_bytes,
+                "evidence_files": year.evidence,
+                "withdrawn_files": year.withdrawn,
+            })
+        )?;
+    } else if !common.quiet {
+        writeln!(
+            stdout,
+            "已生成并逐项校验 {}：{} 个在档文件（另有 {} 个已撤回文件只列在文件索引中），共 {} 个载荷文件，{}；SHA-256 {}",
+            written.path.display(),
+            year.evidence,
+            year.withdrawn,
+            written.payload_files,
+            super::human_bytes(written.size),
+            written.sha256
+        )?;
+    }
+    Ok(EXIT_OK)
+}

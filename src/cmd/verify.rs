@@ -1,0 +1,103 @@
+//! `dangan verify [FILE.zip]`: re-check a year-end zip (structure, every entry's CRC-32 and
+//! SHA-256 against the manifests, Payload-Oxum, nothing missing or extra). Without an argument,
+//! every archive the catalog recorded: a fixity audit of earlier years.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::catalog::Catalog;
+use crate::cli::{Common, EXIT_FAILED, EXIT_OK};
+
+#[derive(Args)]
+pub struct VerifyArgs {
+    /// 要校验的 zip；省略则校验目录中记录的全部年度档案
+    pub file: Option<PathBuf>,
+}
+
+pub fn run(common: &Common, args: &VerifyArgs) -> anyhow::Result<i32> {
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    let mut results = Vec::new();
+    let targets: Vec<(PathBuf, Option<(u64, String)>)> = match &args.file {
+        Some(f) => vec![(f.clone(), None)],
+        None => {
+            let Some(catalog) =
+                Catalog::open_read_only(&common.archive).context("无法打开目录数据库")?
+            else {
+                writeln!(out, "目录中没有记录任何年度档案")?;
+                return Ok(EXIT_OK);
+            };
+            let mut stmt = catalog
+                .conn
+                .prepare("SELECT path, size, sha256 FROM archives ORDER BY id")?;
+            let rows = stmt.query_map([], |r| {
+                Ok((
+                    PathBuf::from(r.get::<_, String>(0)?),
+                    Some((r.get::<_, i64>(1)? as u64, r.get::<_, String>(2)?)),
+                ))
+            })?;
+            let rows: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
+            // The latest record of each path.
+            let mut latest: Vec<(PathBuf, Option<(u64, String)>)> = Vec::new();
+            for r in rows {
+                latest.retain(|(p, _)| *p != r.0);
+                latest.push(r);
+            }
+            if latest.is_empty() && !common.json {
+                writeln!(out, "目录中没有记录任何年度档案")?;
+            }
+            latest
+        }
+    };
+    for (path, recorded) in targets {
+        let mut problems: Vec<String> = Vec::new();
+        if !path.exists() {
+            problems.push("文件不见了".into());
+        } else {
+            if let Some((size, sha)) = &recorded {
+                match crate::bag::zip_sha256(&path) {
+                    Ok((got, got_size)) if got == *sha && got_size == *size => {}
+                    Ok((got, got_size)) => problems.push(format!(
+                        "与生成时记录的不同：大小 {got_size}（记录 {size}），SHA-256 {got}（记录 {sha}）"
+                    )),
+                    Err(e) => problems.push(format!("无法读取：{e}")),
+                }
+            }
+            let report = crate::bag::verify_zip(&path);
+            problems.extend(
+                report
+                    .problems
+                    .iter()
+                    .map(|p| format!("{}：{}", p.entry, p.reason)),
+            );
+        }
+        if !problems.is_empty() {
+            failed += 1;
+        }
+        results.push((path, problems));
+    }
+    if common.json {
+        let v: Vec<_> = results
+            .iter()
+            .map(|(p, probs)| serde_json::json!({"path": p.display().to_string(), "ok": probs.is_empty(), "problems": probs}))
+            .collect();
+        writeln!(out, "{}", serde_json::Value::Array(v))?;
+    } else {
+        for (path, problems) in &results {
+            if problems.is_empty() {
+                if !common.quiet {
+                    writeln!(out, "完好：{}", path.display())?;
+                }
+            } else {
+                writeln!(out, "损坏：{}（{} 处问题）", path.display(), problems.len())?;
+                for p in problems {
+                    writeln!(out, "  {p}")?;
+                }
+            }
+        }
+    }
+    Ok(if failed > 0 { EXIT_FAILED } else { EXIT_OK })
+}
