@@ -2,6 +2,7 @@
 //! tallied and archived. One module per stage of the data flow; see DESIGN.md.
 
 pub mod catalog;
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod lock;
 pub mod model;
 pub mod output;
 pub mod progress;
+pub mod report;
 pub mod resolve;
 pub mod rollup;
 pub mod store;
