@@ -437,7 +437,7 @@ name = "无人认领"
 
     #[test]
     fn full_width_words_in_names_count() {
-        let files = vec![
+        let files = [
             file(
                 "教务科研处",
                 "启动仪式",

@@ -59,10 +59,7 @@ pub fn select(
                     "活动".as_bytes().to_vec(),
                     activity_folder(cfg, a).into_bytes(),
                     v.department.clone().into_bytes(),
-                    v.date
-                        .clone()
-                        .unwrap_or_else(|| "无日期".into())
-                        .into_bytes(),
+                    v.date.clone().unwrap_or_else(|| "无日期".into()).into_bytes(),
                     file_name,
                 ]
             }
@@ -124,12 +121,7 @@ mod tests {
         let cfg = Config::builtin();
         let runs = HashMap::from([(1, 2025), (2, 2026)]);
         let v = vec![
-            listed(
-                "教务科研处/启动仪式/总结.docx",
-                Some("启动仪式"),
-                Some("2026-01-10"),
-                2,
-            ),
+            listed("教务科研处/启动仪式/总结.docx", Some("启动仪式"), Some("2026-01-10"), 2),
             listed("学生处/a.jpg", None, Some("2025-06-01"), 2),
             listed("学生处/b.jpg", None, Some("2026-06-01"), 1),
             listed("学生处/c.jpg", None, None, 1),

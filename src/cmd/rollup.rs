@@ -53,11 +53,7 @@ pub fn run(common: &Common, args: &RollupArgs) -> anyhow::Result<i32> {
             "已汇总 {} 个机构，写入 {}{}",
             report.institutions.len(),
             report.output.display(),
-            if report.coverage_estimated {
-                "（合计覆盖率为估算）"
-            } else {
-                ""
-            }
+            if report.coverage_estimated { "（合计覆盖率为估算）" } else { "" }
         )?;
     }
     Ok(EXIT_OK)

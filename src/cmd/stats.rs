@@ -61,26 +61,10 @@ pub fn print_table(out: &mut impl Write, tally: &Tally) -> std::io::Result<()> {
     writeln!(out, "  参与活动的职业学校（含技工院校）数  {}", t.schools)?;
     writeln!(out, "  参与活动的教师数                    {}", t.teachers)?;
     writeln!(out, "  参与活动的学生数                    {}", t.students)?;
-    writeln!(
-        out,
-        "  参与活动的学生覆盖率                {}",
-        t.coverage.text()
-    )?;
-    writeln!(
-        out,
-        "  参与活动的企业数                    {}",
-        t.enterprises
-    )?;
-    writeln!(
-        out,
-        "  参与总人数                          {}",
-        t.participants
-    )?;
-    writeln!(
-        out,
-        "  观摩体验活动项目数                  {}",
-        t.experience_projects
-    )?;
+    writeln!(out, "  参与活动的学生覆盖率                {}", t.coverage.text())?;
+    writeln!(out, "  参与活动的企业数                    {}", t.enterprises)?;
+    writeln!(out, "  参与总人数                          {}", t.participants)?;
+    writeln!(out, "  观摩体验活动项目数                  {}", t.experience_projects)?;
     writeln!(
         out,
         "  活动周媒体报道数  省级及以上 {} · 市（州）级 {} · 县（区）级 {}",
