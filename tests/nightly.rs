@@ -566,3 +566,85 @@ fn nightly_runs_everything_and_ends_with_one_summary_line() {
     assert!(v["owed"].as_u64().unwrap() >= 2, "{v}");
     assert_eq!(v["report"]["thumbs_made"], 0);
 }
+
+/// A minimal docx: content types plus word/document.xml with one paragraph per line.
+fn docx(lines: &[&str]) -> Vec<u8> {
+    use std::io::Write;
+    let mut body = String::new();
+    for l in lines {
+        body.push_str(&format!("<w:p><w:r><w:t>{l}</w:t></w:r></w:p>"));
+    }
+    let document = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#
+    );
+    let types = r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, part) in [
+        ("[Content_Types].xml", types),
+        ("word/document.xml", &document),
+    ] {
+        w.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(part.as_bytes()).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[test]
+fn summary_excerpts_come_from_docx_and_text_in_every_encoding() {
+    let e = Env::new();
+    let mut config = String::from(
+        "institution = \"测试职业技术学院\"\nperiod = { start = 2025-05-01, end = 2025-05-31 }\n",
+    );
+    let names = ["甲活动", "乙活动", "丙活动", "丁活动", "戊活动", "己活动"];
+    for n in names {
+        config.push_str(&format!(
+            "[[activity]]\nname = \"{n}\"\ndepartments = [\"教务科研处\"]\nstart = 2025-05-07\nend = 2025-05-07\n"
+        ));
+    }
+    std::fs::write(e.dir.path().join("dangan.toml"), config).unwrap();
+    let text = "活动总结\n本次活动共有师生参加，效果良好。\n";
+    let utf16 = |le: bool| -> Vec<u8> {
+        let mut out = if le {
+            vec![0xFF, 0xFE]
+        } else {
+            vec![0xFE, 0xFF]
+        };
+        for u in text.encode_utf16() {
+            out.extend_from_slice(&if le { u.to_le_bytes() } else { u.to_be_bytes() });
+        }
+        out
+    };
+    let (gb, _, _) = encoding_rs::GB18030.encode(text);
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(text.as_bytes());
+    let files: [(&str, Vec<u8>); 6] = [
+        (
+            "甲活动/甲活动总结.docx",
+            docx(&["活动总结", "本次活动共有师生参加，效果良好。"]),
+        ),
+        ("乙活动/总结.txt", text.as_bytes().to_vec()),
+        ("丙活动/总结.txt", bom),
+        ("丁活动/总结.txt", utf16(true)),
+        ("戊活动/总结.md", utf16(false)),
+        ("己活动/总结.txt", gb.into_owned()),
+    ];
+    for (path, bytes) in &files {
+        e.put(&format!("教务科研处/{path}"), bytes);
+    }
+    e.import(0);
+    json_at(&e, MAY_10, &["report"], 0);
+    for (i, n) in names.iter().enumerate() {
+        let page =
+            std::fs::read_to_string(e.archive.join(format!("报告/activity-{:02}.html", i + 1)))
+                .unwrap();
+        let html = scraper::Html::parse_document(&page);
+        assert_eq!(select_text(&html, "title"), vec![n.to_string()]);
+        assert_eq!(
+            select_text(&html, "blockquote"),
+            vec!["活动总结\n本次活动共有师生参加，效果良好。".to_string()],
+            "{n}: {}",
+            files[i].0
+        );
+    }
+}
