@@ -376,6 +376,7 @@ fn report_links_stay_inside_the_archive_and_figures_match_stats() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let first: Value = serde_json::from_str(r.stdout.trim()).unwrap();
     assert_eq!(first["thumbs_made"], 4, "{first}");
+    assert_eq!(first["pages_written"], first["pages"]);
     let report_dir = e.archive.join("报告");
     let archive = resolve(&e.archive, ".");
 
@@ -522,6 +523,10 @@ fn report_links_stay_inside_the_archive_and_figures_match_stats() {
     let again: Value = json_at(&e, MAY_10, &["report"], 0);
     assert_eq!(again["thumbs_made"], 0);
     assert_eq!(again["thumbs_cached"], 4);
+    assert_eq!(
+        again["pages_written"], 0,
+        "unchanged pages are not rewritten"
+    );
     let after: Vec<Vec<u8>> = pages
         .keys()
         .map(|n| std::fs::read(report_dir.join(n)).unwrap())

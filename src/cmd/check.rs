@@ -23,10 +23,10 @@ pub struct CheckArgs {
 /// Checks the catalog against the activity catalog as of the epoch's day and writes the CSV.
 pub fn write(
     common: &Common,
+    catalog: &Catalog,
     cfg: &Config,
     enc: CsvEncoding,
 ) -> anyhow::Result<(CheckResult, PathBuf)> {
-    let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
     let today = crate::report::epoch_date(super::epoch(), cfg);
     let result = check::run_check(&catalog.conn, cfg, today).context("读取目录失败")?;
     let dir = common.archive.join("统计");
@@ -54,7 +54,8 @@ pub fn json(result: &CheckResult) -> serde_json::Value {
 pub fn run(common: &Common, args: &CheckArgs) -> anyhow::Result<i32> {
     let _lock = crate::lock::RunLock::acquire(&common.archive, "check")?;
     let cfg = super::load_config(common)?;
-    let (result, path) = write(common, &cfg, args.encoding)?;
+    let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
+    let (result, path) = write(common, &catalog, &cfg, args.encoding)?;
     let mut out = std::io::stdout().lock();
     if common.json {
         writeln!(out, "{}", json(&result))?;

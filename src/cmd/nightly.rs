@@ -7,6 +7,9 @@
 use std::io::Write;
 use std::time::Instant;
 
+use anyhow::Context;
+
+use crate::catalog::Catalog;
 use crate::cli::Common;
 use crate::output::CsvEncoding;
 
@@ -16,8 +19,9 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let imported = super::import::import(common, false)?;
     let _lock = crate::lock::RunLock::acquire(&common.archive, "nightly")?;
     let (tally, _) = super::stats::write(common, CsvEncoding::Utf8Bom)?;
-    let (check, _) = super::check::write(common, &cfg, CsvEncoding::Utf8Bom)?;
-    let report = super::report::write_with(common, &cfg, &tally, &check)?;
+    let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
+    let (check, _) = super::check::write(common, &catalog, &cfg, CsvEncoding::Utf8Bom)?;
+    let report = super::report::write_with(common, &catalog, &cfg, &tally, &check)?;
     let seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
 
     let mut out = std::io::stdout().lock();

@@ -102,6 +102,8 @@ pub struct ReportInput<'a> {
 pub struct ReportSummary {
     pub index: PathBuf,
     pub pages: usize,
+    /// Pages whose bytes changed (the others were left as they were).
+    pub pages_written: usize,
     pub thumbs_made: u64,
     pub thumbs_cached: u64,
     pub placeholders: u64,
@@ -279,6 +281,16 @@ pub fn make_thumbs(
         path: thumbs_dir.display().to_string(),
         source,
     })?;
+    // Temporary files of a run that was killed while writing a thumbnail.
+    if let Ok(entries) = std::fs::read_dir(&thumbs_dir) {
+        for e in entries.flatten() {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with(".thumb-") && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
     let objects = archive.join("objects");
     let mut reqs: BTreeMap<&str, ThumbRequest> = BTreeMap::new();
     for f in files
@@ -347,7 +359,13 @@ pub fn write_report(
     })?;
     let pages = html::render(&input);
     for (name, body) in &pages {
-        write_atomic(&dir.join(name), body.as_bytes())?;
+        let path = dir.join(name);
+        // Same catalog, same epoch, same bytes: an unchanged page is left alone (no fsync).
+        if std::fs::read(&path).is_ok_and(|old| old == body.as_bytes()) {
+            continue;
+        }
+        write_atomic(&path, body.as_bytes())?;
+        summary.pages_written += 1;
     }
     // Pages of activities no longer in the catalog go.
     if let Ok(entries) = std::fs::read_dir(&dir) {

@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use image::{DynamicImage, ImageFormat, ImageReader, Limits, metadata::Orientation};
 
 use crate::extract::exif::MAX_PIXELS;
-use crate::output::write_atomic;
 
 /// The long side of a thumbnail.
 pub const THUMB_SIZE: u32 = 320;
@@ -79,7 +78,8 @@ pub fn ensure(objects: &Path, thumbs: &Path, req: &ThumbRequest) -> (Thumb, Made
         return (Thumb::Placeholder("无法预览".into()), Made::None);
     }
     let out = thumb_path(thumbs, &req.sha256);
-    if out.is_file() {
+    // A zero-length file (a crash between rename and data reaching the disk) is made again.
+    if std::fs::metadata(&out).is_ok_and(|m| m.is_file() && m.len() > 0) {
         return (Thumb::Image, Made::Cached);
     }
     let why = reason_path(thumbs, &req.sha256);
@@ -88,15 +88,30 @@ pub fn ensure(objects: &Path, thumbs: &Path, req: &ThumbRequest) -> (Thumb, Made
     }
     let src = crate::store::object_path(objects, &req.sha256);
     match make(&src, req) {
-        Ok(jpeg) => match write_atomic(&out, &jpeg) {
+        Ok(jpeg) => match write_cache(&out, &jpeg) {
             Ok(()) => (Thumb::Image, Made::Now),
             Err(_) => (Thumb::Placeholder("缩略图无法写入".into()), Made::Now),
         },
         Err(reason) => {
-            let _ = write_atomic(&why, reason.as_bytes());
+            let _ = write_cache(&why, reason.as_bytes());
             (Thumb::Placeholder(reason), Made::Now)
         }
     }
+}
+
+/// Writes a cache file through a temporary file and a rename, without fsync: a cache entry
+/// lost in a crash is made again next run, and thousands of fsyncs would cost more than the
+/// thumbnails themselves.
+fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".thumb-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The JPEG bytes of a thumbnail, or a reason a person understands.
