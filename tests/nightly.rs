@@ -653,3 +653,24 @@ fn summary_excerpts_come_from_docx_and_text_in_every_encoding() {
         );
     }
 }
+
+#[test]
+fn nightly_refuses_and_writes_nothing_while_another_run_holds_the_archive() {
+    let e = env();
+    launch_inbox(&e);
+    std::fs::create_dir_all(&e.archive).unwrap();
+    let lock = std::fs::File::create(e.archive.join(".lock")).unwrap();
+    lock.try_lock().unwrap();
+    let r = run_at(&e, MAY_10, &["nightly"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("另一个 dangan 正在使用存档"),
+        "{}",
+        r.stderr
+    );
+    assert!(!e.archive.join("报告").exists());
+    drop(lock);
+    let r = run_at(&e, MAY_10, &["nightly", "-q"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(e.archive.join("报告/index.html").is_file());
+}

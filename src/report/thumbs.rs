@@ -130,7 +130,10 @@ pub fn make(src: &Path, req: &ThumbRequest) -> Result<Vec<u8>, String> {
     if req.has_thumbnail
         && let Some(bytes) = embedded_thumbnail(src)
     {
-        img = decode_bytes(&bytes).ok();
+        // Some cameras letterbox a 4:3 thumbnail of a 16:9 photo: then the photo is decoded.
+        img = decode_bytes(&bytes)
+            .ok()
+            .filter(|t| same_shape((t.width(), t.height()), req.pixels));
     }
     let mut img = match img {
         Some(i) => i,
@@ -163,6 +166,20 @@ pub fn embedded_thumbnail(src: &Path) -> Option<Vec<u8>> {
     let len = get(exif::Tag::JPEGInterchangeFormatLength)? as usize;
     let bytes = exif.buf().get(offset..offset.checked_add(len)?)?;
     bytes.starts_with(&[0xFF, 0xD8]).then(|| bytes.to_vec())
+}
+
+/// Whether an embedded thumbnail has the photo's proportions (within 5 %; unknown size: yes).
+fn same_shape(thumb: (u32, u32), photo: Option<(u32, u32)>) -> bool {
+    let Some((w, h)) = photo else { return true };
+    if thumb.0 == 0 || thumb.1 == 0 || w == 0 || h == 0 {
+        return false;
+    }
+    let a = f64::from(thumb.0) / f64::from(thumb.1);
+    let b = f64::from(w) / f64::from(h);
+    // A thumbnail of a portrait photo may be stored landscape (orientation applies to both).
+    let r = (a / b).max(b / a);
+    let r_turned = (a * b).max(1.0 / (a * b));
+    r.min(r_turned) < 1.05
 }
 
 fn limits() -> Limits {
@@ -302,6 +319,20 @@ mod tests {
         let img = image::load_from_memory(&out).unwrap();
         // orientation 6: turned a quarter, so 120 wide and 160 high
         assert_eq!((img.width(), img.height()), (120, 160));
+    }
+
+    #[test]
+    fn a_letterboxed_embedded_thumbnail_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("p.jpg");
+        std::fs::write(&src, jpeg_with_thumbnail(&jpeg(640, 360), &jpeg(160, 120))).unwrap();
+        let mut r = req("jpeg", None, true);
+        r.pixels = Some((640, 360));
+        let img = image::load_from_memory(&make(&src, &r).unwrap()).unwrap();
+        assert_eq!((img.width(), img.height()), (320, 180));
+        assert!(same_shape((160, 120), Some((4000, 3000))));
+        assert!(same_shape((160, 120), Some((3000, 4000))));
+        assert!(!same_shape((160, 120), Some((1920, 1080))));
     }
 
     #[test]
