@@ -76,7 +76,7 @@ figure img{display:block;width:100%;height:150px;object-fit:cover;background:#ee
 figure figcaption{padding:4px 6px;font-size:.8em;color:var(--muted);word-break:break-all}
 .ph{display:flex;align-items:center;justify-content:center;text-align:center;height:150px;background:#e9ecef;color:var(--muted);font-size:.85em;padding:6px}
 blockquote{margin:8px 0;padding:10px 14px;background:var(--bg);border-left:4px solid var(--line);white-space:pre-line}
-ul.owed-list{padding-left:1.2em}
+ul.owed-list{padding-left:1.2em;margin:0}
 .url{word-break:break-all;font-size:.85em;color:var(--muted)}
 @media (max-width:600px){body{font-size:15px}.grid{grid-template-columns:repeat(2,1fr)}th,td{padding:4px 5px}}
 "#;
