@@ -48,6 +48,8 @@ pub struct Common {
 
 #[derive(Subcommand)]
 pub enum Command {
+    /// 每晚任务：导入 + 统计 + 材料检查 + 报告（供 cron / systemd 定时运行）
+    Nightly,
     /// 扫描收件箱，把新增或变更的文件存入对象库并编目
     Import(cmd::import::ImportArgs),
     /// 列出已编目的每个文件版本
@@ -56,6 +58,10 @@ pub enum Command {
     Status,
     /// 写出统计表：archive/统计/（情况统计表.csv/.xlsx、活动明细.csv、部门明细.csv）
     Stats(cmd::stats::StatsArgs),
+    /// 材料检查：写出 archive/统计/材料检查.csv，按部门列出欠交的材料
+    Check(cmd::check::CheckArgs),
+    /// 写出图文报告 archive/报告/index.html（含缩略图）
+    Report,
     /// 把多个机构的情况统计表汇总为一张（含合计行）
     Rollup(cmd::rollup::RollupArgs),
     /// 生成并校验年度档案 zip（BagIt）
@@ -81,7 +87,10 @@ pub fn main() -> i32 {
         }
     };
     let result = match &cli.command {
+        Command::Nightly => cmd::nightly::run(&cli.common),
         Command::Import(a) => cmd::import::run(&cli.common, a),
+        Command::Check(a) => cmd::check::run(&cli.common, a),
+        Command::Report => cmd::report::run(&cli.common),
         Command::List(a) => cmd::list::run(&cli.common, a),
         Command::Status => cmd::status::run(&cli.common),
         Command::Stats(a) => cmd::stats::run(&cli.common, a),

@@ -3,6 +3,7 @@
 
 pub mod bag;
 pub mod catalog;
+pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod lock;
 pub mod model;
 pub mod output;
 pub mod progress;
+pub mod report;
 pub mod resolve;
 pub mod rollup;
 pub mod sheet;

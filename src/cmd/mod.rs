@@ -1,9 +1,12 @@
 //! One file per command, each a thin composition of the library's stages.
 
 pub mod archive;
+pub mod check;
 pub mod import;
 pub mod init;
 pub mod list;
+pub mod nightly;
+pub mod report;
 pub mod rollup;
 pub mod stats;
 pub mod status;

@@ -1,0 +1,61 @@
+//! `dangan nightly`: import + stats + materials check + report — the cron job. Ends with one
+//! summary line for the log; exit status 0 done, 3 done but something was rejected, 1 failed.
+//!
+//! The run lock: the import takes and releases it itself; the rest of the run takes it again,
+//! so that no two handles of the lock are ever held at once in this process.
+
+use std::io::Write;
+use std::time::Instant;
+
+use anyhow::Context;
+
+use crate::catalog::Catalog;
+use crate::cli::Common;
+use crate::output::CsvEncoding;
+
+pub fn run(common: &Common) -> anyhow::Result<i32> {
+    let started = Instant::now();
+    let cfg = super::load_config(common)?;
+    let imported = super::import::import(common, false)?;
+    let _lock = crate::lock::RunLock::acquire(&common.archive, "nightly")?;
+    let (tally, _) = super::stats::write(common, CsvEncoding::Utf8Bom)?;
+    let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
+    let (check, _) = super::check::write(common, &catalog, &cfg, CsvEncoding::Utf8Bom)?;
+    let report = super::report::write_with(common, &catalog, &cfg, &tally, &check)?;
+    let seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
+
+    let mut out = std::io::stdout().lock();
+    if common.json {
+        let mut v = crate::import::summary_json(&imported);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("seconds".into(), seconds.into());
+            o.insert("owed".into(), check.owed().into());
+            o.insert("not_due".into(), check.not_due().into());
+            o.insert("unassigned".into(), check.unassigned.into());
+            o.insert("report".into(), super::report::json(&report));
+        }
+        writeln!(out, "{v}")?;
+    } else if !common.quiet {
+        for (path, reason) in &imported.rejections {
+            writeln!(out, "拒收\t{path}\t{reason}")?;
+        }
+        writeln!(
+            out,
+            "dangan nightly: 新增 {} 变更 {} 未变 {} 撤回 {} 拒收 {} 有问题 {} 坏行 {} · 欠交材料 {} 项（未到期 {} 项，未归类文件 {} 个）· 缩略图新建 {} · 报告 {} · 用时 {:.1} 秒",
+            imported.new,
+            imported.changed,
+            imported.unchanged,
+            imported.withdrawn,
+            imported.rejected,
+            imported.problems,
+            imported.rejected_rows,
+            check.owed(),
+            check.not_due(),
+            check.unassigned,
+            report.thumbs_made,
+            report.index.display(),
+            seconds
+        )?;
+    }
+    Ok(super::import::exit_code(&imported))
+}

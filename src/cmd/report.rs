@@ -1,0 +1,70 @@
+//! `dangan report`: write archive/报告/ (index.html, a page per activity, 未归类, problems)
+//! with the thumbnails it needs in archive/thumbs/.
+
+use std::io::Write;
+
+use anyhow::Context;
+
+use crate::catalog::Catalog;
+use crate::check::CheckResult;
+use crate::cli::{Common, EXIT_OK};
+use crate::config::Config;
+use crate::report::{self, ReportSummary};
+use crate::tally::{self, Tally};
+
+/// Writes the report from a tally and a check already made (as `nightly` has them).
+pub fn write_with(
+    common: &Common,
+    catalog: &Catalog,
+    cfg: &Config,
+    tally: &Tally,
+    check: &CheckResult,
+) -> anyhow::Result<ReportSummary> {
+    report::write_report(
+        &common.archive,
+        &catalog.conn,
+        cfg,
+        tally,
+        check,
+        super::epoch(),
+    )
+    .context("写报告失败")
+}
+
+pub fn run(common: &Common) -> anyhow::Result<i32> {
+    let _lock = crate::lock::RunLock::acquire(&common.archive, "report")?;
+    let cfg = super::load_config(common)?;
+    let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
+    let input = crate::gather::tally_input(&catalog.conn, &cfg).context("读取目录失败")?;
+    let tally = tally::tally(&input);
+    let today = report::epoch_date(super::epoch(), &cfg);
+    let check = crate::check::run_check(&catalog.conn, &cfg, today).context("读取目录失败")?;
+    let s = write_with(common, &catalog, &cfg, &tally, &check)?;
+    let mut out = std::io::stdout().lock();
+    if common.json {
+        writeln!(out, "{}", json(&s))?;
+    } else if !common.quiet {
+        writeln!(
+            out,
+            "已写入 {}（{} 页，其中 {} 页有变化；缩略图新建 {}，已有 {}，无法预览 {}）",
+            s.index.display(),
+            s.pages,
+            s.pages_written,
+            s.thumbs_made,
+            s.thumbs_cached,
+            s.placeholders
+        )?;
+    }
+    Ok(EXIT_OK)
+}
+
+pub fn json(s: &ReportSummary) -> serde_json::Value {
+    serde_json::json!({
+        "index": s.index.display().to_string(),
+        "pages": s.pages,
+        "pages_written": s.pages_written,
+        "thumbs_made": s.thumbs_made,
+        "thumbs_cached": s.thumbs_cached,
+        "placeholders": s.placeholders,
+    })
+}

@@ -1,0 +1,686 @@
+//! The report's pages as HTML text, from a [`ReportInput`]: pure functions, no I/O. Every text
+//! that comes from a file, a sheet or the configuration goes through [`esc`]; the only external
+//! links are the media reports' own `http(s)` addresses (`class="media-link"`).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{FileRow, ReportInput, thumbs::Thumb};
+use crate::check::Status;
+use crate::tally::{BreakdownRow, MediaCounts, UNASSIGNED};
+
+/// HTML-escapes text for element content and quoted attributes.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A media report's address when it may be a link: `http://` or `https://` and nothing odd.
+pub fn safe_url(url: &str) -> Option<&str> {
+    let u = url.trim();
+    let lower = u.to_ascii_lowercase();
+    let ok = (lower.starts_with("http://") || lower.starts_with("https://"))
+        && u.len() > 8
+        && !u.chars().any(|c| c.is_whitespace() || c.is_control());
+    ok.then_some(u)
+}
+
+/// The page file of the `i`-th activity of the catalog.
+pub fn activity_page(i: usize) -> String {
+    format!("activity-{:02}.html", i + 1)
+}
+
+pub const UNASSIGNED_PAGE: &str = "unassigned.html";
+pub const PROBLEMS_PAGE: &str = "problems.html";
+
+const CSS: &str = r#"
+:root{--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--bg:#f6f8fa;--accent:#b42318;--ok:#1a7f37}
+*{box-sizing:border-box}
+body{margin:0;font-family:"PingFang SC","Microsoft YaHei","Noto Sans CJK SC","Source Han Sans SC",sans-serif;color:var(--ink);background:#fff;line-height:1.6;font-size:16px}
+header{background:#8c1d18;color:#fff;padding:16px 20px}
+header h1{margin:0;font-size:1.4em}
+header p{margin:4px 0 0;opacity:.9;font-size:.9em}
+header a{color:#fff}
+main{max-width:1100px;margin:0 auto;padding:12px 16px 40px}
+nav{margin:8px 0 16px;display:flex;flex-wrap:wrap;gap:8px}
+nav a{padding:4px 10px;border:1px solid var(--line);border-radius:14px;text-decoration:none;color:var(--ink);background:var(--bg)}
+h2{font-size:1.2em;border-left:4px solid #8c1d18;padding-left:8px;margin-top:28px}
+table{border-collapse:collapse;width:100%;margin:8px 0;font-size:.95em}
+th,td{border:1px solid var(--line);padding:6px 8px;text-align:left;vertical-align:top}
+th{background:var(--bg);font-weight:600}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.scroll{overflow-x:auto}
+.figures td.n{font-size:1.15em;font-weight:600}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:14px}
+.card{border:1px solid var(--line);border-radius:8px;padding:12px;background:#fff}
+.card h3{margin:0 0 4px;font-size:1.1em}
+.card .meta,.muted{color:var(--muted);font-size:.9em}
+.card .strip{display:flex;gap:4px;margin-top:8px;overflow:hidden}
+.card .strip img,.card .strip .ph{width:70px;height:70px;object-fit:cover;border-radius:4px}
+.owed{color:var(--accent)}
+.done{color:var(--ok)}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px}
+figure{margin:0;border:1px solid var(--line);border-radius:6px;overflow:hidden;background:var(--bg)}
+figure img{display:block;width:100%;height:150px;object-fit:cover;background:#eee}
+figure figcaption{padding:4px 6px;font-size:.8em;color:var(--muted);word-break:break-all}
+.ph{display:flex;align-items:center;justify-content:center;text-align:center;height:150px;background:#e9ecef;color:var(--muted);font-size:.85em;padding:6px}
+blockquote{margin:8px 0;padding:10px 14px;background:var(--bg);border-left:4px solid var(--line);white-space:pre-line}
+ul.owed-list{padding-left:1.2em;margin:0}
+.url{word-break:break-all;font-size:.85em;color:var(--muted)}
+@media (max-width:600px){body{font-size:15px}.grid{grid-template-columns:repeat(2,1fr)}th,td{padding:4px 5px}}
+"#;
+
+fn page(title: &str, subtitle: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{t}</title>\n<style>{CSS}</style>\n</head>\n<body>\n\
+         <header><h1>{t}</h1><p>{s}</p></header>\n<main>\n{body}</main>\n</body>\n</html>\n",
+        t = esc(title),
+        s = subtitle,
+    )
+}
+
+/// The link to a stored object, relative to `archive/报告/`.
+fn object_href(sha: &str) -> String {
+    format!(
+        "../objects/{}/{}",
+        esc(sha.get(..2).unwrap_or("")),
+        esc(sha)
+    )
+}
+
+fn thumb_href(sha: &str) -> String {
+    format!("../thumbs/{}.jpg", esc(sha))
+}
+
+/// A photo or video as a figure: thumbnail (or placeholder) linking to the full file.
+fn figure(f: &FileRow, input: &ReportInput, caption: bool) -> String {
+    let inner = match input.thumbs.get(&f.sha256) {
+        Some(Thumb::Image) => format!(
+            "<img src=\"{}\" alt=\"{}\" loading=\"lazy\">",
+            thumb_href(&f.sha256),
+            esc(&f.file_name)
+        ),
+        Some(Thumb::Placeholder(label)) => format!("<div class=\"ph\">{}</div>", esc(label)),
+        None => "<div class=\"ph\">无预览</div>".to_string(),
+    };
+    let cap = if caption {
+        format!(
+            "<figcaption>{}<br>{}</figcaption>",
+            esc(f.date.as_deref().unwrap_or("无日期")),
+            esc(&f.file_name)
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "<figure><a href=\"{}\" title=\"{}\">{inner}</a>{cap}</figure>",
+        object_href(&f.sha256),
+        esc(&f.path)
+    )
+}
+
+fn is_visual(f: &FileRow) -> bool {
+    f.kind == "photo" || f.kind == "video"
+}
+
+/// Photos and videos in date order (undated last), then by path.
+fn by_date<'a>(files: impl Iterator<Item = &'a FileRow>) -> Vec<&'a FileRow> {
+    let mut v: Vec<&FileRow> = files.filter(|f| is_visual(f)).collect();
+    v.sort_by(|a, b| {
+        let ka = (
+            a.datetime.is_none() && a.date.is_none(),
+            &a.datetime,
+            &a.date,
+            &a.path,
+        );
+        let kb = (
+            b.datetime.is_none() && b.date.is_none(),
+            &b.datetime,
+            &b.date,
+            &b.path,
+        );
+        ka.cmp(&kb)
+    });
+    v
+}
+
+struct Sums {
+    teachers: u64,
+    students: u64,
+    enterprises: u64,
+    visitors: u64,
+    participants: u64,
+    media: MediaCounts,
+}
+
+fn sums<'a>(rows: impl Iterator<Item = &'a BreakdownRow>) -> Sums {
+    let mut s = Sums {
+        teachers: 0,
+        students: 0,
+        enterprises: 0,
+        visitors: 0,
+        participants: 0,
+        media: MediaCounts::default(),
+    };
+    for r in rows {
+        s.teachers += r.teachers;
+        s.students += r.students;
+        s.enterprises += r.enterprises;
+        s.visitors += r.visitors;
+        s.participants += r.participants;
+        s.media.provincial += r.media.provincial;
+        s.media.city += r.media.city;
+        s.media.county += r.media.county;
+        s.media.other += r.media.other;
+    }
+    s
+}
+
+/// Every page: (file name inside `archive/报告/`, HTML).
+pub fn render(input: &ReportInput) -> Vec<(String, String)> {
+    let mut pages = vec![("index.html".to_string(), index(input))];
+    for (i, a) in input.cfg.activities.iter().enumerate() {
+        pages.push((activity_page(i), activity(input, i, &a.name)));
+    }
+    pages.push((UNASSIGNED_PAGE.to_string(), unassigned(input)));
+    pages.push((PROBLEMS_PAGE.to_string(), problems(input)));
+    pages
+}
+
+fn subtitle(input: &ReportInput) -> String {
+    format!(
+        "{} · 数据截至 {}",
+        esc(&input.cfg.institution),
+        esc(&input.date)
+    )
+}
+
+fn figures_table(input: &ReportInput) -> String {
+    let t = &input.tally.table;
+    let cells: [(&str, &str, String); 10] = [
+        (
+            "schools",
+            "参与活动的职业学校（含技工院校）数",
+            t.schools.to_string(),
+        ),
+        ("teachers", "参与活动的教师数", t.teachers.to_string()),
+        ("students", "参与活动的学生数", t.students.to_string()),
+        ("coverage", "参与活动的学生覆盖率", t.coverage.text()),
+        ("enterprises", "参与活动的企业数", t.enterprises.to_string()),
+        ("participants", "参与总人数", t.participants.to_string()),
+        (
+            "experience_projects",
+            "观摩体验活动项目数",
+            t.experience_projects.to_string(),
+        ),
+        (
+            "media_provincial",
+            "省级及以上媒体报道数",
+            t.media_provincial.to_string(),
+        ),
+        (
+            "media_city",
+            "市（州）级媒体报道数",
+            t.media_city.to_string(),
+        ),
+        (
+            "media_county",
+            "县（区）级媒体报道数",
+            t.media_county.to_string(),
+        ),
+    ];
+    let mut s = String::from(
+        "<div class=\"scroll\"><table class=\"figures\" id=\"figures\"><tr><th>项目</th><th>数值</th></tr>\n",
+    );
+    let _ = writeln!(
+        s,
+        "<tr><td>市（州）/职业学校（含技工院校）</td><td data-key=\"institution\">{}</td></tr>",
+        esc(&t.institution)
+    );
+    for (key, label, value) in cells {
+        let _ = writeln!(
+            s,
+            "<tr><td>{label}</td><td class=\"n\" data-key=\"{key}\">{}</td></tr>",
+            esc(&value)
+        );
+    }
+    s.push_str("</table></div>\n");
+    s
+}
+
+fn index(input: &ReportInput) -> String {
+    let mut b = String::new();
+    let unassigned = input.files.iter().filter(|f| f.activity.is_none()).count();
+    let problem_count = input
+        .files
+        .iter()
+        .filter(|f| !f.problems.is_empty())
+        .count()
+        + input.row_problems.len()
+        + input.rejections.len();
+    let _ = writeln!(
+        b,
+        "<nav><a href=\"#figures\">附件5 统计</a><a href=\"#owed\">欠交材料</a><a href=\"#activities\">各项活动</a>\
+         <a href=\"{UNASSIGNED_PAGE}\">未归类文件（{unassigned}）</a><a href=\"{PROBLEMS_PAGE}\">问题与拒收（{problem_count}）</a></nav>"
+    );
+    b.push_str("<h2>附件5 情况统计（与 dangan stats 一致）</h2>\n");
+    b.push_str(&figures_table(input));
+
+    b.push_str("<h2 id=\"owed\">欠交材料</h2>\n");
+    let owed: Vec<_> = input
+        .check
+        .missing
+        .iter()
+        .filter(|m| m.status == Status::Owed)
+        .collect();
+    if owed.is_empty() {
+        b.push_str("<p class=\"done\">各部门应交材料均已收到。</p>\n");
+    } else {
+        let _ = writeln!(
+            b,
+            "<p class=\"owed\">共欠交 {} 项材料。</p>",
+            input.check.owed()
+        );
+        let mut by_dept: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for m in &owed {
+            by_dept.entry(&m.department).or_default().push(format!(
+                "{}（{}）：{}",
+                esc(&m.activity),
+                esc(&m.dates),
+                esc(&m.materials.join("、"))
+            ));
+        }
+        b.push_str("<div class=\"scroll\"><table><tr><th>部门</th><th>欠交</th></tr>\n");
+        for (dept, items) in by_dept {
+            let _ = writeln!(
+                b,
+                "<tr><td>{}</td><td><ul class=\"owed-list\"><li>{}</li></ul></td></tr>",
+                esc(dept),
+                items.join("</li><li>")
+            );
+        }
+        b.push_str("</table></div>\n");
+    }
+    let not_due = input.check.not_due();
+    if not_due > 0 {
+        let _ = writeln!(
+            b,
+            "<p class=\"muted\">另有 {not_due} 项材料所属活动尚未开始（未到期），见 统计/材料检查.csv。</p>"
+        );
+    }
+
+    b.push_str("<h2 id=\"activities\">各项活动</h2>\n<div class=\"cards\">\n");
+    for (i, a) in input.cfg.activities.iter().enumerate() {
+        let files: Vec<&FileRow> = input
+            .files
+            .iter()
+            .filter(|f| f.activity.as_deref() == Some(a.name.as_str()))
+            .collect();
+        let photos = by_date(files.iter().copied());
+        let rows = input
+            .tally
+            .activities
+            .iter()
+            .filter(|r| r.activity == a.name);
+        let s = sums(rows);
+        let depts = if a.departments.is_empty() {
+            crate::check::NO_DEPARTMENT.to_string()
+        } else {
+            a.departments.join("、")
+        };
+        let _ = write!(
+            b,
+            "<div class=\"card\"><h3><a href=\"{}\">{}</a>{}</h3>\
+             <div class=\"meta\">{} · {}</div>\
+             <div>文件 {} 个，其中照片/视频 {} 个</div>\
+             <div>参与 {} 人：教师 {}、学生 {}、企业 {} 家、其他来宾 {}</div>\
+             <div>媒体报道：省级及以上 {}、市（州）级 {}、县（区）级 {}、其他 {}</div>",
+            activity_page(i),
+            esc(&a.name),
+            if a.experience {
+                " <small>（观摩体验）</small>"
+            } else {
+                ""
+            },
+            esc(&crate::check::dates_text(a, input.cfg)),
+            esc(&depts),
+            files.len(),
+            photos.len(),
+            s.participants,
+            s.teachers,
+            s.students,
+            s.enterprises,
+            s.visitors,
+            s.media.provincial,
+            s.media.city,
+            s.media.county,
+            s.media.other,
+        );
+        if files.is_empty() {
+            b.push_str("<div class=\"muted\">尚无材料</div>");
+        }
+        if !photos.is_empty() {
+            b.push_str("<div class=\"strip\">");
+            for f in photos.iter().take(4) {
+                b.push_str(&figure_small(f, input));
+            }
+            b.push_str("</div>");
+        }
+        b.push_str("</div>\n");
+    }
+    b.push_str("</div>\n");
+    page("职业教育活动周（月）材料报告", &subtitle(input), &b)
+}
+
+fn figure_small(f: &FileRow, input: &ReportInput) -> String {
+    let inner = match input.thumbs.get(&f.sha256) {
+        Some(Thumb::Image) => format!(
+            "<img src=\"{}\" alt=\"{}\" loading=\"lazy\">",
+            thumb_href(&f.sha256),
+            esc(&f.file_name)
+        ),
+        Some(Thumb::Placeholder(l)) => format!("<span class=\"ph\">{}</span>", esc(l)),
+        None => "<span class=\"ph\">无预览</span>".into(),
+    };
+    format!(
+        "<a href=\"{}\" title=\"{}\">{inner}</a>",
+        object_href(&f.sha256),
+        esc(&f.file_name)
+    )
+}
+
+fn back() -> &'static str {
+    "<nav><a href=\"index.html\">← 返回总览</a></nav>\n"
+}
+
+fn activity(input: &ReportInput, i: usize, name: &str) -> String {
+    let cfg = input.cfg;
+    let a = &cfg.activities[i];
+    let files: Vec<&FileRow> = input
+        .files
+        .iter()
+        .filter(|f| f.activity.as_deref() == Some(name))
+        .collect();
+    let mut b = String::from(back());
+    let depts = if a.departments.is_empty() {
+        crate::check::NO_DEPARTMENT.to_string()
+    } else {
+        a.departments.join("、")
+    };
+    let _ = writeln!(
+        b,
+        "<p>日期：{} · 承办部门：{}{}</p>",
+        esc(&crate::check::dates_text(a, cfg)),
+        esc(&depts),
+        if a.experience {
+            " · 观摩体验项目"
+        } else {
+            ""
+        }
+    );
+    let owed: Vec<_> = input
+        .check
+        .missing
+        .iter()
+        .filter(|m| m.activity == name)
+        .collect();
+    for m in &owed {
+        let _ = writeln!(
+            b,
+            "<p class=\"owed\">{}{}：{}</p>",
+            esc(&m.department),
+            if m.status == Status::Owed {
+                " 欠交"
+            } else {
+                " 未到期，届时需交"
+            },
+            esc(&m.materials.join("、"))
+        );
+    }
+
+    b.push_str("<h2>活动总结（节选）</h2>\n");
+    match input.summaries.get(name) {
+        Some(e) => {
+            let _ = writeln!(
+                b,
+                "<blockquote>{}{}</blockquote><p class=\"muted\">摘自 {}</p>",
+                esc(&e.text),
+                if e.truncated { "……" } else { "" },
+                esc(&e.file_name)
+            );
+        }
+        None => b.push_str("<p class=\"muted\">尚未收到总结（文件名含“总结”的文档）。</p>\n"),
+    }
+
+    b.push_str("<h2>签到人数（按部门）</h2>\n");
+    let rows: Vec<&BreakdownRow> = input
+        .tally
+        .activities
+        .iter()
+        .filter(|r| r.activity == name)
+        .collect();
+    if rows.iter().all(|r| r.participants == 0) {
+        b.push_str("<p class=\"muted\">尚无签到或申报人数。</p>\n");
+    } else {
+        b.push_str(
+            "<div class=\"scroll\"><table><tr><th>部门</th><th>教师</th><th>学生</th><th>企业</th><th>其他来宾</th><th>参与总人数</th><th>计数来源</th></tr>\n",
+        );
+        for r in rows.iter().filter(|r| r.participants > 0) {
+            let _ = writeln!(
+                b,
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                esc(&r.department),
+                r.teachers,
+                r.students,
+                r.enterprises,
+                r.visitors,
+                r.participants,
+                r.source.label()
+            );
+        }
+        b.push_str("</table></div>\n");
+    }
+
+    b.push_str("<h2>媒体报道</h2>\n");
+    let media: Vec<_> = input
+        .media
+        .iter()
+        .filter(|m| m.activity.as_deref() == Some(name))
+        .collect();
+    if media.is_empty() {
+        b.push_str("<p class=\"muted\">尚无媒体报道登记。</p>\n");
+    } else {
+        b.push_str("<div class=\"scroll\"><table><tr><th>日期</th><th>级别</th><th>媒体</th><th>标题</th></tr>\n");
+        for m in media {
+            let title = match m.url.as_deref().and_then(safe_url) {
+                Some(u) => format!(
+                    "<a class=\"media-link\" href=\"{}\" rel=\"noopener noreferrer\">{}</a>",
+                    esc(u),
+                    esc(&m.title)
+                ),
+                None => match m.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+                    Some(u) => format!("{}<div class=\"url\">{}</div>", esc(&m.title), esc(u)),
+                    None => esc(&m.title),
+                },
+            };
+            let _ = writeln!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{title}</td></tr>",
+                esc(m.date.as_deref().unwrap_or("")),
+                esc(m.level.as_deref().unwrap_or("")),
+                esc(&m.outlet)
+            );
+        }
+        b.push_str("</table></div>\n");
+    }
+
+    let photos = by_date(files.iter().copied());
+    let _ = writeln!(b, "<h2>照片与视频（{} 个，按日期）</h2>", photos.len());
+    if photos.is_empty() {
+        b.push_str("<p class=\"muted\">尚无照片或视频。</p>\n");
+    } else {
+        b.push_str("<div class=\"grid\">\n");
+        for f in &photos {
+            b.push_str(&figure(f, input, true));
+            b.push('\n');
+        }
+        b.push_str("</div>\n");
+    }
+
+    let others: Vec<&&FileRow> = files.iter().filter(|f| !is_visual(f)).collect();
+    if !others.is_empty() {
+        let _ = writeln!(b, "<h2>其他材料（{} 个）</h2>", others.len());
+        b.push_str(&file_table(others.into_iter().copied()));
+    }
+    page(name, &subtitle(input), &b)
+}
+
+fn kind_label(kind: &str) -> &'static str {
+    crate::model::Kind::parse(kind)
+        .map(crate::model::Kind::label)
+        .unwrap_or("其他")
+}
+
+fn file_table<'a>(files: impl Iterator<Item = &'a FileRow>) -> String {
+    let mut b = String::from(
+        "<div class=\"scroll\"><table><tr><th>文件</th><th>部门</th><th>类型</th><th>日期</th></tr>\n",
+    );
+    for f in files {
+        let _ = writeln!(
+            b,
+            "<tr><td><a href=\"{}\" title=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            object_href(&f.sha256),
+            esc(&f.file_name),
+            esc(&f.path),
+            esc(&f.department),
+            kind_label(&f.kind),
+            esc(f.date.as_deref().unwrap_or("无日期"))
+        );
+    }
+    b.push_str("</table></div>\n");
+    b
+}
+
+fn unassigned(input: &ReportInput) -> String {
+    let files: Vec<&FileRow> = input
+        .files
+        .iter()
+        .filter(|f| f.activity.is_none())
+        .collect();
+    let mut b = String::from(back());
+    if files.is_empty() {
+        b.push_str("<p class=\"done\">没有未归类的文件。</p>\n");
+    } else {
+        let _ = writeln!(
+            b,
+            "<p>以下 {} 个文件无法判断属于哪个活动。请把它们放进以活动命名的文件夹（或在文件名中写上活动名称），下次导入即会归类。</p>",
+            files.len()
+        );
+        b.push_str(&file_table(files.iter().copied()));
+        let photos = by_date(files.iter().copied());
+        if !photos.is_empty() {
+            b.push_str("<h2>照片与视频</h2>\n<div class=\"grid\">\n");
+            for f in photos {
+                b.push_str(&figure(f, input, true));
+                b.push('\n');
+            }
+            b.push_str("</div>\n");
+        }
+    }
+    page(&format!("{UNASSIGNED}文件"), &subtitle(input), &b)
+}
+
+fn problems(input: &ReportInput) -> String {
+    let mut b = String::from(back());
+    let with_problems: Vec<&FileRow> = input
+        .files
+        .iter()
+        .filter(|f| !f.problems.is_empty())
+        .collect();
+    let _ = writeln!(
+        b,
+        "<h2>有问题的文件（{} 个，已保存）</h2>",
+        with_problems.len()
+    );
+    if with_problems.is_empty() {
+        b.push_str("<p class=\"done\">无。</p>\n");
+    } else {
+        b.push_str("<div class=\"scroll\"><table><tr><th>文件</th><th>问题</th></tr>\n");
+        for f in with_problems {
+            let _ = writeln!(
+                b,
+                "<tr><td><a href=\"{}\">{}</a></td><td>{}</td></tr>",
+                object_href(&f.sha256),
+                esc(&f.path),
+                esc(&f.problems.join("；"))
+            );
+        }
+        b.push_str("</table></div>\n");
+    }
+    let _ = writeln!(
+        b,
+        "<h2>无法读取的表格行（{} 行，已跳过）</h2>",
+        input.row_problems.len()
+    );
+    if input.row_problems.is_empty() {
+        b.push_str("<p class=\"done\">无。</p>\n");
+    } else {
+        b.push_str("<div class=\"scroll\"><table><tr><th>文件</th><th>工作表</th><th>行</th><th>原因</th></tr>\n");
+        for p in &input.row_problems {
+            let _ = writeln!(
+                b,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
+                esc(&p.path),
+                esc(&p.sheet),
+                p.row,
+                esc(&p.reason)
+            );
+        }
+        b.push_str("</table></div>\n");
+    }
+    let _ = writeln!(
+        b,
+        "<h2>最近一次导入拒收的文件（{} 个，未保存）</h2>",
+        input.rejections.len()
+    );
+    if input.rejections.is_empty() {
+        b.push_str("<p class=\"done\">无。</p>\n");
+    } else {
+        b.push_str("<div class=\"scroll\"><table><tr><th>文件</th><th>原因</th></tr>\n");
+        for (path, reason) in &input.rejections {
+            let _ = writeln!(b, "<tr><td>{}</td><td>{}</td></tr>", esc(path), esc(reason));
+        }
+        b.push_str("</table></div>\n");
+    }
+    page("问题与拒收", &subtitle(input), &b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_and_urls() {
+        assert_eq!(
+            esc("<script>\"a\" & 'b'</script>"),
+            "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;"
+        );
+        assert_eq!(safe_url(" https://x.cn/a?b=1 "), Some("https://x.cn/a?b=1"));
+        assert_eq!(safe_url("javascript:alert(1)"), None);
+        assert_eq!(safe_url("//evil.example/x"), None);
+        assert_eq!(safe_url("http://a b"), None);
+    }
+}

@@ -1,0 +1,392 @@
+//! The thumbnail cache: `archive/thumbs/<sha256>.jpg`, at most 320 px on the long side, with the
+//! photo's EXIF orientation applied. Made once per content: from the EXIF embedded thumbnail
+//! when the photo has one (no decode of the full image), else from a decode under the image
+//! crate's limits (a pixel bomb is refused before any pixel is allocated). A photo that cannot
+//! be made into a thumbnail gets a `<sha256>.txt` holding the reason, so it is not tried again
+//! every night; the report shows a labelled placeholder for it. HEIC (no decoder here) and video
+//! get a placeholder without any reading.
+//!
+//! Reads objects from the store, writes only under `archive/thumbs/`; never panics on bad bytes.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, ImageFormat, ImageReader, Limits, metadata::Orientation};
+
+use crate::extract::exif::MAX_PIXELS;
+
+/// The long side of a thumbnail.
+pub const THUMB_SIZE: u32 = 320;
+/// Memory a single decode may take.
+const MAX_ALLOC: u64 = 512 << 20;
+/// How much of a JPEG's start is searched for its EXIF block.
+const EXIF_HEAD: u64 = 256 << 10;
+
+/// What the report can show for a photo or video.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Thumb {
+    /// `thumbs/<sha256>.jpg` exists.
+    Image,
+    /// No image: the label says why (视频, HEIC, 损坏 …).
+    Placeholder(String),
+}
+
+/// Whether the thumbnail was made now or already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Made {
+    Now,
+    Cached,
+    /// Nothing to make (video, HEIC).
+    None,
+}
+
+/// One photo or video whose thumbnail is wanted.
+#[derive(Debug, Clone)]
+pub struct ThumbRequest {
+    pub sha256: String,
+    /// The catalog's format (`jpeg`, `png`, `heic`, `mp4` …).
+    pub format: String,
+    pub orientation: Option<u16>,
+    pub has_thumbnail: bool,
+    /// The size the catalog read from the header, when known.
+    pub pixels: Option<(u32, u32)>,
+}
+
+pub fn thumb_path(thumbs: &Path, sha: &str) -> PathBuf {
+    thumbs.join(format!("{sha}.jpg"))
+}
+
+fn reason_path(thumbs: &Path, sha: &str) -> PathBuf {
+    thumbs.join(format!("{sha}.txt"))
+}
+
+/// Makes (or finds) the thumbnail of one object.
+pub fn ensure(objects: &Path, thumbs: &Path, req: &ThumbRequest) -> (Thumb, Made) {
+    match req.format.as_str() {
+        "mp4" | "mov" => return (Thumb::Placeholder("视频".into()), Made::None),
+        "heic" => {
+            return (
+                Thumb::Placeholder("HEIC 照片（本机无法预览）".into()),
+                Made::None,
+            );
+        }
+        _ => {}
+    }
+    // Hashes come from the catalog; anything but hex would escape the folder.
+    if req.sha256.len() < 3 || !req.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return (Thumb::Placeholder("无法预览".into()), Made::None);
+    }
+    let out = thumb_path(thumbs, &req.sha256);
+    // A zero-length file (a crash between rename and data reaching the disk) is made again.
+    if std::fs::metadata(&out).is_ok_and(|m| m.is_file() && m.len() > 0) {
+        return (Thumb::Image, Made::Cached);
+    }
+    let why = reason_path(thumbs, &req.sha256);
+    if let Ok(reason) = std::fs::read_to_string(&why) {
+        return (Thumb::Placeholder(reason.trim().to_string()), Made::Cached);
+    }
+    let src = crate::store::object_path(objects, &req.sha256);
+    match make(&src, req) {
+        Ok(jpeg) => match write_cache(&out, &jpeg) {
+            Ok(()) => (Thumb::Image, Made::Now),
+            Err(_) => (Thumb::Placeholder("缩略图无法写入".into()), Made::Now),
+        },
+        Err(reason) => {
+            let _ = write_cache(&why, reason.as_bytes());
+            (Thumb::Placeholder(reason), Made::Now)
+        }
+    }
+}
+
+/// Writes a cache file through a temporary file and a rename, without fsync: a cache entry
+/// lost in a crash is made again next run, and thousands of fsyncs would cost more than the
+/// thumbnails themselves.
+fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".thumb-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The JPEG bytes of a thumbnail, or a reason a person understands.
+pub fn make(src: &Path, req: &ThumbRequest) -> Result<Vec<u8>, String> {
+    let orientation = req
+        .orientation
+        .and_then(|o| u8::try_from(o).ok())
+        .and_then(Orientation::from_exif)
+        .unwrap_or(Orientation::NoTransforms);
+    if let Some((w, h)) = req.pixels
+        && u64::from(w) * u64::from(h) > MAX_PIXELS
+    {
+        return Err(too_big(w, h));
+    }
+    let mut img = None;
+    if req.has_thumbnail
+        && let Some(bytes) = embedded_thumbnail(src)
+    {
+        // Some cameras letterbox a 4:3 thumbnail of a 16:9 photo: then the photo is decoded.
+        img = decode_bytes(&bytes)
+            .ok()
+            .filter(|t| same_shape((t.width(), t.height()), req.pixels));
+    }
+    let mut img = match img {
+        Some(i) => i,
+        None => decode_file(src)?,
+    };
+    if img.width() > THUMB_SIZE || img.height() > THUMB_SIZE {
+        img = img.thumbnail(THUMB_SIZE, THUMB_SIZE);
+    }
+    img.apply_orientation(orientation);
+    encode_jpeg(&img)
+}
+
+/// The IFD1 JPEG thumbnail of an image's EXIF block, if it has one.
+pub fn embedded_thumbnail(src: &Path) -> Option<Vec<u8>> {
+    let file = File::open(src).ok()?;
+    let mut reader = BufReader::new(file.take(EXIF_HEAD));
+    let exif = match exif::Reader::new()
+        .continue_on_error(true)
+        .read_from_container(&mut reader)
+    {
+        Ok(e) => e,
+        Err(exif::Error::PartialResult(p)) => p.into_inner().0,
+        Err(_) => return None,
+    };
+    let get = |tag| {
+        exif.get_field(tag, exif::In::THUMBNAIL)
+            .and_then(|f| f.value.get_uint(0))
+    };
+    let offset = get(exif::Tag::JPEGInterchangeFormat)? as usize;
+    let len = get(exif::Tag::JPEGInterchangeFormatLength)? as usize;
+    let bytes = exif.buf().get(offset..offset.checked_add(len)?)?;
+    bytes.starts_with(&[0xFF, 0xD8]).then(|| bytes.to_vec())
+}
+
+/// Whether an embedded thumbnail has the photo's proportions (within 5 %; unknown size: yes).
+fn same_shape(thumb: (u32, u32), photo: Option<(u32, u32)>) -> bool {
+    let Some((w, h)) = photo else { return true };
+    if thumb.0 == 0 || thumb.1 == 0 || w == 0 || h == 0 {
+        return false;
+    }
+    let a = f64::from(thumb.0) / f64::from(thumb.1);
+    let b = f64::from(w) / f64::from(h);
+    // A thumbnail of a portrait photo may be stored landscape (orientation applies to both).
+    let r = (a / b).max(b / a);
+    let r_turned = (a * b).max(1.0 / (a * b));
+    r.min(r_turned) < 1.05
+}
+
+fn limits() -> Limits {
+    let mut l = Limits::default();
+    l.max_alloc = Some(MAX_ALLOC);
+    l
+}
+
+fn decode_bytes(bytes: &[u8]) -> Result<DynamicImage, String> {
+    let mut r = ImageReader::with_format(std::io::Cursor::new(bytes), ImageFormat::Jpeg);
+    r.limits(limits());
+    r.decode().map_err(|e| format!("缩略图损坏：{e}"))
+}
+
+fn decode_file(src: &Path) -> Result<DynamicImage, String> {
+    let mut r = ImageReader::open(src)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| format!("无法读取照片：{e}"))?;
+    if r.format().is_none() {
+        return Err("无法识别的图片格式，无法预览".into());
+    }
+    r.limits(limits());
+    // Refuse a pixel bomb from its header, before any decode.
+    let (w, h) = r
+        .into_dimensions()
+        .map_err(|e| format!("照片已损坏，无法预览：{e}"))?;
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(too_big(w, h));
+    }
+    let mut r = ImageReader::open(src)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| format!("无法读取照片：{e}"))?;
+    r.limits(limits());
+    r.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => format!("图片 {w}×{h} 像素，超出解码限制，拒绝生成预览"),
+        e => format!("照片已损坏，无法预览：{e}"),
+    })
+}
+
+fn too_big(w: u32, h: u32) -> String {
+    format!("图片声称有 {w}×{h} 像素，过大，拒绝生成预览")
+}
+
+fn encode_jpeg(img: &DynamicImage) -> Result<Vec<u8>, String> {
+    let rgb = img.to_rgb8();
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)
+        .encode_image(&rgb)
+        .map_err(|e| format!("缩略图无法编码：{e}"))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg(w: u32, h: u32) -> Vec<u8> {
+        let img = image::RgbImage::from_fn(w, h, |x, _| {
+            if x < w / 2 {
+                image::Rgb([255, 0, 0])
+            } else {
+                image::Rgb([0, 0, 255])
+            }
+        });
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90)
+            .encode_image(&img)
+            .unwrap();
+        out
+    }
+
+    /// A JPEG whose EXIF holds orientation 6 and an IFD1 thumbnail (`thumb`).
+    fn jpeg_with_thumbnail(main: &[u8], thumb: &[u8]) -> Vec<u8> {
+        // TIFF, little-endian: IFD0 (Orientation) → IFD1 (JPEGInterchangeFormat, Length).
+        let mut t = b"II*\0".to_vec();
+        t.extend_from_slice(&8u32.to_le_bytes());
+        // IFD0 at 8: 1 entry, next IFD at 8+2+12+4 = 26
+        t.extend_from_slice(&1u16.to_le_bytes());
+        t.extend_from_slice(&0x0112u16.to_le_bytes());
+        t.extend_from_slice(&3u16.to_le_bytes());
+        t.extend_from_slice(&1u32.to_le_bytes());
+        t.extend_from_slice(&[6, 0, 0, 0]);
+        t.extend_from_slice(&26u32.to_le_bytes());
+        // IFD1 at 26: 2 entries, ends at 26+2+24+4 = 56; thumbnail at 56
+        t.extend_from_slice(&2u16.to_le_bytes());
+        for (tag, val) in [(0x0201u16, 56u32), (0x0202, thumb.len() as u32)] {
+            t.extend_from_slice(&tag.to_le_bytes());
+            t.extend_from_slice(&4u16.to_le_bytes());
+            t.extend_from_slice(&1u32.to_le_bytes());
+            t.extend_from_slice(&val.to_le_bytes());
+        }
+        t.extend_from_slice(&0u32.to_le_bytes());
+        t.extend_from_slice(thumb);
+        let mut seg = b"Exif\0\0".to_vec();
+        seg.extend_from_slice(&t);
+        let mut out = main[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&((seg.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(&seg);
+        out.extend_from_slice(&main[2..]);
+        out
+    }
+
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut c = 0xFFFF_FFFFu32;
+        for &b in bytes {
+            c ^= u32::from(b);
+            for _ in 0..8 {
+                c = if c & 1 != 0 {
+                    0xEDB8_8320 ^ (c >> 1)
+                } else {
+                    c >> 1
+                };
+            }
+        }
+        !c
+    }
+
+    fn req(format: &str, orientation: Option<u16>, has_thumbnail: bool) -> ThumbRequest {
+        ThumbRequest {
+            sha256: "ab".repeat(32),
+            format: format.into(),
+            orientation,
+            has_thumbnail,
+            pixels: None,
+        }
+    }
+
+    #[test]
+    fn embedded_thumbnail_is_used_and_rotated() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("p.jpg");
+        // main image 800×600, embedded 160×120: the thumbnail must come from the embedded one
+        std::fs::write(&src, jpeg_with_thumbnail(&jpeg(800, 600), &jpeg(160, 120))).unwrap();
+        assert!(embedded_thumbnail(&src).is_some());
+        let out = make(&src, &req("jpeg", Some(6), true)).unwrap();
+        let img = image::load_from_memory(&out).unwrap();
+        // orientation 6: turned a quarter, so 120 wide and 160 high
+        assert_eq!((img.width(), img.height()), (120, 160));
+    }
+
+    #[test]
+    fn a_letterboxed_embedded_thumbnail_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("p.jpg");
+        std::fs::write(&src, jpeg_with_thumbnail(&jpeg(640, 360), &jpeg(160, 120))).unwrap();
+        let mut r = req("jpeg", None, true);
+        r.pixels = Some((640, 360));
+        let img = image::load_from_memory(&make(&src, &r).unwrap()).unwrap();
+        assert_eq!((img.width(), img.height()), (320, 180));
+        assert!(same_shape((160, 120), Some((4000, 3000))));
+        assert!(same_shape((160, 120), Some((3000, 4000))));
+        assert!(!same_shape((160, 120), Some((1920, 1080))));
+    }
+
+    #[test]
+    fn without_embedded_thumbnail_the_photo_is_decoded_and_resized() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("p.jpg");
+        std::fs::write(&src, jpeg(800, 600)).unwrap();
+        let out = make(&src, &req("jpeg", None, false)).unwrap();
+        let img = image::load_from_memory(&out).unwrap();
+        assert_eq!((img.width(), img.height()), (320, 240));
+    }
+
+    #[test]
+    fn a_pixel_bomb_is_refused_and_remembered() {
+        let dir = tempfile::tempdir().unwrap();
+        let objects = dir.path().join("objects");
+        let thumbs = dir.path().join("thumbs");
+        std::fs::create_dir_all(&thumbs).unwrap();
+        // A PNG header claiming 100000×100000 pixels.
+        let mut chunk = b"IHDR".to_vec();
+        chunk.extend_from_slice(&100_000u32.to_be_bytes());
+        chunk.extend_from_slice(&100_000u32.to_be_bytes());
+        chunk.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0d".to_vec();
+        png.extend_from_slice(&chunk);
+        png.extend_from_slice(&crc32(&chunk).to_be_bytes());
+        png.extend_from_slice(&[0, 0, 0, 0]);
+        png.extend_from_slice(b"IDAT");
+        png.extend_from_slice(&crc32(b"IDAT").to_be_bytes());
+        let r = req("png", None, false);
+        let src = crate::store::object_path(&objects, &r.sha256);
+        std::fs::create_dir_all(src.parent().unwrap()).unwrap();
+        std::fs::write(&src, png).unwrap();
+        let (t, made) = ensure(&objects, &thumbs, &r);
+        assert!(
+            matches!(&t, Thumb::Placeholder(s) if s.contains("过大")),
+            "{t:?}"
+        );
+        assert_eq!(made, Made::Now);
+        let (t2, made) = ensure(&objects, &thumbs, &r);
+        assert_eq!((t2, made), (t, Made::Cached));
+    }
+
+    #[test]
+    fn heic_and_video_get_placeholders_and_a_cache_hit_reads_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let (objects, thumbs) = (dir.path().join("o"), dir.path().join("t"));
+        std::fs::create_dir_all(&thumbs).unwrap();
+        let (t, _) = ensure(&objects, &thumbs, &req("heic", None, false));
+        assert!(matches!(t, Thumb::Placeholder(s) if s.contains("HEIC")));
+        let (t, _) = ensure(&objects, &thumbs, &req("mp4", None, false));
+        assert_eq!(t, Thumb::Placeholder("视频".into()));
+        let r = req("jpeg", None, false);
+        std::fs::write(thumb_path(&thumbs, &r.sha256), b"x").unwrap();
+        assert_eq!(ensure(&objects, &thumbs, &r), (Thumb::Image, Made::Cached));
+    }
+}
