@@ -310,6 +310,14 @@ pub fn plan_year(
         .map(|d| d.date_naive())
         .unwrap_or_default();
     let withdrawn = items.iter().filter(|i| i.withdrawn).count();
+    let mut in_bag = HashMap::new();
+    for (item, path) in items.iter().zip(&paths) {
+        if let Some(path) = path {
+            in_bag
+                .entry(item.listed.sha256.clone())
+                .or_insert_with(|| path.clone());
+        }
+    }
     Ok(YearPlan {
         plan: BagPlan {
             bag_name: crate::bag::safe_component(bag_name.as_bytes()),
@@ -328,6 +336,7 @@ pub fn plan_year(
         },
         evidence: items.len() - withdrawn,
         withdrawn,
+        in_bag,
     })
 }
 
@@ -348,6 +357,24 @@ pub struct YearPlan {
     pub evidence: usize,
     /// Withdrawn files, listed in 文件索引.csv only.
     pub withdrawn: usize,
+    /// sha256 → where that content is in the bag (under `data/`), for the report's links.
+    pub in_bag: HashMap<String, String>,
+}
+
+impl YearPlan {
+    /// Adds generated files (the report's pages and thumbnails) under `data/<folder>/`.
+    pub fn add_bytes(&mut self, folder: &str, files: Vec<(String, Vec<u8>)>) {
+        for (name, bytes) in files {
+            let path = name
+                .split('/')
+                .map(|c| crate::bag::safe_component(c.as_bytes()))
+                .collect::<Vec<_>>()
+                .join("/");
+            self.plan
+                .files
+                .push(bytes_file(&format!("{folder}/{path}"), bytes));
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

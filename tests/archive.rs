@@ -172,10 +172,14 @@ fn verify_names_the_damaged_entry() {
     // Flip one byte inside a stored photo: find the entry's data in the file.
     let photo = jpeg(4);
     let mut bytes = std::fs::read(&a).unwrap();
-    let at = bytes
-        .windows(64)
-        .position(|w| w == &photo[200..264])
-        .expect("stored photo bytes in the zip");
+    // Its local header's name, then its data (the same bytes may also stand in a thumbnail).
+    let name = "未归类/学生处/IMG_20250601_100000.jpg".as_bytes();
+    let header = bytes.windows(name.len()).position(|w| w == name).unwrap();
+    let at = header
+        + bytes[header..]
+            .windows(64)
+            .position(|w| w == &photo[200..264])
+            .expect("stored photo bytes in the zip");
     bytes[at + 10] ^= 0xFF;
     let damaged = env.dir.path().join("damaged.zip");
     std::fs::write(&damaged, &bytes).unwrap();
@@ -303,5 +307,67 @@ fn odd_names_survive_and_standard_tools_accept_the_bag() {
         o.status.success(),
         "7z t: {}",
         String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+/// The report inside the bag links each photo at its place in the bag and carries its own
+/// thumbnails: every link resolves to an entry of the same zip.
+#[test]
+fn the_report_in_the_bag_links_inside_the_bag() {
+    let env = Env::new();
+    sample(&env);
+    env.import(0);
+    let a = env.dir.path().join("r.zip");
+    let r = archive(&env, &a);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let names = names(&a);
+    let pages: Vec<&String> = names
+        .iter()
+        .filter(|n| n.starts_with(&format!("{BAG}/data/报告/")) && n.ends_with(".html"))
+        .collect();
+    assert!(
+        pages.iter().any(|p| p.ends_with("/index.html")),
+        "{names:?}"
+    );
+    let mut links = 0;
+    for page in pages {
+        let html = String::from_utf8(read_entry(&a, page)).unwrap();
+        let doc = scraper::Html::parse_document(&html);
+        let sel = scraper::Selector::parse("img[src], a[href]").unwrap();
+        for el in doc.select(&sel) {
+            if el.value().classes().any(|c| c == "media-link") {
+                continue;
+            }
+            let target = el.value().attr("src").or(el.value().attr("href")).unwrap();
+            if target.starts_with('#') {
+                continue;
+            }
+            assert!(
+                !target.contains("objects/") && !target.contains("thumbs/"),
+                "{page}: {target}"
+            );
+            let base = std::path::Path::new(page.as_str()).parent().unwrap();
+            let mut parts: Vec<&str> = base.to_str().unwrap().split('/').collect();
+            for seg in target.split('/') {
+                match seg {
+                    ".." => {
+                        parts.pop();
+                    }
+                    "." | "" => {}
+                    s => parts.push(s),
+                }
+            }
+            let resolved = parts.join("/");
+            assert!(
+                names.contains(&resolved),
+                "{page}: {target} → {resolved} is not in the zip"
+            );
+            links += 1;
+        }
+    }
+    assert!(links >= 6, "only {links} links checked");
+    assert!(
+        names.iter().any(|n| n.contains("/data/报告/缩略图/")),
+        "thumbnails in the bag"
     );
 }

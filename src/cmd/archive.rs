@@ -25,20 +25,30 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     let _lock = crate::lock::RunLock::acquire(&common.archive, "archive")?;
     let cfg = super::load_config(common)?;
     let epoch = super::epoch();
-    // The statistics inside the bag are made from the catalog as it is now.
-    super::stats::write(common, CsvEncoding::Utf8Bom)?;
+    // The statistics, the materials check and the report inside the bag are made from the
+    // catalog as it is now.
+    let (tally, _) = super::stats::write(common, CsvEncoding::Utf8Bom)?;
     let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
-    let year = crate::yearly::plan_year(
+    let (check, _) = super::check::write(common, &catalog, &cfg, CsvEncoding::Utf8Bom)?;
+    let mut year = crate::yearly::plan_year(
         &cfg,
         &catalog.conn,
         &common.archive.join("objects"),
         args.year,
         epoch,
-        &[
-            ("统计", common.archive.join("统计")),
-            ("报告", common.archive.join("报告")),
-        ],
+        &[("统计", common.archive.join("统计"))],
     )?;
+    let report = crate::report::render_for_bag(
+        &common.archive,
+        &catalog.conn,
+        &cfg,
+        &tally,
+        &check,
+        epoch,
+        year.in_bag.clone(),
+    )
+    .context("生成档案内的报告失败")?;
+    year.add_bytes("报告", report);
     let out = args
         .out
         .clone()

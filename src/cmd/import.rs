@@ -16,13 +16,13 @@ pub struct ImportArgs {
 }
 
 pub fn run(common: &Common, args: &ImportArgs) -> anyhow::Result<i32> {
-    let summary = import(common, args.dry_run)?;
+    let summary = import(common, args.dry_run, true)?;
     print_summary(common, &summary, args.dry_run)?;
     Ok(exit_code(&summary))
 }
 
-/// The import itself, for `import` and `nightly`.
-pub fn import(common: &Common, dry_run: bool) -> anyhow::Result<ImportSummary> {
+/// The import itself, for `import` and `nightly` (which holds the run lock already).
+pub fn import(common: &Common, dry_run: bool, take_lock: bool) -> anyhow::Result<ImportSummary> {
     let cfg = super::load_config(common)?;
     let opts = ImportOptions {
         inbox: &common.inbox,
@@ -31,6 +31,7 @@ pub fn import(common: &Common, dry_run: bool) -> anyhow::Result<ImportSummary> {
         quiet: common.quiet || common.json,
         today: chrono::Local::now().date_naive(),
         exe: std::env::current_exe().ok(),
+        take_lock,
     };
     Ok(run_import(&cfg, &opts)?)
 }

@@ -1,8 +1,7 @@
 //! `dangan nightly`: import + stats + materials check + report — the cron job. Ends with one
 //! summary line for the log; exit status 0 done, 3 done but something was rejected, 1 failed.
 //!
-//! The run lock: the import takes and releases it itself; the rest of the run takes it again,
-//! so that no two handles of the lock are ever held at once in this process.
+//! The run lock is taken once, before the import, and held to the end.
 
 use std::io::Write;
 use std::time::Instant;
@@ -16,8 +15,8 @@ use crate::output::CsvEncoding;
 pub fn run(common: &Common) -> anyhow::Result<i32> {
     let started = Instant::now();
     let cfg = super::load_config(common)?;
-    let imported = super::import::import(common, false)?;
     let _lock = crate::lock::RunLock::acquire(&common.archive, "nightly")?;
+    let imported = super::import::import(common, false, false)?;
     let (tally, _) = super::stats::write(common, CsvEncoding::Utf8Bom)?;
     let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
     let (check, _) = super::check::write(common, &catalog, &cfg, CsvEncoding::Utf8Bom)?;

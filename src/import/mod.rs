@@ -41,6 +41,8 @@ pub struct ImportOptions<'a> {
     pub today: NaiveDate,
     /// The dangan binary, re-invoked to read spreadsheets in a child process.
     pub exe: Option<PathBuf>,
+    /// Take the run lock here; false when the caller already holds it (`nightly`).
+    pub take_lock: bool,
 }
 
 /// The run's counts, with DESIGN.md's exact keys.
@@ -291,7 +293,11 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
         return dry_run(cfg, opts, walked, summary, started);
     }
 
-    let _lock = crate::lock::RunLock::acquire(opts.archive, "import")?;
+    let _lock = if opts.take_lock {
+        Some(crate::lock::RunLock::acquire(opts.archive, "import")?)
+    } else {
+        None
+    };
     let store = Store::open(opts.archive).map_err(|source| ImportError::Store {
         path: opts.archive.display().to_string(),
         source,

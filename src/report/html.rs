@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::{FileRow, ReportInput, thumbs::Thumb};
+use super::{FileRow, Links, ReportInput, thumbs::Thumb};
 use crate::check::Status;
 use crate::tally::{BreakdownRow, MediaCounts, UNASSIGNED};
 
@@ -92,17 +92,52 @@ fn page(title: &str, subtitle: &str, body: &str) -> String {
     )
 }
 
-/// The link to a stored object, relative to `archive/报告/`.
-fn object_href(sha: &str) -> String {
-    format!(
-        "../objects/{}/{}",
-        esc(sha.get(..2).unwrap_or("")),
-        esc(sha)
-    )
+/// The link to a file's full bytes, relative to the page: the store's object in
+/// `archive/报告/`, the file's own place in a year-end bag. `None`: not in this bag.
+fn object_href(links: &Links, sha: &str) -> Option<String> {
+    match links {
+        Links::Archive => Some(format!(
+            "../objects/{}/{}",
+            esc(sha.get(..2).unwrap_or("")),
+            esc(sha)
+        )),
+        Links::Bag { files } => files.get(sha).map(|p| format!("../{}", esc(&href_path(p)))),
+    }
 }
 
-fn thumb_href(sha: &str) -> String {
-    format!("../thumbs/{}.jpg", esc(sha))
+fn thumb_href(links: &Links, sha: &str) -> String {
+    match links {
+        Links::Archive => format!("../thumbs/{}.jpg", esc(sha)),
+        Links::Bag { .. } => format!("{}/{}.jpg", super::BAG_THUMBS, esc(sha)),
+    }
+}
+
+/// A relative path as a URL path: the characters that would end or change a URL
+/// percent-encoded, everything else (Chinese included) as it is.
+fn href_path(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    for c in p.chars() {
+        match c {
+            ' ' | '#' | '?' | '%' | '"' | '\'' | '<' | '>' | '`' | '[' | ']' | '{' | '}' | '|'
+            | '^' | '\\' => {
+                let mut buf = [0u8; 4];
+                for b in c.encode_utf8(&mut buf).bytes() {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+            c if c.is_control() => out.push_str(&format!("%{:02X}", c as u32 & 0xFF)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `<a href=…>inner</a>`, or the inner text alone where the file has no link.
+fn link(href: Option<String>, title: &str, inner: &str) -> String {
+    match href {
+        Some(h) => format!("<a href=\"{h}\" title=\"{}\">{inner}</a>", esc(title)),
+        None => inner.to_string(),
+    }
 }
 
 /// A photo or video as a figure: thumbnail (or placeholder) linking to the full file.
@@ -110,7 +145,7 @@ fn figure(f: &FileRow, input: &ReportInput, caption: bool) -> String {
     let inner = match input.thumbs.get(&f.sha256) {
         Some(Thumb::Image) => format!(
             "<img src=\"{}\" alt=\"{}\" loading=\"lazy\">",
-            thumb_href(&f.sha256),
+            thumb_href(&input.links, &f.sha256),
             esc(&f.file_name)
         ),
         Some(Thumb::Placeholder(label)) => format!("<div class=\"ph\">{}</div>", esc(label)),
@@ -126,9 +161,8 @@ fn figure(f: &FileRow, input: &ReportInput, caption: bool) -> String {
         String::new()
     };
     format!(
-        "<figure><a href=\"{}\" title=\"{}\">{inner}</a>{cap}</figure>",
-        object_href(&f.sha256),
-        esc(&f.path)
+        "<figure>{}{cap}</figure>",
+        link(object_href(&input.links, &f.sha256), &f.path, &inner)
     )
 }
 
@@ -389,17 +423,13 @@ fn figure_small(f: &FileRow, input: &ReportInput) -> String {
     let inner = match input.thumbs.get(&f.sha256) {
         Some(Thumb::Image) => format!(
             "<img src=\"{}\" alt=\"{}\" loading=\"lazy\">",
-            thumb_href(&f.sha256),
+            thumb_href(&input.links, &f.sha256),
             esc(&f.file_name)
         ),
         Some(Thumb::Placeholder(l)) => format!("<span class=\"ph\">{}</span>", esc(l)),
         None => "<span class=\"ph\">无预览</span>".into(),
     };
-    format!(
-        "<a href=\"{}\" title=\"{}\">{inner}</a>",
-        object_href(&f.sha256),
-        esc(&f.file_name)
-    )
+    link(object_href(&input.links, &f.sha256), &f.file_name, &inner)
 }
 
 fn back() -> &'static str {
@@ -543,7 +573,7 @@ fn activity(input: &ReportInput, i: usize, name: &str) -> String {
     let others: Vec<&&FileRow> = files.iter().filter(|f| !is_visual(f)).collect();
     if !others.is_empty() {
         let _ = writeln!(b, "<h2>其他材料（{} 个）</h2>", others.len());
-        b.push_str(&file_table(others.into_iter().copied()));
+        b.push_str(&file_table(&input.links, others.into_iter().copied()));
     }
     page(name, &subtitle(input), &b)
 }
@@ -554,17 +584,15 @@ fn kind_label(kind: &str) -> &'static str {
         .unwrap_or("其他")
 }
 
-fn file_table<'a>(files: impl Iterator<Item = &'a FileRow>) -> String {
+fn file_table<'a>(links: &Links, files: impl Iterator<Item = &'a FileRow>) -> String {
     let mut b = String::from(
         "<div class=\"scroll\"><table><tr><th>文件</th><th>部门</th><th>类型</th><th>日期</th></tr>\n",
     );
     for f in files {
         let _ = writeln!(
             b,
-            "<tr><td><a href=\"{}\" title=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            object_href(&f.sha256),
-            esc(&f.file_name),
-            esc(&f.path),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            link(object_href(links, &f.sha256), &f.file_name, &esc(&f.path)),
             esc(&f.department),
             kind_label(&f.kind),
             esc(f.date.as_deref().unwrap_or("无日期"))
@@ -589,7 +617,7 @@ fn unassigned(input: &ReportInput) -> String {
             "<p>以下 {} 个文件无法判断属于哪个活动。请把它们放进以活动命名的文件夹（或在文件名中写上活动名称），下次导入即会归类。</p>",
             files.len()
         );
-        b.push_str(&file_table(files.iter().copied()));
+        b.push_str(&file_table(&input.links, files.iter().copied()));
         let photos = by_date(files.iter().copied());
         if !photos.is_empty() {
             b.push_str("<h2>照片与视频</h2>\n<div class=\"grid\">\n");
@@ -622,9 +650,8 @@ fn problems(input: &ReportInput) -> String {
         for f in with_problems {
             let _ = writeln!(
                 b,
-                "<tr><td><a href=\"{}\">{}</a></td><td>{}</td></tr>",
-                object_href(&f.sha256),
-                esc(&f.path),
+                "<tr><td>{}</td><td>{}</td></tr>",
+                link(object_href(&input.links, &f.sha256), &f.path, &esc(&f.path)),
                 esc(&f.problems.join("；"))
             );
         }

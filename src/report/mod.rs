@@ -95,7 +95,23 @@ pub struct ReportInput<'a> {
     pub rejections: Vec<(String, String)>,
     /// sha256 → what to show for it.
     pub thumbs: HashMap<String, Thumb>,
+    /// Where the pages link to.
+    pub links: Links,
 }
+
+/// How the pages link to full files and thumbnails.
+#[derive(Debug, Clone, Default)]
+pub enum Links {
+    /// Pages in `archive/报告/`: `../objects/ab/<sha>` and `../thumbs/<sha>.jpg`.
+    #[default]
+    Archive,
+    /// Pages in a year-end bag's `data/报告/`: each file at its place in the bag (sha256 →
+    /// path under `data/`), thumbnails copied into `data/报告/缩略图/`.
+    Bag { files: HashMap<String, String> },
+}
+
+/// The thumbnails' folder inside a bag's `data/报告/`.
+pub const BAG_THUMBS: &str = "缩略图";
 
 /// What `write_report` did.
 #[derive(Debug, Clone, Default)]
@@ -329,17 +345,21 @@ pub fn make_thumbs(
     Ok((map, summary))
 }
 
-/// Gathers, makes the thumbnails and writes every page into `archive/报告/`.
-pub fn write_report(
+/// Gathers what the pages show and makes the thumbnails they need (once, into the cache).
+fn build_input<'a>(
     archive: &Path,
     conn: &Connection,
-    cfg: &Config,
-    tally: &Tally,
-    check: &CheckResult,
+    cfg: &'a Config,
+    tally: &'a Tally,
+    check: &'a CheckResult,
     epoch: i64,
-) -> Result<ReportSummary, ReportError> {
-    let files = gather_files(conn)?;
-    let (thumbs, mut summary) = make_thumbs(archive, &files)?;
+    links: Links,
+) -> Result<(ReportInput<'a>, ReportSummary), ReportError> {
+    let mut files = gather_files(conn)?;
+    if let Links::Bag { files: in_bag } = &links {
+        files.retain(|f| in_bag.contains_key(&f.sha256));
+    }
+    let (thumbs, summary) = make_thumbs(archive, &files)?;
     let input = ReportInput {
         cfg,
         tally,
@@ -351,7 +371,66 @@ pub fn write_report(
         rejections: gather_rejections(conn)?,
         files,
         thumbs,
+        links,
     };
+    Ok((input, summary))
+}
+
+/// The report as it goes into a year-end bag's `data/报告/`: its pages, linking each file at
+/// its place in the bag (`in_bag`: sha256 → path under `data/`), and the thumbnails of those
+/// files, as (path under `data/报告/`, bytes). Files not in the bag are not shown.
+pub fn render_for_bag(
+    archive: &Path,
+    conn: &Connection,
+    cfg: &Config,
+    tally: &Tally,
+    check: &CheckResult,
+    epoch: i64,
+    in_bag: HashMap<String, String>,
+) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    let (input, _) = build_input(
+        archive,
+        conn,
+        cfg,
+        tally,
+        check,
+        epoch,
+        Links::Bag { files: in_bag },
+    )?;
+    let mut out: Vec<(String, Vec<u8>)> = html::render(&input)
+        .into_iter()
+        .map(|(name, body)| (name, body.into_bytes()))
+        .collect();
+    let thumbs_dir = archive.join("thumbs");
+    let mut shas: Vec<&String> = input
+        .thumbs
+        .iter()
+        .filter(|(_, t)| matches!(t, Thumb::Image))
+        .map(|(sha, _)| sha)
+        .collect();
+    shas.sort();
+    for sha in shas {
+        let path = thumbs::thumb_path(&thumbs_dir, sha);
+        let bytes = std::fs::read(&path).map_err(|source| ReportError::Dir {
+            path: path.display().to_string(),
+            source,
+        })?;
+        out.push((format!("{BAG_THUMBS}/{sha}.jpg"), bytes));
+    }
+    Ok(out)
+}
+
+/// Gathers, makes the thumbnails and writes every page into `archive/报告/`.
+pub fn write_report(
+    archive: &Path,
+    conn: &Connection,
+    cfg: &Config,
+    tally: &Tally,
+    check: &CheckResult,
+    epoch: i64,
+) -> Result<ReportSummary, ReportError> {
+    let (input, mut summary) =
+        build_input(archive, conn, cfg, tally, check, epoch, Links::Archive)?;
     let dir = archive.join(REPORT_DIR);
     std::fs::create_dir_all(&dir).map_err(|source| ReportError::Dir {
         path: dir.display().to_string(),
