@@ -554,3 +554,14 @@ pub fn list_versions(conn: &Connection, all: bool) -> rusqlite::Result<Vec<Liste
     })?;
     rows.collect()
 }
+
+/// The rejections of the latest completed import: (path, reason), by path.
+pub fn last_rejections(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT path, reason FROM rejections
+         WHERE run_id = (SELECT MAX(id) FROM runs WHERE command = 'import' AND status = 'done')
+         ORDER BY path",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}

@@ -47,7 +47,7 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
         return Ok(EXIT_OK);
     };
     if args.rejected {
-        for (path, reason) in last_rejections(&catalog)? {
+        for (path, reason) in catalog::last_rejections(&catalog.conn)? {
             if common.json {
                 let line = RejectedLine {
                     path: &path,
@@ -98,15 +98,4 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
         }
     }
     Ok(EXIT_OK)
-}
-
-/// The rejections of the latest import.
-pub fn last_rejections(catalog: &Catalog) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut stmt = catalog.conn.prepare(
-        "SELECT path, reason FROM rejections
-         WHERE run_id = (SELECT MAX(id) FROM runs WHERE command = 'import' AND status = 'done')
-         ORDER BY path",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
 }

@@ -64,7 +64,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             with_problems.push((v.path.as_str(), v.problems.join("；")));
         }
     }
-    let rejections = super::list::last_rejections(&catalog)?;
+    let rejections = catalog::last_rejections(&catalog.conn)?;
     let row_problems: Vec<(String, String, i64, String)> = {
         let mut stmt = catalog.conn.prepare(
             "SELECT f.path, p.sheet, p.row, p.reason FROM row_problems p

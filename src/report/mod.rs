@@ -269,16 +269,6 @@ fn gather_row_problems(conn: &Connection) -> rusqlite::Result<Vec<RowProblem>> {
     rows.collect()
 }
 
-fn gather_rejections(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
-    let mut stmt = conn.prepare(
-        "SELECT path, reason FROM rejections
-         WHERE run_id = (SELECT MAX(id) FROM runs WHERE command = 'import' AND status = 'done')
-         ORDER BY path",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
-}
-
 /// The day of `epoch` at the configured offset.
 pub fn epoch_date(epoch: i64, cfg: &Config) -> chrono::NaiveDate {
     chrono::DateTime::from_timestamp(epoch, 0)
@@ -368,7 +358,7 @@ fn build_input<'a>(
         media: gather_media(conn)?,
         summaries: gather_summaries(conn)?,
         row_problems: gather_row_problems(conn)?,
-        rejections: gather_rejections(conn)?,
+        rejections: crate::catalog::last_rejections(conn)?,
         files,
         thumbs,
         links,
