@@ -10,7 +10,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use chrono::{DateTime, NaiveDate};
+use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -101,10 +101,9 @@ enum Outcome {
 }
 
 fn mtime_candidate(mtime_ns: i64, offset: chrono::FixedOffset) -> Option<DateCandidate> {
-    let utc = DateTime::from_timestamp(mtime_ns.div_euclid(1_000_000_000), 0)?;
     Some(DateCandidate {
         source: DateSource::Mtime,
-        when: utc.with_timezone(&offset).naive_local(),
+        when: date::from_unix_seconds(mtime_ns.div_euclid(1_000_000_000), offset)?,
         offset: None,
     })
 }

@@ -271,10 +271,9 @@ fn gather_row_problems(conn: &Connection) -> rusqlite::Result<Vec<RowProblem>> {
 
 /// The day of `epoch` at the configured offset.
 pub fn epoch_date(epoch: i64, cfg: &Config) -> chrono::NaiveDate {
-    chrono::DateTime::from_timestamp(epoch, 0)
+    crate::resolve::date::from_unix_seconds(epoch, cfg.utc_offset)
         .unwrap_or_default()
-        .with_timezone(&cfg.utc_offset)
-        .date_naive()
+        .date()
 }
 
 /// Makes the missing thumbnails of every current photo and video (in parallel, each once).
