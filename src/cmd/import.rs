@@ -50,6 +50,9 @@ pub fn print_summary(common: &Common, s: &ImportSummary, dry_run: bool) -> anyho
         writeln!(out, "{}", serde_json::to_string(s)?)?;
         return Ok(());
     }
+    if common.quiet {
+        return Ok(());
+    }
     if dry_run {
         for line in &s.plan {
             writeln!(out, "{line}")?;
@@ -59,9 +62,6 @@ pub fn print_summary(common: &Common, s: &ImportSummary, dry_run: bool) -> anyho
             "演练（未写入任何东西）：发现 {} 个文件，将新增 {}、更新 {}，未变 {}，跳过 {}，拒收 {}，有问题 {}",
             s.seen, s.new, s.changed, s.unchanged, s.skipped, s.rejected, s.problems
         )?;
-        return Ok(());
-    }
-    if common.quiet {
         return Ok(());
     }
     for (path, reason) in &s.rejections {
