@@ -71,6 +71,8 @@ CREATE TABLE IF NOT EXISTS sheets (
     header_row INTEGER,
     title TEXT                       -- the text above the header (学生签到表 …)
 );
+CREATE INDEX IF NOT EXISTS sheets_version ON sheets(version_id, name);
+CREATE INDEX IF NOT EXISTS files_current ON files(current_version);
 CREATE TABLE IF NOT EXISTS people (
     version_id INTEGER NOT NULL,
     sheet TEXT NOT NULL,

@@ -166,7 +166,11 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     if !row_problems.is_empty() {
         writeln!(out, "\n表格中被跳过的行：")?;
         for (p, s, r, why) in &row_problems {
-            writeln!(out, "  {p} 表“{s}”第 {r} 行：{why}")?;
+            if *r == 0 {
+                writeln!(out, "  {p} 表“{s}”：{why}")?;
+            } else {
+                writeln!(out, "  {p} 表“{s}”第 {r} 行：{why}")?;
+            }
         }
     }
     Ok(EXIT_OK)

@@ -10,6 +10,9 @@ use crate::model::{DateCandidate, DateSource, Format};
 use crate::resolve::activity::match_text;
 use crate::sheet::{self, SheetKind, Workbook};
 
+/// The sheet name under which a whole unreadable workbook's reason is kept.
+const WHOLE_FILE: &str = "（整个文件）";
+
 #[derive(Default)]
 pub struct SheetsRead {
     pub records: Vec<SheetRecord>,
@@ -19,9 +22,29 @@ pub struct SheetsRead {
     pub row_activities: Vec<Option<String>>,
 }
 
+/// Caps under which a small xlsx is read in this process: its cells are streamed, and no part
+/// that calamine holds whole may inflate past a few MB, so several readers at once stay small.
+fn in_process_limits() -> sheet::Limits {
+    sheet::Limits {
+        max_part_bytes: 16 << 20,
+        max_total_bytes: 32 << 20,
+        max_text_bytes: 16 << 20,
+        ..sheet::Limits::default()
+    }
+}
+
+/// An xlsx up to this size that passes the tight caps is read here: a child process per sheet
+/// would cost more than reading it.
+const IN_PROCESS_BYTES: u64 = 2 << 20;
+
 pub fn read(cfg: &Config, path: &Path, format: Format, exe: Option<&Path>) -> SheetsRead {
+    let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= IN_PROCESS_BYTES);
+    let limits = in_process_limits();
     let workbook = match exe {
-        Some(exe) => sheet::read_workbook_isolated(path, format, exe),
+        Some(exe) if !(small && sheet::fits_in_process(path, format, &limits)) => {
+            sheet::read_workbook_isolated(path, format, exe)
+        }
+        Some(_) => sheet::read_workbook_with(path, format, &limits),
         None => sheet::read_workbook(path, format),
     };
     to_records(cfg, &workbook)
@@ -43,7 +66,15 @@ fn matched(cfg: &Config, raw: Option<&str>) -> Option<String> {
 pub fn to_records(cfg: &Config, wb: &Workbook) -> SheetsRead {
     let mut out = SheetsRead::default();
     if let Some(e) = &wb.error {
+        // Kept with the file's row problems too, so that `status` lists it and the run's exit
+        // status says that rows were lost.
         out.problems.push(format!("表格无法读取：{e}"));
+        out.records.push(SheetRecord {
+            name: WHOLE_FILE.into(),
+            kind: "unrecognised".into(),
+            problems: vec![(0, format!("表格无法读取：{e}"))],
+            ..Default::default()
+        });
     }
     for s in &wb.sheets {
         let mut rec = SheetRecord {
@@ -114,7 +145,12 @@ pub fn to_records(cfg: &Config, wb: &Workbook) -> SheetsRead {
         }
         out.records.push(rec);
     }
-    let skipped: usize = out.records.iter().map(|r| r.problems.len()).sum();
+    let skipped: usize = out
+        .records
+        .iter()
+        .filter(|r| r.name != WHOLE_FILE)
+        .map(|r| r.problems.len())
+        .sum();
     if skipped > 0 {
         out.problems.push(format!(
             "表格中有 {skipped} 处无法读取（行号与原因见 dangan status）"

@@ -206,6 +206,15 @@ where
         let ((r, c), v) = match next() {
             Ok(Some(cell)) => cell,
             Ok(None) => break None,
+            Err(e)
+                if e.to_string()
+                    .contains("larger than its declared uncompressed size") =>
+            {
+                break Some(
+                    "工作表解压后比文件声明的大小更大（疑似压缩炸弹），已停止读取，其余内容未读取"
+                        .to_string(),
+                );
+            }
             Err(e) => break Some(format!("工作表读到一半出错，其余内容未读取（{e}）")),
         };
         if let Err(reason) = budget.cell(v.text_len()) {

@@ -263,6 +263,14 @@ pub fn read_workbook(path: &Path, format: Format) -> Workbook {
     read_workbook_with(path, format, &Limits::default())
 }
 
+/// Whether a workbook may be read in this process under `limits`: an xlsx/xlsm whose zip
+/// declares (and, for the parts calamine loads whole, really inflates to) sizes within them.
+/// Everything else, and anything larger, belongs in [`read_workbook_isolated`].
+pub fn fits_in_process(path: &Path, format: Format, limits: &Limits) -> bool {
+    matches!(format, Format::Xlsx | Format::Xlsm)
+        && zipcheck::precheck(path, format, limits).is_none()
+}
+
 /// [`read_workbook`] with explicit caps.
 pub fn read_workbook_with(path: &Path, format: Format, limits: &Limits) -> Workbook {
     match format {
