@@ -23,7 +23,7 @@
 pub mod media;
 pub mod people;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
 
@@ -541,13 +541,21 @@ pub fn tally(input: &TallyInput) -> Tally {
     // People.
     let mut unknown_sheets = BTreeSet::new();
     let mut nameless_enterprise = BTreeSet::new();
+    // A sheet repeats the same few role words, hints and units on every row: each is
+    // classified once.
+    let mut roles: HashMap<(Option<&str>, Option<&str>), Role> = HashMap::new();
+    let mut owns: HashMap<Option<&str>, bool> = HashMap::new();
     for p in &input.people {
-        let role = classify_role(p.role.as_deref(), p.role_hint.as_deref());
+        let role = *roles
+            .entry((p.role.as_deref(), p.role_hint.as_deref()))
+            .or_insert_with(|| classify_role(p.role.as_deref(), p.role_hint.as_deref()));
         let Some(ident) = people::identity(&p.name, p.id.as_deref(), p.unit.as_deref()) else {
             warnings.insert(format!("{}：既无姓名也无编号，未计数", p.source));
             continue;
         };
-        let own = is_own_unit(p.unit.as_deref(), &input.institution, &input.own_units);
+        let own = *owns
+            .entry(p.unit.as_deref())
+            .or_insert_with(|| is_own_unit(p.unit.as_deref(), &input.institution, &input.own_units));
         let unit_key = people::meaningful(p.unit.as_deref()).unwrap_or_default();
         if role == Role::Unknown {
             unknown_sheets.insert(sheet_of(&p.source).to_string());
