@@ -23,7 +23,7 @@
 pub mod media;
 pub mod people;
 
-use std::collections::{HashMap, BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 
@@ -553,9 +553,9 @@ pub fn tally(input: &TallyInput) -> Tally {
             warnings.insert(format!("{}：既无姓名也无编号，未计数", p.source));
             continue;
         };
-        let own = *owns
-            .entry(p.unit.as_deref())
-            .or_insert_with(|| is_own_unit(p.unit.as_deref(), &input.institution, &input.own_units));
+        let own = *owns.entry(p.unit.as_deref()).or_insert_with(|| {
+            is_own_unit(p.unit.as_deref(), &input.institution, &input.own_units)
+        });
         let unit_key = people::meaningful(p.unit.as_deref()).unwrap_or_default();
         if role == Role::Unknown {
             unknown_sheets.insert(sheet_of(&p.source).to_string());
