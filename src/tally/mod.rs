@@ -23,7 +23,7 @@
 pub mod media;
 pub mod people;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 
@@ -293,11 +293,12 @@ impl Declared {
 #[derive(Debug, Default)]
 struct Group {
     files: FileCounts,
-    known: BTreeSet<(Role, Identity)>,
-    unknown: BTreeSet<Identity>,
-    own_students: BTreeSet<Identity>,
-    enterprise_units: BTreeSet<String>,
-    schools: BTreeSet<String>,
+    // Hash sets: only sizes and membership are asked of them, for 100 000s of rows.
+    known: HashSet<(Role, Identity)>,
+    unknown: HashSet<Identity>,
+    own_students: HashSet<Identity>,
+    enterprise_units: HashSet<String>,
+    schools: HashSet<String>,
     reports: BTreeSet<ReportKey>,
     signin: bool,
     declared: Option<Declared>,
@@ -317,7 +318,7 @@ impl Group {
     }
 
     fn participants(&self) -> u64 {
-        let known_ids: BTreeSet<&Identity> = self.known.iter().map(|(_, i)| i).collect();
+        let known_ids: HashSet<&Identity> = self.known.iter().map(|(_, i)| i).collect();
         let unknown = self
             .unknown
             .iter()
