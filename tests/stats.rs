@@ -373,3 +373,72 @@ fn corpus_spreadsheets_import_without_a_panic() {
     }
     assert_eq!(stats_json(&env)["institution"], "自贡职业技术学院");
 }
+
+/// A city's bureau adds two colleges' tables (our own CSV and XLSX) with `dangan rollup`:
+/// a row per institution and a 合计 row whose coverage comes from summed students over summed
+/// enrolment.
+#[test]
+fn rollup_adds_two_institutions_tables() {
+    let env = Env::new();
+    env.put(
+        "教务科研处/启动仪式/签到表.xlsx",
+        &xlsx(
+            "签到",
+            &SIGN_IN,
+            &[
+                vec!["张三", "1", "学生", "机电2301班", ""],
+                vec!["李四", "2", "学生", "机电2301班", ""],
+                vec!["王老师", "T1", "教师", "教务科研处", ""],
+            ],
+        ),
+    );
+    env.import(0);
+    assert_eq!(env.run(&["stats", "-q"]).code, 0);
+    let ours = env.archive.join("统计/情况统计表.csv");
+    let text = std::fs::read_to_string(&ours).unwrap();
+    let other = env.dir.path().join("乙校.csv");
+    std::fs::write(&other, text.replace("自贡职业技术学院", "乙职业学校")).unwrap();
+    let enrolment = env.dir.path().join("在校生.csv");
+    std::fs::write(
+        &enrolment,
+        "机构,在校生总数\n自贡职业技术学院,4000\n乙职业学校,4000\n",
+    )
+    .unwrap();
+    let out = env.dir.path().join("全市.csv");
+    let r = env.run(&[
+        "rollup",
+        ours.to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--enrolment",
+        enrolment.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+    let total = std::fs::read_to_string(&out).unwrap();
+    let rows: Vec<&str> = total.lines().collect();
+    assert_eq!(rows.len(), 4, "{total}");
+    assert!(
+        rows[0].starts_with("\u{feff}市（州）/职业学校（含技工院校）,"),
+        "{total}"
+    );
+    assert!(rows[1].starts_with("自贡职业技术学院,"), "{total}");
+    assert!(rows[2].starts_with("乙职业学校,"), "{total}");
+    // 4 students of 8000 enrolled: 0.05 %; teachers 1 + 1.
+    assert!(rows[3].starts_with("合计,"), "{total}");
+    let cells: Vec<&str> = rows[3].split(',').collect();
+    assert_eq!(cells[2], "2", "{total}");
+    assert_eq!(cells[3], "4", "{total}");
+    assert_eq!(cells[4], "0.05%", "{total}");
+    // Not an enrolment file: bad usage is exit 2, a bad input file exit 1 with its name.
+    let r = env.run(&["rollup", "--out", out.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    let r = env.run(&[
+        "rollup",
+        enrolment.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("在校生.csv"), "{}", r.stderr);
+}
