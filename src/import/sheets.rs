@@ -39,13 +39,13 @@ const IN_PROCESS_BYTES: u64 = 2 << 20;
 
 pub fn read(cfg: &Config, path: &Path, format: Format, exe: Option<&Path>) -> SheetsRead {
     let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= IN_PROCESS_BYTES);
-    let limits = in_process_limits();
-    let workbook = match exe {
-        Some(exe) if !(small && sheet::fits_in_process(path, format, &limits)) => {
-            sheet::read_workbook_isolated(path, format, exe)
-        }
-        Some(_) => sheet::read_workbook_with(path, format, &limits),
-        None => sheet::read_workbook(path, format),
+    let here = small
+        .then(|| sheet::read_in_process_if_fits(path, format, &in_process_limits()))
+        .flatten();
+    let workbook = match (here, exe) {
+        (Some(wb), _) => wb,
+        (None, Some(exe)) => sheet::read_workbook_isolated(path, format, exe),
+        (None, None) => sheet::read_workbook(path, format),
     };
     to_records(cfg, &workbook)
 }

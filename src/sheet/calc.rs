@@ -24,6 +24,11 @@ pub(crate) fn read_calc(path: &Path, format: Format, limits: &Limits) -> Workboo
     if let Some(reason) = zipcheck::precheck(path, format, limits) {
         return Workbook::failed(reason);
     }
+    read_prechecked(path, format, limits)
+}
+
+/// [`read_calc`] for a file whose [`zipcheck::precheck`] under `limits` already passed.
+pub(crate) fn read_prechecked(path: &Path, format: Format, limits: &Limits) -> Workbook {
     match catch_unwind(AssertUnwindSafe(|| read_checked(path, format, limits))) {
         Ok(wb) => wb,
         Err(_) => Workbook::failed("表格解析器内部出错（文件可能已损坏或是恶意构造的），无法读取"),

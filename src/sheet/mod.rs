@@ -263,12 +263,16 @@ pub fn read_workbook(path: &Path, format: Format) -> Workbook {
     read_workbook_with(path, format, &Limits::default())
 }
 
-/// Whether a workbook may be read in this process under `limits`: an xlsx/xlsm whose zip
-/// declares (and, for the parts calamine loads whole, really inflates to) sizes within them.
-/// Everything else, and anything larger, belongs in [`read_workbook_isolated`].
-pub fn fits_in_process(path: &Path, format: Format, limits: &Limits) -> bool {
-    matches!(format, Format::Xlsx | Format::Xlsm)
-        && zipcheck::precheck(path, format, limits).is_none()
+/// Reads an xlsx/xlsm in this process when its zip declares (and, for the parts calamine
+/// loads whole, really inflates to) sizes within `limits`; `None` for anything else or
+/// larger, which belongs in [`read_workbook_isolated`]. The size check is made once.
+pub fn read_in_process_if_fits(path: &Path, format: Format, limits: &Limits) -> Option<Workbook> {
+    if !matches!(format, Format::Xlsx | Format::Xlsm)
+        || zipcheck::precheck(path, format, limits).is_some()
+    {
+        return None;
+    }
+    Some(calc::read_prechecked(path, format, limits))
 }
 
 /// [`read_workbook`] with explicit caps.
