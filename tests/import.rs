@@ -373,6 +373,12 @@ fn a_run_killed_part_way_is_completed_by_the_next_with_nothing_lost_or_doubled()
         }
         std::thread::sleep(std::time::Duration::from_millis(2));
     }
+    // The test proves something only if the run was still going: not every object stored yet.
+    let stored_at_kill = env.objects().len();
+    assert!(
+        child.try_wait().unwrap().is_none() && stored_at_kill < n as usize,
+        "the import finished before it could be killed ({stored_at_kill} objects)"
+    );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let s = env.import(0);
