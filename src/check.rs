@@ -4,13 +4,13 @@
 //! photo or video; 签到表: a file with a sign-in sheet; 媒体报道: a file with a media register.
 //! An activity that has not started by `today` is listed as 未到期 (not yet due), not as owed.
 //!
-//! Reads the catalog only; never writes it, never reads the inbox or the store.
+//! Pure: judged files in (`classify::evidence`), owed materials out; never reads the catalog,
+//! the inbox or the store.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::{self, Write};
 
 use chrono::NaiveDate;
-use rusqlite::Connection;
 
 use crate::config::{Activity, Config};
 use crate::model::Kind;
@@ -188,77 +188,6 @@ pub fn check(cfg: &Config, files: &[EvidenceFile], today: NaiveDate) -> CheckRes
         missing: by_dept.into_values().flatten().collect(),
         unassigned: 0,
     }
-}
-
-/// The current, not withdrawn files of the catalog, as the check sees them, and the number of
-/// them that are 未归类.
-pub fn evidence(conn: &Connection) -> rusqlite::Result<(Vec<EvidenceFile>, u64)> {
-    let mut row_acts: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
-    {
-        let mut stmt = conn.prepare(
-            "SELECT DISTINCT p.version_id, p.activity FROM people p
-             JOIN files f ON f.current_version = p.version_id AND f.withdrawn_run IS NULL
-             WHERE p.activity IS NOT NULL",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
-        for row in rows {
-            let (v, a) = row?;
-            row_acts.entry(v).or_default().insert(a);
-        }
-    }
-    let mut stmt = conn.prepare(
-        "SELECT v.id, f.path, f.department, v.activity, v.kind,
-                EXISTS(SELECT 1 FROM sheets s WHERE s.version_id = v.id AND s.kind = 'sign_in'),
-                EXISTS(SELECT 1 FROM sheets s WHERE s.version_id = v.id AND s.kind = 'media')
-         FROM files f JOIN versions v ON v.id = f.current_version
-         WHERE f.withdrawn_run IS NULL
-         ORDER BY f.path",
-    )?;
-    let mut unassigned = 0;
-    let mut out = Vec::new();
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, bool>(5)?,
-            r.get::<_, bool>(6)?,
-        ))
-    })?;
-    for row in rows {
-        let (id, path, department, activity, kind, sign_in, media) = row?;
-        let mut activities: BTreeSet<String> = row_acts.remove(&id).unwrap_or_default();
-        match activity {
-            Some(a) => {
-                activities.insert(a);
-            }
-            None => unassigned += 1,
-        }
-        let file_name = path.rsplit('/').next().unwrap_or(&path).to_string();
-        out.push(EvidenceFile {
-            department,
-            activities: activities.into_iter().collect(),
-            kind: Kind::parse(&kind).unwrap_or(Kind::Other),
-            file_name,
-            sign_in,
-            media,
-        });
-    }
-    Ok((out, unassigned))
-}
-
-/// Gathers from the catalog and checks.
-pub fn run_check(
-    conn: &Connection,
-    cfg: &Config,
-    today: NaiveDate,
-) -> rusqlite::Result<CheckResult> {
-    let (files, unassigned) = evidence(conn)?;
-    let mut result = check(cfg, &files, today);
-    result.unassigned = unassigned;
-    Ok(result)
 }
 
 /// 材料检查.csv: one row per department, activity and missing material.

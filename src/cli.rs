@@ -38,6 +38,9 @@ pub struct Common {
     /// 配置文件（默认：当前目录的 dangan.toml，没有则用内置 2025 活动目录）
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,
+    /// 更正文件（默认：配置文件旁的 更正.xlsx 或 更正.csv）
+    #[arg(long, global = true)]
+    pub corrections: Option<PathBuf>,
     /// 在标准输出打印机器可读的 JSON
     #[arg(long, global = true)]
     pub json: bool,

@@ -40,9 +40,21 @@ pub struct Activity {
     pub materials: Vec<String>,
 }
 
+/// A department as the office names it, and the other names its inbox folder and the sheets'
+/// 单位 cells use (`党政办` for 党政办公室).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Department {
+    pub name: String,
+    pub aliases: Vec<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub institution: String,
+    /// Other names of the institution in sheets' 单位 column (自贡职院).
+    pub short_names: Vec<String>,
+    /// The configured departments (`[[department]]`), in file order.
+    pub department_list: Vec<Department>,
     pub enrolled_students: u64,
     pub utc_offset: FixedOffset,
     pub period: DateRange,
@@ -93,7 +105,19 @@ struct RawConfig {
     week: Option<Spanned<RawRange>>,
     report_window: Option<Spanned<RawRange>>,
     #[serde(default)]
+    short_names: Vec<String>,
+    #[serde(default)]
+    department: Vec<Spanned<RawDepartment>>,
+    #[serde(default)]
     activity: Vec<Spanned<RawActivity>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDepartment {
+    name: Option<Spanned<String>>,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -243,6 +267,44 @@ impl Config {
             ));
         }
 
+        let mut department_list = Vec::new();
+        let mut dept_seen: HashMap<String, (String, usize)> = HashMap::new();
+        for spanned in &raw.department {
+            let d = spanned.get_ref();
+            let name = d.name.as_ref().ok_or_else(|| {
+                at(
+                    spanned.span().start,
+                    "[[department]] 缺少 name（部门名称）".into(),
+                )
+            })?;
+            let name_text = name.get_ref().trim().to_string();
+            for (label, span) in std::iter::once((name_text.clone(), name.span().start)).chain(
+                d.aliases
+                    .iter()
+                    .map(|s| (s.get_ref().trim().to_string(), s.span().start)),
+            ) {
+                let key = match_key(&label);
+                if key.is_empty() {
+                    return Err(at(span, "department 的名称或别名不能为空".into()));
+                }
+                if let Some((other, other_line)) = dept_seen.get(&key) {
+                    return Err(at(
+                        span,
+                        format!("部门名称或别名“{label}”与第 {other_line} 行的部门“{other}”重复"),
+                    ));
+                }
+                dept_seen.insert(key, (name_text.clone(), line_of(text, span)));
+            }
+            department_list.push(Department {
+                name: name_text,
+                aliases: d
+                    .aliases
+                    .iter()
+                    .map(|s| s.get_ref().trim().to_string())
+                    .collect(),
+            });
+        }
+
         let mut activities = Vec::new();
         let mut seen: HashMap<String, (String, usize)> = HashMap::new();
         for spanned in &raw.activity {
@@ -346,8 +408,16 @@ impl Config {
                 materials,
             });
         }
+        let short_names = raw
+            .short_names
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         Ok(Config {
             institution,
+            short_names,
+            department_list,
             enrolled_students: raw.enrolled_students.unwrap_or(0),
             utc_offset,
             period,
@@ -362,13 +432,63 @@ impl Config {
         self.activities.iter().find(|a| a.name == name)
     }
 
-    /// Every department the catalog names.
+    /// The activity a person means by `text`: its name or one of its aliases (compared after
+    /// folding width and removing spaces).
+    pub fn find_activity(&self, text: &str) -> Option<&Activity> {
+        let key = match_key(text);
+        if key.is_empty() {
+            return None;
+        }
+        self.activities.iter().find(|a| a.keys().any(|k| k == key))
+    }
+
+    /// The department a folder name, a sheet's 单位 cell or a filter means: a configured
+    /// department by its name or alias, else a department some activity names. `None`: unknown.
+    pub fn find_department(&self, text: &str) -> Option<&str> {
+        let key = match_key(text);
+        if key.is_empty() {
+            return None;
+        }
+        for d in &self.department_list {
+            if std::iter::once(&d.name)
+                .chain(d.aliases.iter())
+                .any(|n| match_key(n) == key)
+            {
+                return Some(&d.name);
+            }
+        }
+        self.activities
+            .iter()
+            .flat_map(|a| a.departments.iter())
+            .find(|d| match_key(d) == key)
+            .map(String::as_str)
+    }
+
+    /// Every department the configuration names (`[[department]]` and the activities'), sorted.
     pub fn departments(&self) -> Vec<String> {
         let mut d: Vec<String> = self
-            .activities
+            .department_list
             .iter()
-            .flat_map(|a| a.departments.iter().cloned())
+            .map(|d| d.name.clone())
+            .chain(
+                self.activities
+                    .iter()
+                    .flat_map(|a| a.departments.iter().cloned()),
+            )
             .collect();
+        d.sort();
+        d.dedup();
+        d
+    }
+
+    /// Every name and alias of the configured departments (own units in sheets).
+    pub fn department_names(&self) -> Vec<String> {
+        let mut d = self.departments();
+        d.extend(
+            self.department_list
+                .iter()
+                .flat_map(|d| d.aliases.iter().cloned()),
+        );
         d.sort();
         d.dedup();
         d

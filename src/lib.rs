@@ -4,12 +4,14 @@
 pub mod bag;
 pub mod catalog;
 pub mod check;
+pub mod classify;
 pub mod cli;
+pub mod clock;
 pub mod cmd;
 pub mod config;
+pub mod corrections;
 pub mod detect;
 pub mod extract;
-pub mod gather;
 pub mod import;
 pub mod lock;
 pub mod model;

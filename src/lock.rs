@@ -21,7 +21,12 @@ pub enum LockError {
 }
 
 impl RunLock {
-    pub fn acquire(archive: &Path, command: &str) -> Result<RunLock, LockError> {
+    /// Takes the lock; `offset` is the configured local time the holder's start is written in.
+    pub fn acquire(
+        archive: &Path,
+        command: &str,
+        offset: chrono::FixedOffset,
+    ) -> Result<RunLock, LockError> {
         let path = archive.join(".lock");
         let io = |source| LockError::Io {
             path: path.display().to_string(),
@@ -60,7 +65,7 @@ impl RunLock {
             std::process::id(),
             if host.is_empty() { "本机" } else { &host },
             command,
-            crate::catalog::now_text()
+            crate::clock::show(crate::clock::system_now(), offset)
         );
         let _ = file.set_len(0);
         let _ = file.rewind();

@@ -128,6 +128,8 @@ pub enum DateSource {
     Sheet,
     Document,
     Mtime,
+    /// A date the office set in the corrections workbook (更正日期).
+    Correction,
     None,
 }
 
@@ -142,6 +144,7 @@ impl DateSource {
             DateSource::Sheet => "sheet",
             DateSource::Document => "document",
             DateSource::Mtime => "mtime",
+            DateSource::Correction => "correction",
             DateSource::None => "none",
         }
     }
@@ -155,6 +158,7 @@ impl DateSource {
             "sheet" => DateSource::Sheet,
             "document" => DateSource::Document,
             "mtime" => DateSource::Mtime,
+            "correction" => DateSource::Correction,
             "none" => DateSource::None,
             _ => return None,
         })
@@ -169,6 +173,7 @@ impl DateSource {
             DateSource::Sheet => "表格内日期",
             DateSource::Document => "文档内日期",
             DateSource::Mtime => "文件修改时间（低可信）",
+            DateSource::Correction => "更正",
             DateSource::None => "无日期",
         }
     }
@@ -194,6 +199,8 @@ impl DateCandidate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ActivityRule {
+    /// A row of the corrections workbook (更正活动) decided.
+    Correction,
     Folder,
     Filename,
     Sheet,
@@ -204,6 +211,7 @@ pub enum ActivityRule {
 impl ActivityRule {
     pub fn as_str(self) -> &'static str {
         match self {
+            ActivityRule::Correction => "correction",
             ActivityRule::Folder => "folder",
             ActivityRule::Filename => "filename",
             ActivityRule::Sheet => "sheet",
@@ -213,6 +221,7 @@ impl ActivityRule {
     }
     pub fn parse(s: &str) -> Option<ActivityRule> {
         Some(match s {
+            "correction" => ActivityRule::Correction,
             "folder" => ActivityRule::Folder,
             "filename" => ActivityRule::Filename,
             "sheet" => ActivityRule::Sheet,
@@ -223,6 +232,7 @@ impl ActivityRule {
     }
     pub fn label(self) -> &'static str {
         match self {
+            ActivityRule::Correction => "更正",
             ActivityRule::Folder => "文件夹名",
             ActivityRule::Filename => "文件名",
             ActivityRule::Sheet => "表格活动名称列",
@@ -230,4 +240,121 @@ impl ActivityRule {
             ActivityRule::None => "未归类",
         }
     }
+}
+
+/// A SHA-256 digest: the name of a stored object. Shown and stored as 64 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sha256(pub [u8; 32]);
+
+impl Sha256 {
+    /// The digest of `bytes`.
+    pub fn of(bytes: &[u8]) -> Sha256 {
+        use sha2::Digest;
+        Sha256(sha2::Sha256::digest(bytes).into())
+    }
+    /// 64 hex digits, as stored in the catalog and named in the store.
+    pub fn parse_hex(s: &str) -> Option<Sha256> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s.trim(), &mut out).ok()?;
+        Some(Sha256(out))
+    }
+    pub fn hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl std::fmt::Display for Sha256 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+impl std::fmt::Debug for Sha256 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sha256({})", self.hex())
+    }
+}
+
+impl Serialize for Sha256 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.hex())
+    }
+}
+
+/// Where a sheet row is: the file's inbox path (as shown), the sheet and the row number as the
+/// spreadsheet program shows it (0: the whole sheet or file).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RowAt {
+    pub path: String,
+    pub sheet: String,
+    pub row: u32,
+}
+
+impl RowAt {
+    /// The sheet part: `部门/文件.xlsx 表“Sheet1”`.
+    pub fn sheet_text(&self) -> String {
+        format!("{} 表“{}”", self.path, self.sheet)
+    }
+}
+
+impl std::fmt::Display for RowAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.row == 0 {
+            write!(f, "{} 表“{}”", self.path, self.sheet)
+        } else {
+            write!(f, "{} 表“{}”第 {} 行", self.path, self.sheet, self.row)
+        }
+    }
+}
+
+/// A path relative to the inbox, `/`-separated, as raw bytes (file names need not be UTF-8).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct InboxPath(pub Vec<u8>);
+
+impl InboxPath {
+    /// For a person: valid UTF-8 as is, every invalid byte as `\xNN`.
+    pub fn display(&self) -> String {
+        crate::walk::display_bytes(&self.0)
+    }
+    /// Every component for a person, top first.
+    pub fn parts(&self) -> Vec<String> {
+        self.0
+            .split(|b| *b == b'/')
+            .map(crate::walk::display_bytes)
+            .collect()
+    }
+    /// The last component, raw.
+    pub fn file_name_raw(&self) -> &[u8] {
+        self.0.rsplit(|b| *b == b'/').next().unwrap_or(&self.0)
+    }
+}
+
+/// What was read once from one file version's bytes and path: facts, never conclusions. The
+/// department, activity and date a file has are judged from these at every run (`classify`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionFacts {
+    pub path: InboxPath,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub sha256: Sha256,
+    pub kind: Kind,
+    /// `jpeg`, `xlsx`, … (`Format::as_str`).
+    pub format: String,
+    /// In-content date candidates: EXIF as the camera wrote it (wall clock), video `mvhd` as UTC
+    /// wall clock (turned into local time by the judgement), a sheet's earliest date, a
+    /// document's first date. Names and the modification time are read from `path` and
+    /// `mtime_ns` by the judgement.
+    pub dates: Vec<DateCandidate>,
+    /// When this version was imported (Unix seconds): dates after that day are an unset clock.
+    pub imported: i64,
+    /// What could not be used in the bytes (truncated image, unreadable sheet…), in Chinese.
+    pub problems: Vec<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub orientation: Option<u16>,
+    pub has_thumbnail: bool,
+    pub sign_in: bool,
+    pub media: bool,
+    /// The 活动名称 cells of its sign-in and declared rows, distinct, as written.
+    pub row_activities: Vec<String>,
 }

@@ -1,27 +1,27 @@
 //! Which catalog entries make up a year's archive, and where each goes inside the bag:
 //! `活动/<NN>-<活动>/<部门>/<YYYY-MM-DD>/<name>` or `未归类/<部门>/<name>`. Plain data in (the
-//! catalog's versions, the config), plain data out; reads no bytes.
+//! judged files, the config), plain data out; the statistics files it adds are read from
+//! `统计/` by [`plan_year`].
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::Datelike;
 
-use crate::catalog::Listed;
+use crate::classify::ClassifiedFile;
 use crate::config::Config;
 
-/// One catalog version chosen for the year.
+/// One cataloged file chosen for the year.
 #[derive(Debug, Clone)]
 pub struct YearItem {
     /// Path under `data/` before names are made safe and unique (components as raw bytes).
     pub components: Vec<Vec<u8>>,
-    pub listed: Listed,
+    pub file: ClassifiedFile,
     /// Withdrawn files are listed in 文件索引.csv only.
     pub withdrawn: bool,
 }
 
 /// The activity's year: its start date's (the period's for an activity without dates).
 pub fn activity_year(cfg: &Config, name: &str) -> Option<i32> {
-    use chrono::Datelike;
     cfg.activity(name).map(|a| a.range(cfg).start.year())
 }
 
@@ -33,60 +33,56 @@ pub fn activity_folder(cfg: &Config, name: &str) -> String {
     }
 }
 
-/// The current versions of year `year`: files of its activities (whatever their own date),
-/// 未归类 files dated in it, and 未归类 undated files first imported in it.
-/// `run_years` maps a run id to the year it started in.
+/// The files of year `year`: the latest version of every path of its activities (whatever
+/// their own date), 未归类 files dated in it, and 未归类 undated files first imported in it
+/// (`first_import_years` maps a run id to the year it started in, at the configured offset).
+/// A file of two activities is filed under the first; 文件索引.csv names both.
 pub fn select(
     cfg: &Config,
-    versions: &[Listed],
+    files: &[ClassifiedFile],
     year: i32,
-    run_years: &HashMap<i64, i32>,
+    first_import_years: &HashMap<i64, i32>,
 ) -> Vec<YearItem> {
     let mut out = Vec::new();
-    for v in versions.iter().filter(|v| v.current) {
-        let file_name: Vec<u8> = v
-            .path_raw
-            .rsplit(|b| *b == b'/')
-            .next()
-            .unwrap_or(&v.path_raw)
-            .to_vec();
-        let components = match &v.activity {
-            Some(a) if cfg.activity(a).is_some() => {
+    for f in files.iter().filter(|f| f.version.current) {
+        let file_name = f.version.facts.path.file_name_raw().to_vec();
+        let activity = f.judged.activity().filter(|a| cfg.activity(a).is_some());
+        let components = match activity {
+            Some(a) => {
                 if activity_year(cfg, a) != Some(year) {
                     continue;
                 }
                 vec![
                     "活动".as_bytes().to_vec(),
                     activity_folder(cfg, a).into_bytes(),
-                    v.department.clone().into_bytes(),
-                    v.date
-                        .clone()
+                    f.judged.department.clone().into_bytes(),
+                    f.judged
+                        .day()
+                        .map(|d| d.to_string())
                         .unwrap_or_else(|| "无日期".into())
                         .into_bytes(),
                     file_name,
                 ]
             }
-            _ => {
-                let in_year = match &v.date {
-                    Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                        .map(|d| chrono::Datelike::year(&d) == year)
-                        .unwrap_or(false),
-                    None => run_years.get(&v.first_run) == Some(&year),
+            None => {
+                let in_year = match f.judged.day() {
+                    Some(d) => d.year() == year,
+                    None => first_import_years.get(&f.version.first_run) == Some(&year),
                 };
                 if !in_year {
                     continue;
                 }
                 vec![
-                    "未归类".as_bytes().to_vec(),
-                    v.department.clone().into_bytes(),
+                    crate::tally::UNASSIGNED.as_bytes().to_vec(),
+                    f.judged.department.clone().into_bytes(),
                     file_name,
                 ]
             }
         };
         out.push(YearItem {
             components,
-            listed: v.clone(),
-            withdrawn: v.withdrawn,
+            file: f.clone(),
+            withdrawn: f.version.withdrawn,
         });
     }
     out
@@ -95,27 +91,47 @@ pub fn select(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::CatalogedVersion;
+    use crate::classify::{Corrections, Judge};
+    use crate::model::{InboxPath, Kind, Sha256, VersionFacts};
 
-    fn listed(path: &str, activity: Option<&str>, date: Option<&str>, first_run: i64) -> Listed {
-        Listed {
-            path: path.into(),
-            department: path.split('/').next().unwrap().into(),
-            activity: activity.map(String::from),
-            activity_rule: "folder".into(),
-            date: date.map(String::from),
-            date_source: "exif".into(),
-            kind: "photo".into(),
+    fn file(cfg: &Config, path: &str, mtime: &str, first_run: i64) -> ClassifiedFile {
+        let mtime = chrono::NaiveDateTime::parse_from_str(mtime, "%Y-%m-%d %H:%M")
+            .unwrap()
+            .and_utc()
+            .timestamp()
+            - 8 * 3600;
+        let facts = VersionFacts {
+            path: InboxPath(path.as_bytes().to_vec()),
             size: 1,
-            sha256: "00".repeat(32),
+            mtime_ns: mtime * 1_000_000_000,
+            sha256: Sha256([first_run as u8; 32]),
+            kind: Kind::Document,
+            format: "txt".into(),
+            dates: vec![],
+            imported: 1_800_000_000,
             problems: vec![],
-            version_id: 1,
-            seq: 1,
-            current: true,
-            withdrawn: false,
-            first_run,
-            format: "jpeg".into(),
-            datetime: None,
-            path_raw: path.as_bytes().to_vec(),
+            width: None,
+            height: None,
+            orientation: None,
+            has_thumbnail: false,
+            sign_in: false,
+            media: false,
+            row_activities: vec![],
+        };
+        let corrections = Corrections::default();
+        let judged = Judge::new(cfg, &corrections).judge(&facts);
+        ClassifiedFile {
+            version: CatalogedVersion {
+                id: first_run,
+                file_id: first_run,
+                seq: 1,
+                current: true,
+                withdrawn: false,
+                first_run,
+                facts,
+            },
+            judged,
         }
     }
 
@@ -124,16 +140,9 @@ mod tests {
         let cfg = Config::builtin();
         let runs = HashMap::from([(1, 2025), (2, 2026)]);
         let v = vec![
-            listed(
-                "教务科研处/启动仪式/总结.docx",
-                Some("启动仪式"),
-                Some("2026-01-10"),
-                2,
-            ),
-            listed("学生处/a.jpg", None, Some("2025-06-01"), 2),
-            listed("学生处/b.jpg", None, Some("2026-06-01"), 1),
-            listed("学生处/c.jpg", None, None, 1),
-            listed("学生处/d.jpg", None, None, 2),
+            file(&cfg, "教务科研处/启动仪式/总结.docx", "2026-01-10 10:00", 2),
+            file(&cfg, "学生处/a.txt", "2025-06-01 10:00", 2),
+            file(&cfg, "学生处/b.txt", "2026-06-01 10:00", 1),
         ];
         let got: Vec<String> = select(&cfg, &v, 2025, &runs)
             .iter()
@@ -149,8 +158,7 @@ mod tests {
             got,
             [
                 "活动/01-启动仪式/教务科研处/2026-01-10/总结.docx",
-                "未归类/学生处/a.jpg",
-                "未归类/学生处/c.jpg"
+                "未归类/学生处/a.txt",
             ]
         );
     }
@@ -188,7 +196,7 @@ pub fn assign_paths(items: &[YearItem]) -> Vec<Option<String>> {
                 .map(|c| crate::bag::safe_component(c))
                 .collect::<Vec<_>>()
                 .join("/");
-            (n, path, i.listed.sha256.clone())
+            (n, path, i.file.version.facts.sha256.hex())
         })
         .collect();
     let unique = crate::bag::assign_unique(
@@ -211,36 +219,42 @@ pub fn index_csv(
     paths: &[Option<String>],
     enc: crate::output::CsvEncoding,
 ) -> Vec<u8> {
-    use crate::model::{ActivityRule, DateSource, Kind};
     use crate::output::Cell;
     let rows: Vec<Vec<Cell>> = items
         .iter()
         .zip(paths)
         .map(|(i, p)| {
-            let v = &i.listed;
+            let v = &i.file.version.facts;
+            let j = &i.file.judged;
             let text = |s: &str| Cell::Text(s.to_string());
             vec![
                 text(&p.as_ref().map(|p| format!("data/{p}")).unwrap_or_default()),
-                text(&v.path),
-                text(&v.department),
-                text(v.activity.as_deref().unwrap_or("未归类")),
-                text(
-                    ActivityRule::parse(&v.activity_rule)
-                        .map(ActivityRule::label)
-                        .unwrap_or(""),
-                ),
-                text(v.date.as_deref().unwrap_or("")),
-                text(
-                    DateSource::parse(&v.date_source)
-                        .map(DateSource::label)
-                        .unwrap_or(""),
-                ),
-                text(Kind::parse(&v.kind).map(Kind::label).unwrap_or("其他")),
+                text(&v.path.display()),
+                text(&j.department),
+                text(&if j.activities.is_empty() {
+                    crate::tally::UNASSIGNED.to_string()
+                } else {
+                    j.activities.join("、")
+                }),
+                text(j.rule.label()),
+                text(&j.day().map(|d| d.to_string()).unwrap_or_default()),
+                text(if j.date.is_some() {
+                    j.date_source().label()
+                } else {
+                    ""
+                }),
+                text(v.kind.label()),
                 text(&v.format),
                 Cell::Int(v.size),
-                text(&v.sha256),
-                text(&v.problems.join("；")),
-                text(if i.withdrawn { "已撤回" } else { "在档" }),
+                text(&v.sha256.hex()),
+                text(&i.file.problems().join("；")),
+                text(if i.withdrawn {
+                    "已撤回"
+                } else if j.excluded {
+                    "在档（不计入）"
+                } else {
+                    "在档"
+                }),
             ]
         })
         .collect();
@@ -251,28 +265,32 @@ pub fn index_csv(
 /// each of `folders` (`(name under data/, folder on disk)`, e.g. the statistics).
 pub fn plan_year(
     cfg: &Config,
-    conn: &rusqlite::Connection,
+    files: &[ClassifiedFile],
+    run_starts: &HashMap<i64, i64>,
     objects: &std::path::Path,
     year: i32,
     timestamp: i64,
     folders: &[(&str, std::path::PathBuf)],
 ) -> Result<YearPlan, YearError> {
     use crate::bag::{BagInfo, BagPlan, PayloadFile, PayloadSource, compress_by_extension};
-    let versions = crate::catalog::list_versions(conn, false)?;
-    let run_years = run_years(conn)?;
-    let items = select(cfg, &versions, year, &run_years);
+    let run_years: HashMap<i64, i32> = run_starts
+        .iter()
+        .map(|(id, t)| (*id, crate::clock::local_day(*t, cfg.utc_offset).year()))
+        .collect();
+    let items = select(cfg, files, year, &run_years);
     let paths = assign_paths(&items);
     let mut files = Vec::new();
     for (item, path) in items.iter().zip(&paths) {
         if let Some(path) = path {
+            let facts = &item.file.version.facts;
             files.push(PayloadFile {
                 path: path.clone(),
                 source: PayloadSource::File(crate::store::object_path(
                     objects,
-                    &item.listed.sha256,
+                    &facts.sha256.hex(),
                 )),
-                size: item.listed.size,
-                sha256: item.listed.sha256.clone(),
+                size: facts.size,
+                sha256: facts.sha256.hex(),
                 compress: compress_by_extension(path),
             });
         }
@@ -306,15 +324,13 @@ pub fn plan_year(
         }
     }
     let bag_name = format!("{}-{year}-职业教育活动周档案", cfg.institution);
-    let bagging_date = chrono::DateTime::from_timestamp(timestamp, 0)
-        .map(|d| d.date_naive())
-        .unwrap_or_default();
+    let bagging_date = crate::clock::local_day(timestamp, cfg.utc_offset);
     let withdrawn = items.iter().filter(|i| i.withdrawn).count();
     let mut in_bag = HashMap::new();
     for (item, path) in items.iter().zip(&paths) {
         if let Some(path) = path {
             in_bag
-                .entry(item.listed.sha256.clone())
+                .entry(item.file.version.facts.sha256.hex())
                 .or_insert_with(|| path.clone());
         }
     }
@@ -379,20 +395,6 @@ impl YearPlan {
 
 #[derive(Debug, thiserror::Error)]
 pub enum YearError {
-    #[error("目录数据库出错：{0}")]
-    Catalog(#[from] rusqlite::Error),
     #[error("无法读取 {0}：{1}")]
     Folder(String, String),
-}
-
-fn run_years(conn: &rusqlite::Connection) -> rusqlite::Result<HashMap<i64, i32>> {
-    let mut stmt = conn.prepare("SELECT id, started FROM runs")?;
-    let rows = stmt.query_map([], |r| {
-        let started: String = r.get(1)?;
-        Ok((
-            r.get(0)?,
-            started.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0),
-        ))
-    })?;
-    rows.collect()
 }

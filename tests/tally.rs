@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use calamine::{Data, Dimensions, Reader, Xlsx, open_workbook};
 use chrono::NaiveDate;
-use dangan::model::Kind;
+use dangan::model::{Kind, RowAt};
 use dangan::output::{
     self, ACTIVITY_HEADERS, Cell, CsvEncoding, DEPARTMENT_HEADERS, TABLE_HEADERS, csv_bytes,
     table_json, write_stats,
@@ -65,7 +65,7 @@ fn person(
     row: usize,
 ) -> PersonFact {
     PersonFact {
-        activity: act.map(Into::into),
+        activities: act.map(|a| vec![a.to_string()]).unwrap_or_default(),
         department: dept.into(),
         role: role.map(Into::into),
         role_hint: Some(format!(
@@ -75,7 +75,11 @@ fn person(
         name: name.into(),
         id: id.map(Into::into),
         unit: unit.map(Into::into),
-        source: format!("{dept}/{sheet} 表 Sheet1 第 {row} 行"),
+        at: RowAt {
+            path: format!("{dept}/{sheet}"),
+            sheet: "Sheet1".into(),
+            row: row as u32,
+        },
     }
 }
 
@@ -102,7 +106,7 @@ fn report(
     url: Option<&str>,
 ) -> MediaFact {
     MediaFact {
-        activity: act.map(Into::into),
+        activities: act.map(|a| vec![a.to_string()]).unwrap_or_default(),
         department: dept.into(),
         title: title.into(),
         outlet: outlet.into(),
@@ -115,7 +119,7 @@ fn report(
 fn file(act: Option<&str>, dept: &str, kind: Kind) -> FileFact {
     FileFact {
         department: dept.into(),
-        activity: act.map(Into::into),
+        activities: act.map(|a| vec![a.to_string()]).unwrap_or_default(),
         kind,
         date: Some(d(5, 7)),
     }
@@ -193,7 +197,7 @@ fn role_comes_from_the_file_name_when_there_is_no_role_column() {
         .filter(|w| w.contains("只计入参与总人数"))
         .collect();
     assert_eq!(unknown.len(), 1, "one warning per sheet: {unknown:?}");
-    assert!(unknown[0].starts_with("教务科研处/签到表.xlsx 表 Sheet1："));
+    assert!(unknown[0].starts_with("教务科研处/签到表.xlsx 表“Sheet1”："));
     assert!(
         !t.warnings
             .iter()
@@ -1332,7 +1336,7 @@ proptest! {
         let mut split = input.clone();
         for (i, p) in split.people.iter_mut().enumerate() {
             if i % 2 == seed as usize % 2 {
-                p.source = p.source.replace(" 表 Sheet1 ", " 表 Sheet2 ");
+                p.at.sheet = "Sheet2".into();
             }
         }
         prop_assert_eq!(&counts(&tally(&split)), &want);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use crate::catalog::Catalog;
+use super::Session;
 use crate::cli::{Common, EXIT_OK};
 use crate::output::CsvEncoding;
 
@@ -22,26 +22,29 @@ pub struct ArchiveArgs {
 }
 
 pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
-    let _lock = crate::lock::RunLock::acquire(&common.archive, "archive")?;
     let cfg = super::load_config(common)?;
+    let _lock = crate::lock::RunLock::acquire(&common.archive, "archive", cfg.utc_offset)?;
     let epoch = super::epoch();
     // The statistics, the materials check and the report inside the bag are made from the
     // catalog as it is now.
-    let (tally, _) = super::stats::write(common, CsvEncoding::Utf8Bom)?;
-    let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
-    let (check, _) = super::check::write(common, &catalog, &cfg, CsvEncoding::Utf8Bom)?;
+    let session = Session::open(common)?;
+    let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
+    let (check, _) = super::check::write(common, &session, CsvEncoding::Utf8Bom)?;
+    let run_starts = session.catalog.run_starts().context("读取目录失败")?;
     let mut year = crate::yearly::plan_year(
-        &cfg,
-        &catalog.conn,
+        &session.cfg,
+        &session.files,
+        &run_starts,
         &common.archive.join("objects"),
         args.year,
         epoch,
         &[("统计", common.archive.join("统计"))],
     )?;
+    let sources = session.report_sources()?;
     let report = crate::report::render_for_bag(
         &common.archive,
-        &catalog.conn,
-        &cfg,
+        &sources,
+        &session.cfg,
         &tally,
         &check,
         epoch,
@@ -65,16 +68,16 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
         let _ = std::fs::set_permissions(&written.path, std::fs::Permissions::from_mode(0o644));
     }
     let absolute = std::fs::canonicalize(&written.path).unwrap_or(written.path.clone());
-    catalog.conn.execute(
-        "INSERT INTO archives(year, path, size, sha256, created) VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![
+    let sha = crate::model::Sha256::parse_hex(&written.sha256).context("档案的 SHA-256 无效")?;
+    session
+        .catalog
+        .record_archive(
             args.year,
-            absolute.display().to_string(),
-            written.size as i64,
-            written.sha256,
-            crate::catalog::now_text()
-        ],
-    )?;
+            &absolute.display().to_string(),
+            written.size,
+            &sha,
+        )
+        .context("无法在目录中记录档案")?;
     let mut stdout = std::io::stdout().lock();
     if common.json {
         writeln!(

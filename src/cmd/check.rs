@@ -7,10 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use crate::catalog::Catalog;
+use super::Session;
 use crate::check::{self, CHECK_CSV, CheckResult};
 use crate::cli::{Common, EXIT_OK};
-use crate::config::Config;
 use crate::output::{CsvEncoding, write_atomic};
 
 #[derive(Args, Clone)]
@@ -23,12 +22,10 @@ pub struct CheckArgs {
 /// Checks the catalog against the activity catalog as of the epoch's day and writes the CSV.
 pub fn write(
     common: &Common,
-    catalog: &Catalog,
-    cfg: &Config,
+    session: &Session,
     enc: CsvEncoding,
 ) -> anyhow::Result<(CheckResult, PathBuf)> {
-    let today = crate::report::epoch_date(super::epoch(), cfg);
-    let result = check::run_check(&catalog.conn, cfg, today).context("读取目录失败")?;
+    let result = session.check(session.today());
     let dir = common.archive.join("统计");
     std::fs::create_dir_all(&dir).with_context(|| format!("无法创建 {}", dir.display()))?;
     let path = dir.join(CHECK_CSV);
@@ -52,10 +49,10 @@ pub fn json(result: &CheckResult) -> serde_json::Value {
 }
 
 pub fn run(common: &Common, args: &CheckArgs) -> anyhow::Result<i32> {
-    let _lock = crate::lock::RunLock::acquire(&common.archive, "check")?;
     let cfg = super::load_config(common)?;
-    let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
-    let (result, path) = write(common, &catalog, &cfg, args.encoding)?;
+    let _lock = crate::lock::RunLock::acquire(&common.archive, "check", cfg.utc_offset)?;
+    let session = Session::open(common)?;
+    let (result, path) = write(common, &session, args.encoding)?;
     let mut out = std::io::stdout().lock();
     if common.json {
         writeln!(out, "{}", json(&result))?;

@@ -24,12 +24,14 @@ pub fn run(common: &Common, args: &ImportArgs) -> anyhow::Result<i32> {
 /// The import itself, for `import` and `nightly` (which holds the run lock already).
 pub fn import(common: &Common, dry_run: bool, take_lock: bool) -> anyhow::Result<ImportSummary> {
     let cfg = super::load_config(common)?;
+    let corrections = super::load_corrections(common, &cfg)?;
     let opts = ImportOptions {
         inbox: &common.inbox,
         archive: &common.archive,
         dry_run,
         quiet: common.quiet || common.json,
-        today: chrono::Local::now().date_naive(),
+        now: super::epoch(),
+        corrections: &corrections,
         exe: std::env::current_exe().ok(),
         take_lock,
     };

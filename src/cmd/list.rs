@@ -1,5 +1,5 @@
 //! `dangan list`: every cataloged file version (filters: --department, --activity, --date,
-//! --rejected).
+//! --rejected), each with its department, activity and date as judged now.
 
 use std::io::Write;
 
@@ -7,16 +7,20 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 
-use crate::catalog::{self, Catalog};
-use crate::cli::{Common, EXIT_OK};
-use crate::model::{DateSource, Kind};
+use super::Session;
+use crate::catalog::{Catalog, Which};
+use crate::classify::ClassifiedFile;
+use crate::cli::{Common, EXIT_OK, EXIT_USAGE};
+use crate::config::Config;
+use crate::model::Sha256;
+use crate::tally::UNASSIGNED;
 
 #[derive(Args)]
 pub struct ListArgs {
-    /// 只列这个部门
+    /// 只列这个部门（部门名称或简称）
     #[arg(long)]
     pub department: Option<String>,
-    /// 只列这个活动（“未归类”列出没有活动的文件）
+    /// 只列这个活动（名称或别名；“未归类”列出没有活动的文件）
     #[arg(long)]
     pub activity: Option<String>,
     /// 只列这一天（YYYY-MM-DD）的文件
@@ -33,21 +37,98 @@ struct RejectedLine<'a> {
     reason: &'a str,
 }
 
+/// One line of `list --json`, with DESIGN.md's keys.
+#[derive(Serialize)]
+struct Listed<'a> {
+    path: String,
+    department: &'a str,
+    /// The first activity; null for 未归类.
+    activity: Option<&'a str>,
+    activities: &'a [String],
+    activity_rule: &'static str,
+    date: Option<String>,
+    date_source: &'static str,
+    kind: &'static str,
+    size: u64,
+    sha256: Sha256,
+    problems: Vec<String>,
+}
+
+fn listed(f: &ClassifiedFile) -> Listed<'_> {
+    let v = &f.version.facts;
+    Listed {
+        path: v.path.display(),
+        department: &f.judged.department,
+        activity: f.judged.activity(),
+        activities: &f.judged.activities,
+        activity_rule: f.judged.rule.as_str(),
+        date: f.judged.day().map(|d| d.to_string()),
+        date_source: f.judged.date_source().as_str(),
+        kind: v.kind.as_str(),
+        size: v.size,
+        sha256: v.sha256,
+        problems: f.problems(),
+    }
+}
+
+/// What a filter names, resolved through names and aliases.
+enum Filter {
+    Department(String),
+    Activity(Option<String>),
+}
+
+fn resolve_filters(cfg: &Config, args: &ListArgs) -> Result<Vec<Filter>, String> {
+    let mut out = Vec::new();
+    if let Some(d) = &args.department {
+        match cfg.find_department(d) {
+            Some(name) => out.push(Filter::Department(name.to_string())),
+            None => {
+                return Err(format!(
+                    "不认识的部门“{d}”。配置中的部门：{}",
+                    cfg.departments().join("、")
+                ));
+            }
+        }
+    }
+    if let Some(a) = &args.activity {
+        if a.trim() == UNASSIGNED {
+            out.push(Filter::Activity(None));
+        } else {
+            match cfg.find_activity(a) {
+                Some(found) => out.push(Filter::Activity(Some(found.name.clone()))),
+                None => {
+                    return Err(format!(
+                        "不认识的活动“{a}”。配置中的活动：{}；没有活动的文件用“{UNASSIGNED}”",
+                        cfg.activities
+                            .iter()
+                            .map(|a| a.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn keep(f: &ClassifiedFile, filters: &[Filter], date: Option<chrono::NaiveDate>) -> bool {
+    filters.iter().all(|flt| match flt {
+        Filter::Department(d) => f.judged.department == *d,
+        Filter::Activity(None) => f.judged.activities.is_empty(),
+        Filter::Activity(Some(a)) => f.judged.activities.contains(a),
+    }) && date.is_none_or(|d| f.judged.day() == Some(d))
+}
+
 pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
-    let Some(catalog) = Catalog::open_read_only(&common.archive).context("无法打开目录数据库")?
-    else {
-        if !common.json {
-            writeln!(
-                out,
-                "存档 {} 里还没有目录：请先运行 dangan import",
-                common.archive.display()
-            )?;
-        }
-        return Ok(EXIT_OK);
-    };
     if args.rejected {
-        for (path, reason) in catalog::last_rejections(&catalog.conn)? {
+        let Some(catalog) =
+            Catalog::open_read_only(&common.archive).context("无法打开目录数据库")?
+        else {
+            return no_catalog(common, &mut out);
+        };
+        for (path, reason) in catalog.last_rejections()? {
             if common.json {
                 let line = RejectedLine {
                     path: &path,
@@ -60,42 +141,68 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
         }
         return Ok(EXIT_OK);
     }
-    let versions = catalog::list_versions(&catalog.conn, true)?;
-    let date = args.date.map(|d| d.to_string());
-    for v in versions.iter().filter(|v| {
-        args.department.as_ref().is_none_or(|d| *d == v.department)
-            && args.activity.as_ref().is_none_or(|a| match &v.activity {
-                Some(name) => name == a,
-                None => a == "未归类",
-            })
-            && date.as_ref().is_none_or(|d| v.date.as_ref() == Some(d))
-    }) {
+    let cfg = super::load_config(common)?;
+    let filters = match resolve_filters(&cfg, args) {
+        Ok(f) => f,
+        Err(why) => {
+            let _ = writeln!(std::io::stderr(), "错误：{why}");
+            return Ok(EXIT_USAGE);
+        }
+    };
+    let Some(session) = Session::open_read_only(common, Which::All)? else {
+        return no_catalog(common, &mut out);
+    };
+    for f in session
+        .files
+        .iter()
+        .filter(|f| keep(f, &filters, args.date))
+    {
         if common.json {
-            writeln!(out, "{}", serde_json::to_string(v)?)?;
+            writeln!(out, "{}", serde_json::to_string(&listed(f))?)?;
         } else {
-            let state = if v.withdrawn && v.current {
+            let state = if f.version.withdrawn && f.version.current {
                 "已撤回"
-            } else if v.current {
-                "当前"
+            } else if f.version.current {
+                if f.judged.excluded {
+                    "当前（不计入）"
+                } else {
+                    "当前"
+                }
             } else {
                 "旧版本"
             };
+            let j = &f.judged;
             writeln!(
                 out,
                 "{}\t{}\t{}\t{}\t{}（{}）\t{}\t{}\t{}",
-                v.path,
-                v.department,
-                v.activity.as_deref().unwrap_or("未归类"),
-                Kind::parse(&v.kind).map(Kind::label).unwrap_or("其他"),
-                v.date.as_deref().unwrap_or("无日期"),
-                DateSource::parse(&v.date_source)
-                    .map(DateSource::label)
-                    .unwrap_or(""),
-                super::human_bytes(v.size),
+                f.version.facts.path.display(),
+                j.department,
+                if j.activities.is_empty() {
+                    UNASSIGNED.to_string()
+                } else {
+                    j.activities.join("、")
+                },
+                f.version.facts.kind.label(),
+                j.day()
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| "无日期".into()),
+                j.date_source().label(),
+                super::human_bytes(f.version.facts.size),
                 state,
-                v.problems.join("；")
+                f.problems().join("；")
             )?;
         }
+    }
+    Ok(EXIT_OK)
+}
+
+fn no_catalog(common: &Common, out: &mut impl Write) -> anyhow::Result<i32> {
+    if !common.json {
+        writeln!(
+            out,
+            "存档 {} 里还没有目录：请先运行 dangan import",
+            common.archive.display()
+        )?;
     }
     Ok(EXIT_OK)
 }

@@ -12,14 +12,147 @@ pub mod stats;
 pub mod status;
 pub mod verify;
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 
+use crate::catalog::{Catalog, Which};
+use crate::check::CheckResult;
+use crate::classify::{self, ClassifiedFile, Corrections};
 use crate::cli::Common;
 use crate::config::Config;
+use crate::tally::Tally;
 
 /// The configuration the common flags point to.
 pub fn load_config(common: &Common) -> anyhow::Result<Config> {
     Config::load(common.config.as_deref()).context("读取配置失败")
+}
+
+/// The corrections workbook: `--corrections FILE`, else 更正.xlsx (or 更正.csv) beside the
+/// configuration file (the working directory when the built-in catalog is used).
+pub fn corrections_path(common: &Common) -> Option<PathBuf> {
+    if let Some(p) = &common.corrections {
+        return Some(p.clone());
+    }
+    let dir = match &common.config {
+        Some(c) => c
+            .parent()
+            .map(|p| p.to_path_buf())
+            .unwrap_or_else(|| PathBuf::from(".")),
+        None => PathBuf::from("."),
+    };
+    [
+        crate::corrections::CORRECTIONS_XLSX,
+        crate::corrections::CORRECTIONS_CSV,
+    ]
+    .iter()
+    .map(|name| dir.join(name))
+    .find(|p| p.is_file())
+}
+
+/// Reads and checks the corrections (a missing `--corrections FILE` is an error; a missing
+/// 更正.xlsx is no corrections).
+pub fn load_corrections(common: &Common, cfg: &Config) -> anyhow::Result<Corrections> {
+    let Some(path) = corrections_path(common) else {
+        return Ok(Corrections::default());
+    };
+    if !path.is_file() {
+        anyhow::bail!("找不到更正文件 {}", path.display());
+    }
+    let read = crate::corrections::read(&path);
+    let origin = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let mut corrections = Corrections::new(cfg, &origin, read.rows);
+    let mut problems = read.problems;
+    problems.append(&mut corrections.problems);
+    corrections.problems = problems;
+    Ok(corrections)
+}
+
+/// What a command that reads the catalog works from: the configuration, the corrections and
+/// every cataloged file with its judgement, made once.
+pub struct Session {
+    pub cfg: Config,
+    pub corrections: Corrections,
+    pub catalog: Catalog,
+    /// The latest version of every path (withdrawn ones included), judged.
+    pub files: Vec<ClassifiedFile>,
+}
+
+impl Session {
+    fn build(common: &Common, catalog: Catalog, which: Which) -> anyhow::Result<Session> {
+        let cfg = load_config(common)?;
+        let mut corrections = load_corrections(common, &cfg)?;
+        let versions = catalog.versions(which).context("读取目录失败")?;
+        let origin = corrections_path(common)
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        corrections.check_files(&origin, &versions);
+        let files = classify::classify(&cfg, &corrections, versions);
+        Ok(Session {
+            cfg,
+            corrections,
+            catalog,
+            files,
+        })
+    }
+
+    /// Opens the catalog for writing (creating it) and judges the latest versions.
+    pub fn open(common: &Common) -> anyhow::Result<Session> {
+        let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
+        Session::build(common, catalog, Which::Latest)
+    }
+
+    /// Opens an existing catalog read-only; `None` when there is none yet.
+    pub fn open_read_only(common: &Common, which: Which) -> anyhow::Result<Option<Session>> {
+        match Catalog::open_read_only(&common.archive).context("无法打开目录数据库")? {
+            None => Ok(None),
+            Some(catalog) => Session::build(common, catalog, which).map(Some),
+        }
+    }
+
+    /// The counting behind the provincial table, over the counted files.
+    pub fn tally(&self) -> anyhow::Result<Tally> {
+        let people = self.catalog.people().context("读取目录失败")?;
+        let media = self.catalog.media().context("读取目录失败")?;
+        let declared = self.catalog.declared().context("读取目录失败")?;
+        let input = classify::tally_input(&self.cfg, &self.files, &people, &media, &declared);
+        let mut tally = crate::tally::tally(&input);
+        tally
+            .warnings
+            .extend(self.corrections.problems.iter().cloned());
+        Ok(tally)
+    }
+
+    /// The materials check as of `today`.
+    pub fn check(&self, today: chrono::NaiveDate) -> CheckResult {
+        let (files, unassigned) = classify::evidence(&self.cfg, &self.files);
+        let mut result = crate::check::check(&self.cfg, &files, today);
+        result.unassigned = unassigned;
+        result
+    }
+
+    /// What the report shows of the catalog.
+    pub fn report_sources(&self) -> anyhow::Result<crate::report::Sources> {
+        let media = self.catalog.media().context("读取目录失败")?;
+        let texts = self.catalog.doc_texts().context("读取目录失败")?;
+        let problems = self.catalog.row_problems().context("读取目录失败")?;
+        let rejections = self.catalog.last_rejections().context("读取目录失败")?;
+        Ok(crate::report::sources(
+            &self.files,
+            &media,
+            &texts,
+            &problems,
+            rejections,
+        ))
+    }
+
+    /// "Today" at the configured offset (`SOURCE_DATE_EPOCH` when set).
+    pub fn today(&self) -> chrono::NaiveDate {
+        crate::clock::local_day(epoch(), self.cfg.utc_offset)
+    }
 }
 
 /// Human-readable bytes.
@@ -40,8 +173,5 @@ pub fn human_bytes(n: u64) -> String {
 
 /// The time stamped into outputs: `SOURCE_DATE_EPOCH` when set (reproducible builds), else now.
 pub fn epoch() -> i64 {
-    std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<i64>().ok())
-        .unwrap_or_else(|| chrono::Utc::now().timestamp())
+    crate::clock::epoch()
 }

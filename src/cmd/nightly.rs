@@ -6,21 +6,19 @@
 use std::io::Write;
 use std::time::Instant;
 
-use anyhow::Context;
-
-use crate::catalog::Catalog;
+use super::Session;
 use crate::cli::Common;
 use crate::output::CsvEncoding;
 
 pub fn run(common: &Common) -> anyhow::Result<i32> {
     let started = Instant::now();
     let cfg = super::load_config(common)?;
-    let _lock = crate::lock::RunLock::acquire(&common.archive, "nightly")?;
+    let _lock = crate::lock::RunLock::acquire(&common.archive, "nightly", cfg.utc_offset)?;
     let imported = super::import::import(common, false, false)?;
-    let (tally, _) = super::stats::write(common, CsvEncoding::Utf8Bom)?;
-    let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
-    let (check, _) = super::check::write(common, &catalog, &cfg, CsvEncoding::Utf8Bom)?;
-    let report = super::report::write_with(common, &catalog, &cfg, &tally, &check)?;
+    let session = Session::open(common)?;
+    let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
+    let (check, _) = super::check::write(common, &session, CsvEncoding::Utf8Bom)?;
+    let report = super::report::write_with(common, &session, &tally, &check)?;
     let seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
 
     let mut out = std::io::stdout().lock();

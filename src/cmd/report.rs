@@ -5,25 +5,24 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use crate::catalog::Catalog;
+use super::Session;
 use crate::check::CheckResult;
 use crate::cli::{Common, EXIT_OK};
-use crate::config::Config;
 use crate::report::{self, ReportSummary};
-use crate::tally::{self, Tally};
+use crate::tally::Tally;
 
 /// Writes the report from a tally and a check already made (as `nightly` has them).
 pub fn write_with(
     common: &Common,
-    catalog: &Catalog,
-    cfg: &Config,
+    session: &Session,
     tally: &Tally,
     check: &CheckResult,
 ) -> anyhow::Result<ReportSummary> {
+    let sources = session.report_sources()?;
     report::write_report(
         &common.archive,
-        &catalog.conn,
-        cfg,
+        &sources,
+        &session.cfg,
         tally,
         check,
         super::epoch(),
@@ -32,14 +31,12 @@ pub fn write_with(
 }
 
 pub fn run(common: &Common) -> anyhow::Result<i32> {
-    let _lock = crate::lock::RunLock::acquire(&common.archive, "report")?;
     let cfg = super::load_config(common)?;
-    let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
-    let input = crate::gather::tally_input(&catalog.conn, &cfg).context("读取目录失败")?;
-    let tally = tally::tally(&input);
-    let today = report::epoch_date(super::epoch(), &cfg);
-    let check = crate::check::run_check(&catalog.conn, &cfg, today).context("读取目录失败")?;
-    let s = write_with(common, &catalog, &cfg, &tally, &check)?;
+    let _lock = crate::lock::RunLock::acquire(&common.archive, "report", cfg.utc_offset)?;
+    let session = Session::open(common)?;
+    let tally = session.tally()?;
+    let check = session.check(session.today());
+    let s = write_with(common, &session, &tally, &check)?;
     let mut out = std::io::stdout().lock();
     if common.json {
         writeln!(out, "{}", json(&s))?;

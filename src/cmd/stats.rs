@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use crate::catalog::Catalog;
+use super::Session;
 use crate::cli::{Common, EXIT_OK};
 use crate::output::{self, CsvEncoding};
-use crate::tally::{self, Tally};
+use crate::tally::Tally;
 
 #[derive(Args, Clone)]
 pub struct StatsArgs {
@@ -22,21 +22,39 @@ pub fn parse_encoding(s: &str) -> Result<CsvEncoding, String> {
     CsvEncoding::parse(s).ok_or_else(|| format!("不认识的编码“{s}”：可用 utf8 或 gb18030"))
 }
 
-/// Tallies the catalog and writes the statistics files; returns the tally and the files.
-pub fn write(common: &Common, enc: CsvEncoding) -> anyhow::Result<(Tally, Vec<PathBuf>)> {
-    let cfg = super::load_config(common)?;
-    let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
-    let input = crate::gather::tally_input(&catalog.conn, &cfg).context("读取目录失败")?;
-    let tally = tally::tally(&input);
+/// Tallies the judged catalog and writes the statistics files and 待归类.xlsx; returns the
+/// tally and the files.
+pub fn write(
+    common: &Common,
+    session: &Session,
+    enc: CsvEncoding,
+) -> anyhow::Result<(Tally, Vec<PathBuf>)> {
+    let tally = session.tally()?;
     let dir = common.archive.join("统计");
-    let files = output::write_stats(&tally, &dir, enc, super::epoch())
+    let epoch = super::epoch();
+    let mut files = output::write_stats(&tally, &dir, enc, epoch)
         .with_context(|| format!("无法写入 {}", dir.display()))?;
+    let pending = crate::classify::pending_rows(&session.files, &session.corrections);
+    let activities: Vec<String> = session
+        .cfg
+        .activities
+        .iter()
+        .map(|a| a.name.clone())
+        .collect();
+    let bytes =
+        crate::corrections::pending_xlsx(&pending, &activities, &session.cfg.departments(), epoch)
+            .context("无法生成待归类.xlsx")?;
+    let path = dir.join(crate::corrections::PENDING_XLSX);
+    output::write_atomic(&path, &bytes)?;
+    files.push(path);
     Ok((tally, files))
 }
 
 pub fn run(common: &Common, args: &StatsArgs) -> anyhow::Result<i32> {
-    let _lock = crate::lock::RunLock::acquire(&common.archive, "stats")?;
-    let (tally, files) = write(common, args.encoding)?;
+    let cfg = super::load_config(common)?;
+    let _lock = crate::lock::RunLock::acquire(&common.archive, "stats", cfg.utc_offset)?;
+    let session = Session::open(common)?;
+    let (tally, files) = write(common, &session, args.encoding)?;
     let mut out = std::io::stdout().lock();
     if common.json {
         writeln!(out, "{}", output::table_json(&tally))?;

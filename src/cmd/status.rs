@@ -5,19 +5,17 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::Context;
-use rusqlite::OptionalExtension;
 use serde_json::json;
 
-use crate::catalog::{self, Catalog};
+use super::Session;
+use crate::catalog::Which;
 use crate::cli::{Common, EXIT_OK};
-
-/// id, command, started, ended, status, summary JSON.
-type LastRun = (i64, String, String, Option<String>, String, Option<String>);
+use crate::model::ActivityRule;
+use crate::tally::UNASSIGNED;
 
 pub fn run(common: &Common) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
-    let Some(catalog) = Catalog::open_read_only(&common.archive).context("无法打开目录数据库")?
-    else {
+    let Some(session) = Session::open_read_only(common, Which::Latest)? else {
         if common.json {
             writeln!(out, "{}", json!({"last_run": null}))?;
         } else {
@@ -29,67 +27,74 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         }
         return Ok(EXIT_OK);
     };
-    let last: Option<LastRun> = catalog
-        .conn
-        .query_row(
-            "SELECT id, command, started, ended, status, summary FROM runs
-             WHERE command = 'import' ORDER BY id DESC LIMIT 1",
-            [],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
-        )
-        .optional()?;
-    let versions = catalog::list_versions(&catalog.conn, false)?;
-    let present: Vec<_> = versions.iter().filter(|v| !v.withdrawn).collect();
-    let withdrawn = versions.len() - present.len();
+    let offset = session.cfg.utc_offset;
+    let catalog = &session.catalog;
+    let last = catalog.last_import().context("读取目录失败")?;
+    let present: Vec<_> = session
+        .files
+        .iter()
+        .filter(|f| !f.version.withdrawn)
+        .collect();
+    let withdrawn = session.files.len() - present.len();
     let mut by_department: BTreeMap<&str, u64> = BTreeMap::new();
     let mut by_activity: BTreeMap<&str, u64> = BTreeMap::new();
     let mut unassigned = Vec::new();
+    let mut corrected = Vec::new();
+    let mut excluded = Vec::new();
     let mut with_problems = Vec::new();
-    for v in &present {
-        *by_department.entry(&v.department).or_default() += 1;
-        match &v.activity {
-            Some(a) => *by_activity.entry(a).or_default() += 1,
-            None => unassigned.push(v.path.as_str()),
+    for f in &present {
+        *by_department.entry(&f.judged.department).or_default() += 1;
+        if f.judged.activities.is_empty() {
+            unassigned.push(f.version.facts.path.display());
         }
-        if !v.problems.is_empty() {
-            with_problems.push((v.path.as_str(), v.problems.join("；")));
+        for a in &f.judged.activities {
+            *by_activity.entry(a).or_default() += 1;
+        }
+        if f.judged.rule == ActivityRule::Correction
+            || session
+                .corrections
+                .for_path(&f.version.facts.path.display())
+                .is_some()
+        {
+            corrected.push(f.version.facts.path.display());
+        }
+        if f.judged.excluded {
+            excluded.push(f.version.facts.path.display());
+        }
+        let problems = f.problems();
+        if !problems.is_empty() {
+            with_problems.push((f.version.facts.path.display(), problems.join("；")));
         }
     }
-    let rejections = catalog::last_rejections(&catalog.conn)?;
-    let row_problems: Vec<(String, String, i64, String)> = {
-        let mut stmt = catalog.conn.prepare(
-            "SELECT f.path, p.sheet, p.row, p.reason FROM row_problems p
-             JOIN files f ON f.current_version = p.version_id
-             WHERE f.withdrawn_run IS NULL ORDER BY f.path, p.sheet, p.row",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
+    let rejections = catalog.last_rejections().context("读取目录失败")?;
+    let counted: std::collections::HashSet<i64> = present
+        .iter()
+        .filter(|f| f.version.counted())
+        .map(|f| f.version.id)
+        .collect();
+    let row_problems: Vec<(String, String, i64, String)> = catalog
+        .row_problems()
+        .context("读取目录失败")?
+        .into_iter()
+        .filter(|p| counted.contains(&p.version_id))
+        .map(|p| (p.at.path, p.at.sheet, i64::from(p.at.row), p.reason))
+        .collect();
+    let time = |t: Option<i64>| t.map(|t| crate::clock::show(t, offset));
 
     if common.json {
-        let summary: serde_json::Value = last
-            .as_ref()
-            .and_then(|l| l.5.as_ref())
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or(serde_json::Value::Null);
         let v = json!({
             "last_run": last.as_ref().map(|l| json!({
-                "run_id": l.0, "started": l.2, "ended": l.3, "status": l.4, "summary": summary,
+                "run_id": l.id, "started": time(l.started), "ended": time(l.ended),
+                "status": l.status, "summary": l.summary.clone().unwrap_or(serde_json::Value::Null),
             })),
             "files": present.len(),
             "withdrawn": withdrawn,
             "departments": by_department,
             "activities": by_activity,
             "unassigned": unassigned,
+            "corrected": corrected,
+            "excluded": excluded,
+            "corrections_problems": session.corrections.problems,
             "rejected": rejections.iter().map(|(p, r)| json!({"path": p, "reason": r})).collect::<Vec<_>>(),
             "problems": with_problems.iter().map(|(p, r)| json!({"path": p, "problems": r})).collect::<Vec<_>>(),
             "row_problems": row_problems.iter().map(|(p, s, r, why)| json!({"path": p, "sheet": s, "row": r, "reason": why})).collect::<Vec<_>>(),
@@ -99,21 +104,20 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     }
 
     match &last {
-        Some((id, _, started, ended, status, summary)) => {
-            let s: serde_json::Value = summary
-                .as_ref()
-                .and_then(|s| serde_json::from_str(s).ok())
-                .unwrap_or_default();
+        Some(run) => {
+            let s = run.summary.clone().unwrap_or_default();
             let n = |k: &str| s.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
-            let state = match status.as_str() {
+            let state = match run.status.as_str() {
                 "done" => "完成",
                 "running" => "未结束（可能被中断，下次运行会补完）",
                 _ => "失败",
             };
             writeln!(
                 out,
-                "最近一次导入：第 {id} 次，{started} 开始，{}，{state}",
-                ended.as_deref().unwrap_or("—")
+                "最近一次导入（第 {} 次）：{} 开始，{} 结束，{state}",
+                run.id,
+                time(run.started).unwrap_or_else(|| "—".into()),
+                time(run.ended).unwrap_or_else(|| "—".into())
             )?;
             writeln!(
                 out,
@@ -144,10 +148,28 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     for (a, n) in &by_activity {
         writeln!(out, "  {a}\t{n}")?;
     }
-    writeln!(out, "  未归类\t{}", unassigned.len())?;
+    writeln!(out, "  {UNASSIGNED}\t{}", unassigned.len())?;
     if !unassigned.is_empty() {
-        writeln!(out, "\n未归类（请放入活动文件夹或在文件名中写明活动）：")?;
+        writeln!(
+            out,
+            "\n{UNASSIGNED}（在 统计/待归类.xlsx 里填写更正活动，另存为 更正.xlsx 放在 dangan.toml 旁，下次运行生效）："
+        )?;
         for p in &unassigned {
+            writeln!(out, "  {p}")?;
+        }
+    }
+    if !corrected.is_empty() {
+        writeln!(out, "\n按更正归类的文件 {} 个", corrected.len())?;
+    }
+    if !excluded.is_empty() {
+        writeln!(out, "不计入统计的文件 {} 个：", excluded.len())?;
+        for p in &excluded {
+            writeln!(out, "  {p}")?;
+        }
+    }
+    if !session.corrections.problems.is_empty() {
+        writeln!(out, "\n更正文件中被忽略的行：")?;
+        for p in &session.corrections.problems {
             writeln!(out, "  {p}")?;
         }
     }

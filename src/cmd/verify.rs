@@ -30,16 +30,17 @@ pub fn run(common: &Common, args: &VerifyArgs) -> anyhow::Result<i32> {
                 writeln!(out, "目录中没有记录任何年度档案")?;
                 return Ok(EXIT_OK);
             };
-            let mut stmt = catalog
-                .conn
-                .prepare("SELECT path, size, sha256 FROM archives ORDER BY id")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((
-                    PathBuf::from(r.get::<_, String>(0)?),
-                    Some((r.get::<_, i64>(1)? as u64, r.get::<_, String>(2)?)),
-                ))
-            })?;
-            let rows: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
+            let rows: Vec<(PathBuf, Option<(u64, String)>)> = catalog
+                .archives()
+                .context("读取目录失败")?
+                .into_iter()
+                .map(|a| {
+                    (
+                        PathBuf::from(a.path),
+                        Some((a.size, a.sha256.map(|s| s.hex()).unwrap_or_default())),
+                    )
+                })
+                .collect();
             // The latest record of each path.
             let mut latest: Vec<(PathBuf, Option<(u64, String)>)> = Vec::new();
             for r in rows {

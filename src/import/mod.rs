@@ -10,20 +10,18 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use chrono::NaiveDate;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::catalog::{self, Catalog, NewVersion};
+use crate::catalog::{Catalog, CatalogError, NewVersion};
+use crate::classify::{Corrections, Judge};
 use crate::config::Config;
 use crate::detect;
 use crate::extract::{self, ExtractOptions};
-use crate::model::{DateCandidate, DateSource, Kind};
+use crate::model::{InboxPath, Kind, Sha256, VersionFacts};
 use crate::progress::Progress;
-use crate::resolve::activity::{self, FileFacts};
-use crate::resolve::date;
 use crate::store::{Store, StoreError};
-use crate::walk::{self, WalkEntry, display_bytes};
+use crate::walk::{self, WalkEntry};
 
 mod sheets;
 
@@ -37,8 +35,11 @@ pub struct ImportOptions<'a> {
     pub archive: &'a Path,
     pub dry_run: bool,
     pub quiet: bool,
-    /// The day of the import: dates after it are an unset clock.
-    pub today: NaiveDate,
+    /// The moment of the import (Unix seconds, `SOURCE_DATE_EPOCH` when set): dates after its
+    /// day are an unset clock.
+    pub now: i64,
+    /// The office's corrections, for the dry run's plan and the count of files with problems.
+    pub corrections: &'a Corrections,
     /// The dangan binary, re-invoked to read spreadsheets in a child process.
     pub exe: Option<PathBuf>,
     /// Take the run lock here; false when the caller already holds it (`nightly`).
@@ -85,8 +86,8 @@ pub enum ImportError {
         path: String,
         source: std::io::Error,
     },
-    #[error("目录数据库出错：{0}")]
-    Catalog(#[from] rusqlite::Error),
+    #[error(transparent)]
+    Catalog(#[from] CatalogError),
     #[error(transparent)]
     Lock(#[from] crate::lock::LockError),
 }
@@ -100,17 +101,9 @@ enum Outcome {
     Rejected(String),
 }
 
-fn mtime_candidate(mtime_ns: i64, offset: chrono::FixedOffset) -> Option<DateCandidate> {
-    Some(DateCandidate {
-        source: DateSource::Mtime,
-        when: date::from_unix_seconds(mtime_ns.div_euclid(1_000_000_000), offset)?,
-        offset: None,
-    })
-}
-
-/// Everything after the bytes are in hand: kind, metadata, date chain, activity.
+/// Everything after the bytes are in hand: kind, metadata, in-content dates, sheet rows. Facts
+/// only: the department, activity and date are judged from them at every run (`classify`).
 fn describe(
-    cfg: &Config,
     opts: &ImportOptions,
     entry: &WalkEntry,
     head: &[u8],
@@ -121,93 +114,53 @@ fn describe(
     let format = detected.format;
     let kind = format.kind();
     let mut problems: Vec<String> = detected.warning.into_iter().collect();
+    // Video stamps are kept as UTC: the judgement turns them into the configured local time.
     let extracted = extract::extract(
         format,
         head,
         full,
         &ExtractOptions {
-            utc_offset: cfg.utc_offset,
+            utc_offset: chrono::FixedOffset::east_opt(0).expect("UTC"),
         },
     );
     problems.extend(extracted.problems.iter().cloned());
 
     let sheets = if read_sheets && kind == Kind::Sheet {
-        sheets::read(cfg, full, format, opts.exe.as_deref())
+        sheets::read(full, format, opts.exe.as_deref())
     } else {
         sheets::SheetsRead::default()
     };
     problems.extend(sheets.problems.iter().cloned());
 
-    let mut candidates = extracted.dates.clone();
-    let folders_deepest: Vec<&str> = entry.folders.iter().rev().map(String::as_str).collect();
-    candidates.extend(date::date_from_names(
-        &entry.file_name,
-        &folders_deepest,
-        cfg.utc_offset,
-    ));
-    candidates.extend(sheets.earliest.clone());
-    candidates.extend(mtime_candidate(entry.mtime_ns, cfg.utc_offset));
-    let choice = date::choose(&candidates, opts.today);
-    for (_, why) in &choice.ignored {
-        problems.push(why.clone());
-    }
-    let chosen = choice.chosen;
-    let day = chosen.as_ref().map(|c| c.date());
-
-    let decided = activity::resolve(
-        cfg,
-        &FileFacts {
-            department: &entry.department,
-            folders: &entry.folders,
-            file_name: &entry.file_name,
-            sheet_activities: &sheets.row_activities,
-            date: day,
-        },
-    );
-    if let Some(d) = day {
-        problems.extend(activity::date_flag(cfg, decided.activity.as_deref(), d));
-    }
-    if chosen
-        .as_ref()
-        .is_some_and(|c| c.source == DateSource::Mtime)
-    {
-        problems.push("只有文件修改时间可作日期（低可信），请核对".into());
-    }
+    let mut dates = extracted.dates.clone();
+    dates.extend(sheets.earliest.clone());
     NewVersion {
-        path_raw: entry.rel.clone(),
-        path: entry.display(),
-        department: entry.department.clone(),
-        size: entry.size,
-        mtime_ns: entry.mtime_ns,
+        facts: VersionFacts {
+            path: InboxPath(entry.rel.clone()),
+            size: entry.size,
+            mtime_ns: entry.mtime_ns,
+            sha256: Sha256([0; 32]),
+            kind,
+            format: format.as_str().into(),
+            dates,
+            imported: opts.now,
+            problems,
+            width: extracted.width,
+            height: extracted.height,
+            orientation: extracted.orientation,
+            has_thumbnail: extracted.has_thumbnail,
+            sign_in: sheets.records.iter().any(|r| r.kind == "sign_in"),
+            media: sheets.records.iter().any(|r| r.kind == "media"),
+            row_activities: sheets.row_activities.clone(),
+        },
         inode: entry.inode,
-        sha256: String::new(),
-        kind: kind.as_str().into(),
-        format: format.as_str().into(),
-        activity: decided.activity,
-        activity_rule: decided.rule.as_str().into(),
-        date: day.map(|d| d.to_string()),
-        datetime: chosen
-            .as_ref()
-            .map(|c| c.when.format("%Y-%m-%dT%H:%M:%S").to_string()),
-        date_source: chosen
-            .as_ref()
-            .map(|c| c.source)
-            .unwrap_or(DateSource::None)
-            .as_str()
-            .into(),
-        date_offset: chosen.and_then(|c| c.offset),
-        problems,
-        width: extracted.width,
-        height: extracted.height,
-        orientation: extracted.orientation,
-        has_thumbnail: extracted.has_thumbnail,
         text: extracted.text,
         sheets: sheets.records,
     }
 }
 
 /// Reads one inbox file into the store and describes it.
-fn ingest_one(cfg: &Config, opts: &ImportOptions, store: &Store, entry: &WalkEntry) -> Outcome {
+fn ingest_one(opts: &ImportOptions, store: &Store, entry: &WalkEntry) -> Outcome {
     let mut file = match File::open(&entry.abs) {
         Ok(f) => f,
         Err(e) => return Outcome::Rejected(format!("无法打开：{e}（下次运行再试）")),
@@ -245,8 +198,11 @@ fn ingest_one(cfg: &Config, opts: &ImportOptions, store: &Store, entry: &WalkEnt
     if stored.size != entry.size {
         return Outcome::Rejected("读取时文件大小发生变化（下次运行再试）".into());
     }
-    let mut version = describe(cfg, opts, &entry, &stored.head, &stored.path, true);
-    version.sha256 = stored.sha256;
+    let mut version = describe(opts, &entry, &stored.head, &stored.path, true);
+    match Sha256::parse_hex(&stored.sha256) {
+        Some(sha) => version.facts.sha256 = sha,
+        None => return Outcome::Rejected("存档返回的 SHA-256 无效".into()),
+    }
     Outcome::Stored {
         version: Box::new(version),
         new_object: stored.new_object,
@@ -255,7 +211,7 @@ fn ingest_one(cfg: &Config, opts: &ImportOptions, store: &Store, entry: &WalkEnt
 
 /// `--dry-run`: the head only (64 KiB holds a JPEG's EXIF; the extractors read further into
 /// the file themselves when a format needs it), no hashing, nothing written.
-fn plan_one(cfg: &Config, opts: &ImportOptions, entry: &WalkEntry) -> Result<NewVersion, String> {
+fn plan_one(opts: &ImportOptions, entry: &WalkEntry) -> Result<NewVersion, String> {
     const DRY_HEAD: usize = 16 * 1024;
     let file = File::open(&entry.abs).map_err(|e| format!("无法打开：{e}"))?;
     // Only a few small pieces of each file are read: no read-ahead of what is not needed.
@@ -272,22 +228,29 @@ fn plan_one(cfg: &Config, opts: &ImportOptions, entry: &WalkEntry) -> Result<New
     file.take(DRY_HEAD as u64)
         .read_to_end(&mut head)
         .map_err(|e| format!("读取失败：{e}"))?;
-    Ok(describe(cfg, opts, entry, &head, &entry.abs, false))
+    Ok(describe(opts, entry, &head, &entry.abs, false))
 }
 
-fn plan_line(status: &str, v: &NewVersion) -> String {
-    format!(
+fn plan_line(status: &str, judge: &mut Judge, v: &NewVersion) -> (String, bool) {
+    let j = judge.judge(&v.facts);
+    let problems: Vec<String> = v.facts.problems.iter().chain(&j.notes).cloned().collect();
+    let line = format!(
         "{status}\t{}\t{}\t{}\t{}\t{}（{}）\t{}",
-        v.path,
-        v.department,
-        Kind::parse(&v.kind).map(Kind::label).unwrap_or("其他"),
-        v.activity.as_deref().unwrap_or("未归类"),
-        v.date.as_deref().unwrap_or("无日期"),
-        DateSource::parse(&v.date_source)
-            .map(DateSource::label)
-            .unwrap_or(""),
-        v.problems.join("；")
-    )
+        v.facts.path.display(),
+        j.department,
+        v.facts.kind.label(),
+        if j.activities.is_empty() {
+            crate::tally::UNASSIGNED.to_string()
+        } else {
+            j.activities.join("、")
+        },
+        j.day()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "无日期".into()),
+        j.date_source().label(),
+        problems.join("；")
+    );
+    (line, !problems.is_empty())
 }
 
 pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, ImportError> {
@@ -305,7 +268,11 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
     }
 
     let _lock = if opts.take_lock {
-        Some(crate::lock::RunLock::acquire(opts.archive, "import")?)
+        Some(crate::lock::RunLock::acquire(
+            opts.archive,
+            "import",
+            cfg.utc_offset,
+        )?)
     } else {
         None
     };
@@ -318,24 +285,25 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
     let run = catalog.start_run("import", &opts.inbox.display().to_string())?;
     summary.run_id = Some(run);
     let known = catalog.known_files()?;
+    let mut judge = Judge::new(cfg, opts.corrections);
 
     // Sort the walk into unchanged and to-read.
     let mut to_read: Vec<&WalkEntry> = Vec::new();
     let mut present: HashSet<&[u8]> = HashSet::new();
     {
-        let tx = catalog.transaction()?;
+        let tx = catalog.batch(run)?;
         for r in &walked.rejected {
             present.insert(&r.rel);
-            let path = display_bytes(&r.rel);
-            catalog::insert_rejection(&tx, run, &r.rel, &path, &r.reason)?;
-            summary.rejections.push((path, r.reason.clone()));
+            let path = InboxPath(r.rel.clone());
+            tx.insert_rejection(&path, &r.reason)?;
+            summary.rejections.push((path.display(), r.reason.clone()));
         }
         for e in &walked.files {
             present.insert(&e.rel);
             match known.get(&e.rel) {
                 Some(k) if k.size == e.size && k.mtime_ns == e.mtime_ns && k.inode == e.inode => {
                     if k.withdrawn {
-                        catalog::mark_present(&tx, k.id, e.size, e.mtime_ns, e.inode)?;
+                        tx.mark_present(k.id, e.size, e.mtime_ns, e.inode)?;
                         summary.restored += 1;
                     }
                     summary.unchanged += 1;
@@ -345,7 +313,6 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
         }
         tx.commit()?;
     }
-    let current_sha = current_hashes(&catalog)?;
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(READERS)
@@ -356,40 +323,36 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
         let outcomes: Vec<Outcome> = pool.install(|| {
             batch
                 .par_iter()
-                .map(|e| ingest_one(cfg, opts, &store, e))
+                .map(|e| ingest_one(opts, &store, e))
                 .collect()
         });
         store.sync_dirs().map_err(|source| ImportError::Store {
             path: opts.archive.display().to_string(),
             source,
         })?;
-        let tx = catalog.transaction()?;
+        let tx = catalog.batch(run)?;
         for (entry, outcome) in batch.iter().zip(outcomes) {
             match outcome {
                 Outcome::Rejected(reason) => {
-                    let path = entry.display();
-                    catalog::insert_rejection(&tx, run, &entry.rel, &path, &reason)?;
-                    summary.rejections.push((path, reason));
+                    let path = InboxPath(entry.rel.clone());
+                    tx.insert_rejection(&path, &reason)?;
+                    summary.rejections.push((path.display(), reason));
                 }
                 Outcome::Stored {
                     version,
                     new_object,
                 } => {
-                    summary.bytes_read += version.size;
+                    summary.bytes_read += version.facts.size;
                     summary.objects_written += new_object as u64;
                     let prior = known.get(&entry.rel);
-                    let same_content = prior.is_some_and(|k| {
-                        current_sha
-                            .get(&k.id)
-                            .is_some_and(|sha| *sha == version.sha256)
-                    });
+                    let same_content =
+                        prior.is_some_and(|k| k.sha256 == Some(version.facts.sha256));
                     if let (Some(k), true) = (prior, same_content) {
                         // Touched or copied, not changed: refresh the stat cache only.
-                        catalog::mark_present(
-                            &tx,
+                        tx.mark_present(
                             k.id,
-                            version.size,
-                            version.mtime_ns,
+                            version.facts.size,
+                            version.facts.mtime_ns,
                             version.inode,
                         )?;
                         if k.withdrawn {
@@ -403,7 +366,8 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
                     } else {
                         summary.new += 1;
                     }
-                    if !version.problems.is_empty() {
+                    let judged = judge.judge(&version.facts);
+                    if !version.facts.problems.is_empty() || !judged.notes.is_empty() {
                         summary.problems += 1;
                     }
                     summary.rejected_rows += version
@@ -411,7 +375,7 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
                         .iter()
                         .map(|s| s.problems.len() as u64)
                         .sum::<u64>();
-                    catalog::insert_version(&tx, run, &version)?;
+                    tx.insert_version(&version)?;
                 }
             }
             progress.inc(1);
@@ -422,10 +386,10 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
 
     // What is gone from the inbox is withdrawn; its bytes and rows stay.
     {
-        let tx = catalog.transaction()?;
+        let tx = catalog.batch(run)?;
         for (rel, k) in &known {
             if !k.withdrawn && !present.contains(rel.as_slice()) {
-                catalog::mark_withdrawn(&tx, k.id, run)?;
+                tx.mark_withdrawn(k.id)?;
                 summary.withdrawn += 1;
             }
         }
@@ -456,14 +420,6 @@ pub fn summary_json(s: &ImportSummary) -> serde_json::Value {
     v
 }
 
-fn current_hashes(catalog: &Catalog) -> rusqlite::Result<HashMap<i64, String>> {
-    let mut stmt = catalog.conn.prepare(
-        "SELECT f.id, v.sha256 FROM files f JOIN versions v ON v.id = f.current_version",
-    )?;
-    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    rows.collect()
-}
-
 fn dry_run(
     cfg: &Config,
     opts: &ImportOptions,
@@ -476,7 +432,7 @@ fn dry_run(
         None => HashMap::new(),
     };
     for r in &walked.rejected {
-        let path = display_bytes(&r.rel);
+        let path = walk::display_bytes(&r.rel);
         summary.plan.push(format!("拒收\t{path}\t{}", r.reason));
         summary.rejections.push((path, r.reason.clone()));
     }
@@ -497,9 +453,10 @@ fn dry_run(
         .expect("a thread pool");
     let planned: Vec<(&WalkEntry, bool, Result<NewVersion, String>)> = pool.install(|| {
         todo.par_iter()
-            .map(|(e, changed)| (*e, *changed, plan_one(cfg, opts, e)))
+            .map(|(e, changed)| (*e, *changed, plan_one(opts, e)))
             .collect()
     });
+    let mut judge = Judge::new(cfg, opts.corrections);
     for (e, changed, result) in planned {
         match result {
             Ok(v) => {
@@ -508,13 +465,12 @@ fn dry_run(
                 } else {
                     summary.new += 1;
                 }
-                if !v.problems.is_empty() {
+                let (line, problems) =
+                    plan_line(if changed { "变更" } else { "新增" }, &mut judge, &v);
+                if problems {
                     summary.problems += 1;
                 }
-                summary.bytes_read += v.size;
-                summary
-                    .plan
-                    .push(plan_line(if changed { "变更" } else { "新增" }, &v));
+                summary.plan.push(line);
             }
             Err(reason) => {
                 let path = e.display();

@@ -1,13 +1,12 @@
-//! From the sheet reader's rows to catalog records: each row's 活动名称 matched to the
-//! catalog's activities, row problems kept with their sheet and row, the earliest date for the
-//! date chain. Spreadsheets are read in a child process (the same binary) under limits.
+//! From the sheet reader's rows to catalog records: cells as written (a row's 活动名称 is
+//! matched to the activities at every run, not here), row problems kept with their sheet and
+//! row, the earliest date for the date chain. Spreadsheets are read in a child process (the
+//! same binary) under limits.
 
 use std::path::Path;
 
 use crate::catalog::{DeclaredRecord, MediaRecord, PersonRecord, SheetRecord};
-use crate::config::Config;
 use crate::model::{DateCandidate, DateSource, Format};
-use crate::resolve::activity::match_text;
 use crate::sheet::{self, SheetKind, Workbook};
 
 /// The sheet name under which a whole unreadable workbook's reason is kept.
@@ -18,8 +17,8 @@ pub struct SheetsRead {
     pub records: Vec<SheetRecord>,
     pub problems: Vec<String>,
     pub earliest: Option<DateCandidate>,
-    /// The activity each sign-in or declared row names (matched to the catalog), for rule 3.
-    pub row_activities: Vec<Option<String>>,
+    /// The 活动名称 cells of sign-in and declared rows, distinct, as written (for rule 3).
+    pub row_activities: Vec<String>,
 }
 
 /// Caps under which a small xlsx is read in this process: its cells are streamed, and no part
@@ -37,7 +36,7 @@ fn in_process_limits() -> sheet::Limits {
 /// would cost more than reading it.
 const IN_PROCESS_BYTES: u64 = 2 << 20;
 
-pub fn read(cfg: &Config, path: &Path, format: Format, exe: Option<&Path>) -> SheetsRead {
+pub fn read(path: &Path, format: Format, exe: Option<&Path>) -> SheetsRead {
     let small = std::fs::metadata(path).is_ok_and(|m| m.len() <= IN_PROCESS_BYTES);
     let here = small
         .then(|| sheet::read_in_process_if_fits(path, format, &in_process_limits()))
@@ -47,7 +46,7 @@ pub fn read(cfg: &Config, path: &Path, format: Format, exe: Option<&Path>) -> Sh
         (None, Some(exe)) => sheet::read_workbook_isolated(path, format, exe),
         (None, None) => sheet::read_workbook(path, format),
     };
-    to_records(cfg, &workbook)
+    to_records(&workbook)
 }
 
 fn kind_name(k: SheetKind) -> &'static str {
@@ -59,12 +58,9 @@ fn kind_name(k: SheetKind) -> &'static str {
     }
 }
 
-fn matched(cfg: &Config, raw: Option<&str>) -> Option<String> {
-    raw.and_then(|r| match_text(cfg, r)).map(|a| a.name.clone())
-}
-
-pub fn to_records(cfg: &Config, wb: &Workbook) -> SheetsRead {
+pub fn to_records(wb: &Workbook) -> SheetsRead {
     let mut out = SheetsRead::default();
+    let mut named: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
     if let Some(e) = &wb.error {
         // Kept with the file's row problems too, so that `status` lists it and the run's exit
         // status says that rows were lost.
@@ -85,8 +81,9 @@ pub fn to_records(cfg: &Config, wb: &Workbook) -> SheetsRead {
             ..Default::default()
         };
         for r in &s.sign_in {
-            let activity = matched(cfg, r.activity.as_deref());
-            out.row_activities.push(activity.clone());
+            if let Some(a) = r.activity.as_ref().filter(|a| !a.trim().is_empty()) {
+                named.insert(a.clone());
+            }
             rec.people.push(PersonRecord {
                 row: r.row,
                 name: r.name.clone(),
@@ -95,7 +92,6 @@ pub fn to_records(cfg: &Config, wb: &Workbook) -> SheetsRead {
                 unit: r.unit.clone(),
                 time: r.time.map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
                 activity_raw: r.activity.clone(),
-                activity,
             });
         }
         for r in &s.media {
@@ -106,15 +102,16 @@ pub fn to_records(cfg: &Config, wb: &Workbook) -> SheetsRead {
                 level: r.level.clone(),
                 date: r.date.map(|d| d.to_string()),
                 url: r.url.clone(),
+                activity_raw: None,
             });
         }
         for r in &s.declared {
-            let activity = matched(cfg, Some(&r.activity));
-            out.row_activities.push(activity.clone());
+            if !r.activity.trim().is_empty() {
+                named.insert(r.activity.clone());
+            }
             rec.declared.push(DeclaredRecord {
                 row: r.row,
                 activity_raw: r.activity.clone(),
-                activity,
                 department: r.department.clone(),
                 date: r.date.map(|d| d.to_string()),
                 teachers: r.teachers,
@@ -156,6 +153,7 @@ pub fn to_records(cfg: &Config, wb: &Workbook) -> SheetsRead {
             "表格中有 {skipped} 处无法读取（行号与原因见 dangan status）"
         ));
     }
+    out.row_activities = named.into_iter().collect();
     out.earliest = wb.earliest_date().map(|when| DateCandidate {
         source: DateSource::Sheet,
         when,

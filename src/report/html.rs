@@ -297,7 +297,11 @@ fn figures_table(input: &ReportInput) -> String {
 
 fn index(input: &ReportInput) -> String {
     let mut b = String::new();
-    let unassigned = input.files.iter().filter(|f| f.activity.is_none()).count();
+    let unassigned = input
+        .files
+        .iter()
+        .filter(|f| f.activities.is_empty())
+        .count();
     let problem_count = input
         .files
         .iter()
@@ -361,7 +365,7 @@ fn index(input: &ReportInput) -> String {
         let files: Vec<&FileRow> = input
             .files
             .iter()
-            .filter(|f| f.activity.as_deref() == Some(a.name.as_str()))
+            .filter(|f| f.activities.iter().any(|x| *x == a.name))
             .collect();
         let photos = by_date(files.iter().copied());
         let rows = input
@@ -442,7 +446,7 @@ fn activity(input: &ReportInput, i: usize, name: &str) -> String {
     let files: Vec<&FileRow> = input
         .files
         .iter()
-        .filter(|f| f.activity.as_deref() == Some(name))
+        .filter(|f| f.activities.iter().any(|x| x == name))
         .collect();
     let mut b = String::from(back());
     let depts = if a.departments.is_empty() {
@@ -528,7 +532,7 @@ fn activity(input: &ReportInput, i: usize, name: &str) -> String {
     let media: Vec<_> = input
         .media
         .iter()
-        .filter(|m| m.activity.as_deref() == Some(name))
+        .filter(|m| m.activities.iter().any(|x| x == name))
         .collect();
     if media.is_empty() {
         b.push_str("<p class=\"muted\">尚无媒体报道登记。</p>\n");
@@ -606,7 +610,7 @@ fn unassigned(input: &ReportInput) -> String {
     let files: Vec<&FileRow> = input
         .files
         .iter()
-        .filter(|f| f.activity.is_none())
+        .filter(|f| f.activities.is_empty())
         .collect();
     let mut b = String::from(back());
     if files.is_empty() {
@@ -614,7 +618,11 @@ fn unassigned(input: &ReportInput) -> String {
     } else {
         let _ = writeln!(
             b,
-            "<p>以下 {} 个文件无法判断属于哪个活动。请把它们放进以活动命名的文件夹（或在文件名中写上活动名称），下次导入即会归类。</p>",
+            "<p>以下 {} 个文件无法判断属于哪个活动。收件箱属于各部门，不必移动其中的文件：\
+             打开 <code>统计/待归类.xlsx</code>，在“更正活动”（或“更正部门”“更正日期”）列从下拉列表中选好，\
+             不该计入统计的在“不计入”列选“是”，然后把这个工作簿另存为 <code>更正.xlsx</code>，\
+             放在 <code>dangan.toml</code> 旁边（没有 dangan.toml 时放在运行 dangan 的文件夹）。\
+             下一次运行（每晚任务或任何命令）就会按更正归类，不需要重新导入。</p>",
             files.len()
         );
         b.push_str(&file_table(&input.links, files.iter().copied()));

@@ -18,7 +18,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use rusqlite::Connection;
 
 use crate::check::CheckResult;
 use crate::config::Config;
@@ -39,7 +38,8 @@ pub struct FileRow {
     pub path: String,
     pub file_name: String,
     pub department: String,
-    pub activity: Option<String>,
+    /// Its activities; empty: 未归类.
+    pub activities: Vec<String>,
     pub kind: String,
     pub format: String,
     pub date: Option<String>,
@@ -55,7 +55,8 @@ pub struct FileRow {
 
 #[derive(Debug, Clone)]
 pub struct MediaRow {
-    pub activity: Option<String>,
+    /// The activities the report is of; empty: 未归类.
+    pub activities: Vec<String>,
     pub department: String,
     pub title: String,
     pub outlet: String,
@@ -77,6 +78,19 @@ pub struct RowProblem {
     pub sheet: String,
     pub row: i64,
     pub reason: String,
+}
+
+/// What the pages show of the catalog, as plain values ([`sources`] makes it from the judged
+/// files and the catalog's rows).
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub files: Vec<FileRow>,
+    pub media: Vec<MediaRow>,
+    /// activity → the start of its 总结.
+    pub summaries: BTreeMap<String, Excerpt>,
+    pub row_problems: Vec<RowProblem>,
+    /// The last import's rejections (path, reason).
+    pub rejections: Vec<(String, String)>,
 }
 
 /// Everything the pages show, gathered once.
@@ -127,8 +141,6 @@ pub struct ReportSummary {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("目录数据库出错：{0}")]
-    Catalog(#[from] rusqlite::Error),
     #[error(transparent)]
     Output(#[from] OutputError),
     #[error("无法创建 {path}：{source}")]
@@ -138,104 +150,112 @@ pub enum ReportError {
     },
 }
 
-const CURRENT: &str = "JOIN versions v ON v.id = f.current_version WHERE f.withdrawn_run IS NULL";
-
-pub fn gather_files(conn: &Connection) -> rusqlite::Result<Vec<FileRow>> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT f.path, f.department, v.activity, v.kind, v.format, v.date, v.datetime,
-                v.sha256, v.size, v.orientation, v.has_thumbnail, v.problems, v.width, v.height
-         FROM files f {CURRENT} ORDER BY f.path"
-    ))?;
-    let rows = stmt.query_map([], |r| {
-        let path: String = r.get(0)?;
-        let problems: String = r.get(11)?;
-        Ok(FileRow {
-            file_name: path.rsplit('/').next().unwrap_or(&path).to_string(),
-            path,
-            department: r.get(1)?,
-            activity: r.get(2)?,
-            kind: r.get(3)?,
-            format: r.get(4)?,
-            date: r.get(5)?,
-            datetime: r.get(6)?,
-            sha256: r.get(7)?,
-            size: r.get::<_, i64>(8)?.max(0) as u64,
-            orientation: r
-                .get::<_, Option<i64>>(9)?
-                .and_then(|o| u16::try_from(o).ok()),
-            has_thumbnail: r.get(10)?,
-            problems: serde_json::from_str(&problems).unwrap_or_default(),
-            width: r
-                .get::<_, Option<i64>>(12)?
-                .and_then(|x| u32::try_from(x).ok()),
-            height: r
-                .get::<_, Option<i64>>(13)?
-                .and_then(|x| u32::try_from(x).ok()),
+/// The report's view of the counted files and their rows. Pure: the caller reads the catalog.
+pub fn sources(
+    files: &[crate::classify::ClassifiedFile],
+    media: &[crate::catalog::MediaRow],
+    texts: &[crate::catalog::DocText],
+    row_problems: &[crate::catalog::RowProblem],
+    rejections: Vec<(String, String)>,
+) -> Sources {
+    let counted: HashMap<i64, &crate::classify::ClassifiedFile> = files
+        .iter()
+        .filter(|f| f.counts())
+        .map(|f| (f.version.id, f))
+        .collect();
+    let mut rows: Vec<FileRow> = files
+        .iter()
+        .filter(|f| f.counts())
+        .map(|f| {
+            let v = &f.version.facts;
+            FileRow {
+                path: v.path.display(),
+                file_name: f.file_name(),
+                department: f.judged.department.clone(),
+                activities: f.judged.activities.clone(),
+                kind: v.kind.as_str().to_string(),
+                format: v.format.clone(),
+                date: f.judged.day().map(|d| d.to_string()),
+                datetime: f
+                    .judged
+                    .date
+                    .as_ref()
+                    .map(|c| c.when.format("%Y-%m-%dT%H:%M:%S").to_string()),
+                sha256: v.sha256.hex(),
+                size: v.size,
+                orientation: v.orientation,
+                has_thumbnail: v.has_thumbnail,
+                width: v.width,
+                height: v.height,
+                problems: f.problems(),
+            }
         })
-    })?;
-    rows.collect()
-}
-
-fn gather_media(conn: &Connection) -> rusqlite::Result<Vec<MediaRow>> {
-    let mut stmt = conn.prepare(
-        "SELECT v.activity, f.department, m.title, m.outlet, m.level, m.date, m.url
-         FROM media_reports m
-         JOIN versions v ON v.id = m.version_id
-         JOIN files f ON f.current_version = v.id AND f.withdrawn_run IS NULL
-         ORDER BY m.date, f.path, m.sheet, m.row",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(MediaRow {
-            activity: r.get(0)?,
-            department: r.get(1)?,
-            title: r.get(2)?,
-            outlet: r.get(3)?,
-            level: r.get(4)?,
-            date: r.get(5)?,
-            url: r.get(6)?,
+        .collect();
+    rows.sort_by(|a, b| a.path.cmp(&b.path));
+    let media = media
+        .iter()
+        .filter_map(|m| {
+            let f = counted.get(&m.version_id)?;
+            Some(MediaRow {
+                activities: f.judged.activities.clone(),
+                department: f.judged.department.clone(),
+                title: m.title.clone(),
+                outlet: m.outlet.clone(),
+                level: m.level.clone(),
+                date: m.date.map(|d| d.to_string()),
+                url: m.url.clone(),
+            })
         })
-    })?;
-    rows.collect()
-}
-
-/// The start of each activity's 总结: the first current document (by path) whose name has 总结
-/// and that has text.
-fn gather_summaries(conn: &Connection) -> rusqlite::Result<BTreeMap<String, Excerpt>> {
-    let mut stmt = conn.prepare(
-        "SELECT v.activity, f.path, t.text FROM files f
-         JOIN versions v ON v.id = f.current_version
-         JOIN doc_text t ON t.version_id = v.id
-         WHERE f.withdrawn_run IS NULL AND v.kind = 'document' AND v.activity IS NOT NULL
-         ORDER BY f.path",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
-    let mut out = BTreeMap::new();
-    for row in rows {
-        let (activity, path, text) = row?;
-        let file_name = path.rsplit('/').next().unwrap_or(&path).to_string();
-        if !crate::text::fold_width(&file_name).contains("总结") || out.contains_key(&activity) {
+        .collect();
+    // The start of each activity's 总结: the first counted document (by path) whose name has
+    // 总结 and that has text.
+    let mut summaries = BTreeMap::new();
+    for t in texts {
+        let Some(f) = counted.get(&t.version_id) else {
+            continue;
+        };
+        if f.version.facts.kind != crate::model::Kind::Document {
             continue;
         }
-        let (text, truncated) = excerpt(&text, EXCERPT_CHARS);
-        if text.is_empty() {
+        let file_name = f.file_name();
+        if !crate::text::fold_width(&file_name).contains("总结") {
             continue;
         }
-        out.insert(
-            activity,
-            Excerpt {
-                file_name,
-                text,
-                truncated,
-            },
-        );
+        for activity in &f.judged.activities {
+            if summaries.contains_key(activity) {
+                continue;
+            }
+            let (text, truncated) = excerpt(&t.text, EXCERPT_CHARS);
+            if text.is_empty() {
+                continue;
+            }
+            summaries.insert(
+                activity.clone(),
+                Excerpt {
+                    file_name: file_name.clone(),
+                    text,
+                    truncated,
+                },
+            );
+        }
     }
-    Ok(out)
+    let row_problems = row_problems
+        .iter()
+        .filter(|p| counted.contains_key(&p.version_id))
+        .map(|p| RowProblem {
+            path: p.at.path.clone(),
+            sheet: p.at.sheet.clone(),
+            row: i64::from(p.at.row),
+            reason: p.reason.clone(),
+        })
+        .collect();
+    Sources {
+        files: rows,
+        media,
+        summaries,
+        row_problems,
+        rejections,
+    }
 }
 
 /// The first `max` characters of `text`, blank lines dropped.
@@ -249,24 +269,6 @@ pub fn excerpt(text: &str, max: usize) -> (String, bool) {
     let mut chars = joined.chars();
     let head: String = chars.by_ref().take(max).collect();
     (head, chars.next().is_some())
-}
-
-fn gather_row_problems(conn: &Connection) -> rusqlite::Result<Vec<RowProblem>> {
-    let mut stmt = conn.prepare(
-        "SELECT f.path, p.sheet, p.row, p.reason FROM row_problems p
-         JOIN versions v ON v.id = p.version_id
-         JOIN files f ON f.current_version = v.id AND f.withdrawn_run IS NULL
-         ORDER BY f.path, p.sheet, p.row",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(RowProblem {
-            path: r.get(0)?,
-            sheet: r.get(1)?,
-            row: r.get(2)?,
-            reason: r.get(3)?,
-        })
-    })?;
-    rows.collect()
 }
 
 /// The day of `epoch` at the configured offset.
@@ -334,17 +336,17 @@ pub fn make_thumbs(
     Ok((map, summary))
 }
 
-/// Gathers what the pages show and makes the thumbnails they need (once, into the cache).
+/// Makes the thumbnails the pages need (once, into the cache) and puts the input together.
 fn build_input<'a>(
     archive: &Path,
-    conn: &Connection,
+    sources: &Sources,
     cfg: &'a Config,
     tally: &'a Tally,
     check: &'a CheckResult,
     epoch: i64,
     links: Links,
 ) -> Result<(ReportInput<'a>, ReportSummary), ReportError> {
-    let mut files = gather_files(conn)?;
+    let mut files = sources.files.clone();
     if let Links::Bag { files: in_bag } = &links {
         files.retain(|f| in_bag.contains_key(&f.sha256));
     }
@@ -354,10 +356,10 @@ fn build_input<'a>(
         tally,
         check,
         date: epoch_date(epoch, cfg).to_string(),
-        media: gather_media(conn)?,
-        summaries: gather_summaries(conn)?,
-        row_problems: gather_row_problems(conn)?,
-        rejections: crate::catalog::last_rejections(conn)?,
+        media: sources.media.clone(),
+        summaries: sources.summaries.clone(),
+        row_problems: sources.row_problems.clone(),
+        rejections: sources.rejections.clone(),
         files,
         thumbs,
         links,
@@ -370,7 +372,7 @@ fn build_input<'a>(
 /// files, as (path under `data/报告/`, bytes). Files not in the bag are not shown.
 pub fn render_for_bag(
     archive: &Path,
-    conn: &Connection,
+    sources: &Sources,
     cfg: &Config,
     tally: &Tally,
     check: &CheckResult,
@@ -379,7 +381,7 @@ pub fn render_for_bag(
 ) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
     let (input, _) = build_input(
         archive,
-        conn,
+        sources,
         cfg,
         tally,
         check,
@@ -412,14 +414,14 @@ pub fn render_for_bag(
 /// Gathers, makes the thumbnails and writes every page into `archive/报告/`.
 pub fn write_report(
     archive: &Path,
-    conn: &Connection,
+    sources: &Sources,
     cfg: &Config,
     tally: &Tally,
     check: &CheckResult,
     epoch: i64,
 ) -> Result<ReportSummary, ReportError> {
     let (input, mut summary) =
-        build_input(archive, conn, cfg, tally, check, epoch, Links::Archive)?;
+        build_input(archive, sources, cfg, tally, check, epoch, Links::Archive)?;
     let dir = archive.join(REPORT_DIR);
     std::fs::create_dir_all(&dir).map_err(|source| ReportError::Dir {
         path: dir.display().to_string(),

@@ -35,69 +35,149 @@ pub fn match_text<'a>(cfg: &'a Config, text: &str) -> Option<&'a Activity> {
     best.map(|(a, _)| a)
 }
 
+/// Every activity a name names (DESIGN.md, *Activities*): of matches that overlap in the name
+/// (one inside another), the longest wins; matches that do not overlap all count
+/// (`5.28闭幕式暨教学成果展` names two). In the order they stand in the name. Indices into
+/// `cfg.activities`.
+pub fn match_all(keys: &[(usize, String)], text: &str) -> Vec<usize> {
+    let key = match_key(text);
+    if key.is_empty() {
+        return Vec::new();
+    }
+    // (start, end, chars, activity) of every occurrence of every name and alias.
+    let mut hits: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for (a, k) in keys {
+        if k.is_empty() {
+            continue;
+        }
+        for (start, _) in key.match_indices(k.as_str()) {
+            hits.push((start, start + k.len(), k.chars().count(), *a));
+        }
+    }
+    hits.sort_by(|x, y| y.2.cmp(&x.2).then(x.0.cmp(&y.0)).then(x.3.cmp(&y.3)));
+    let mut taken: Vec<(usize, usize, usize)> = Vec::new();
+    for (start, end, _, a) in hits {
+        if taken.iter().all(|(s, e, _)| end <= *s || start >= *e) {
+            taken.push((start, end, a));
+        }
+    }
+    taken.sort();
+    let mut out: Vec<usize> = Vec::new();
+    for (_, _, a) in taken {
+        if !out.contains(&a) {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// The match keys of every activity's name and aliases, for [`match_all`].
+pub fn activity_keys(cfg: &Config) -> Vec<(usize, String)> {
+    cfg.activities
+        .iter()
+        .enumerate()
+        .flat_map(|(i, a)| a.keys().map(move |k| (i, k)))
+        .collect()
+}
+
 /// What the resolver knows of a file.
 pub struct FileFacts<'a> {
+    /// Its department, as judged (a configured name, or the folder as written).
     pub department: &'a str,
     /// Folders below the department folder, top first.
     pub folders: &'a [String],
     pub file_name: &'a str,
-    /// The activities named by the rows of its sheets (already matched to catalog names),
-    /// `None` where a row names none.
-    pub sheet_activities: &'a [Option<String>],
+    /// The activities named by the rows of its sheets (indices, already matched), `None`
+    /// where a row names none.
+    pub sheet_activities: &'a [Vec<usize>],
     pub date: Option<NaiveDate>,
 }
 
-pub fn resolve(cfg: &Config, f: &FileFacts) -> ActivityChoice {
+/// The activities a file is evidence of, the rule that decided, and whether its own name named
+/// another activity than the folder that decided (名称与文件夹不一致).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub activities: Vec<usize>,
+    pub rule: ActivityRule,
+    pub name_conflict: bool,
+}
+
+/// Rules 1–5 of DESIGN.md in order, with `names` matching a text to activities (a cached
+/// [`match_all`]).
+pub fn resolve_with(
+    cfg: &Config,
+    f: &FileFacts,
+    names: &mut impl FnMut(&str) -> Vec<usize>,
+) -> Resolved {
+    let decided = |activities, rule| Resolved {
+        activities,
+        rule,
+        name_conflict: false,
+    };
     // Rule 1: the deepest folder that names an activity decides before its parents.
     for folder in f.folders.iter().rev() {
-        if let Some(a) = match_text(cfg, folder) {
-            return chosen(a, ActivityRule::Folder);
+        let found = names(folder);
+        if !found.is_empty() {
+            let own = names(f.file_name);
+            let conflict = own.iter().any(|a| !found.contains(a));
+            return Resolved {
+                activities: found,
+                rule: ActivityRule::Folder,
+                name_conflict: conflict,
+            };
         }
     }
     // Rule 2: the file name.
-    if let Some(a) = match_text(cfg, f.file_name) {
-        return chosen(a, ActivityRule::Filename);
+    let found = names(f.file_name);
+    if !found.is_empty() {
+        return decided(found, ActivityRule::Filename);
     }
-    // Rule 3: every row that names an activity names the same one.
-    let mut named = f.sheet_activities.iter().flatten();
+    // Rule 3: every row that names an activity names the same one(s).
+    let mut named = f.sheet_activities.iter().filter(|a| !a.is_empty());
     if let Some(first) = named.next()
         && named.all(|n| n == first)
-        && let Some(a) = cfg.activity(first)
     {
-        return chosen(a, ActivityRule::Sheet);
+        return decided(first.clone(), ActivityRule::Sheet);
     }
     // Rule 4: the date falls in the range of exactly one activity of the department. An
     // activity with its own dates is preferred to one that only spans the whole period (the
     // launch on 05-07 is not 活动表彰, which the plan does not date).
     if let Some(d) = f.date {
-        let hosts = |a: &&Activity| a.departments.iter().any(|dep| dep == f.department);
-        let dated: Vec<&Activity> = cfg
+        let hosts = |a: &(usize, &Activity)| a.1.departments.iter().any(|dep| dep == f.department);
+        let dated: Vec<usize> = cfg
             .activities
             .iter()
+            .enumerate()
             .filter(hosts)
-            .filter(|a| a.dates.as_ref().is_some_and(|r| r.contains(d)))
+            .filter(|(_, a)| a.dates.as_ref().is_some_and(|r| r.contains(d)))
+            .map(|(i, _)| i)
             .collect();
-        let undated: Vec<&Activity> = cfg
+        let undated: Vec<usize> = cfg
             .activities
             .iter()
+            .enumerate()
             .filter(hosts)
-            .filter(|a| a.dates.is_none() && cfg.period.contains(d))
+            .filter(|(_, a)| a.dates.is_none() && cfg.period.contains(d))
+            .map(|(i, _)| i)
             .collect();
         match (dated.as_slice(), undated.as_slice()) {
-            ([a], _) | ([], [a]) => return chosen(a, ActivityRule::Date),
+            ([a], _) | ([], [a]) => return decided(vec![*a], ActivityRule::Date),
             _ => {}
         }
     }
-    ActivityChoice {
-        activity: None,
-        rule: ActivityRule::None,
-    }
+    decided(Vec::new(), ActivityRule::None)
 }
 
-fn chosen(a: &Activity, rule: ActivityRule) -> ActivityChoice {
+/// [`resolve_with`] without a cache.
+pub fn resolve(cfg: &Config, f: &FileFacts) -> ActivityChoice {
+    let keys = activity_keys(cfg);
+    let r = resolve_with(cfg, f, &mut |t: &str| match_all(&keys, t));
     ActivityChoice {
-        activity: Some(a.name.clone()),
-        rule,
+        activity: r
+            .activities
+            .first()
+            .map(|i| cfg.activities[*i].name.clone()),
+        rule: r.rule,
     }
 }
 
@@ -144,11 +224,12 @@ mod tests {
         let r = resolve(&cfg, &facts("校团委", &[], "演讲比赛_微信图片_1.jpg"));
         assert_eq!(r.rule, ActivityRule::Filename);
 
-        let acts = vec![
-            Some("社团活动".to_string()),
-            None,
-            Some("社团活动".to_string()),
-        ];
+        let club = cfg
+            .activities
+            .iter()
+            .position(|a| a.name == "社团活动")
+            .unwrap();
+        let acts = vec![vec![club], vec![], vec![club]];
         let mut f = facts("校团委", &[], "签到.xlsx");
         f.sheet_activities = &acts;
         assert_eq!(resolve(&cfg, &f).rule, ActivityRule::Sheet);
@@ -174,6 +255,46 @@ mod tests {
         );
         f.date = NaiveDate::from_ymd_opt(2025, 6, 4);
         assert_eq!(resolve(&cfg, &f).rule, ActivityRule::None);
+    }
+
+    #[test]
+    fn a_folder_naming_two_activities_is_evidence_of_both() {
+        let cfg = Config::builtin();
+        let keys = activity_keys(&cfg);
+        let names = |t: &str| -> Vec<String> {
+            match_all(&keys, t)
+                .into_iter()
+                .map(|i| cfg.activities[i].name.clone())
+                .collect()
+        };
+        assert_eq!(
+            names("5.28闭幕式暨教学成果展"),
+            ["闭幕式", "教学成果展"].map(String::from)
+        );
+        // One inside another: the longest wins.
+        assert_eq!(
+            names("教学能力竞赛"),
+            ["教师教学能力竞赛"].map(String::from)
+        );
+        assert!(names("IMG_0001").is_empty());
+    }
+
+    #[test]
+    fn a_file_naming_another_activity_than_its_folder_is_flagged() {
+        let cfg = Config::builtin();
+        let keys = activity_keys(&cfg);
+        let folders = vec!["启动仪式".to_string()];
+        let f = FileFacts {
+            department: "教务科研处",
+            folders: &folders,
+            file_name: "闭幕式合影.jpg",
+            sheet_activities: &[],
+            date: None,
+        };
+        let r = resolve_with(&cfg, &f, &mut |t: &str| match_all(&keys, t));
+        assert_eq!(r.rule, ActivityRule::Folder);
+        assert_eq!(cfg.activities[r.activities[0]].name, "启动仪式");
+        assert!(r.name_conflict);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::model::Kind;
+use crate::model::{Kind, RowAt};
 use crate::text::{clean_cell, match_key};
 
 pub use media::{MediaLevel, ReportKey, classify_level, normalize_url};
@@ -53,8 +53,8 @@ pub struct ActivityInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileFact {
     pub department: String,
-    /// `None`: 未归类.
-    pub activity: Option<String>,
+    /// The activities it is evidence of; empty: 未归类.
+    pub activities: Vec<String>,
     pub kind: Kind,
     pub date: Option<NaiveDate>,
 }
@@ -62,7 +62,8 @@ pub struct FileFact {
 /// One sign-in row of a current file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonFact {
-    pub activity: Option<String>,
+    /// The activities the row counts for (its 活动名称, else its file's); empty: 未归类.
+    pub activities: Vec<String>,
     pub department: String,
     /// The role cell as written (身份/类别/角色).
     pub role: Option<String>,
@@ -73,14 +74,15 @@ pub struct PersonFact {
     pub id: Option<String>,
     /// 单位/学校/企业/班级/院系 as written.
     pub unit: Option<String>,
-    /// Where the row is, for warnings: `部门/文件.xlsx 表 Sheet1 第 7 行`.
-    pub source: String,
+    /// Where the row is, for warnings.
+    pub at: RowAt,
 }
 
 /// One row of a media register.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaFact {
-    pub activity: Option<String>,
+    /// The activities the report is of; empty: 未归类.
+    pub activities: Vec<String>,
     pub department: String,
     pub title: String,
     pub outlet: String,
@@ -408,9 +410,19 @@ impl Names {
         let named = input
             .files
             .iter()
-            .filter_map(|f| f.activity.as_deref())
-            .chain(input.people.iter().filter_map(|p| p.activity.as_deref()))
-            .chain(input.media.iter().filter_map(|m| m.activity.as_deref()))
+            .flat_map(|f| f.activities.iter().map(String::as_str))
+            .chain(
+                input
+                    .people
+                    .iter()
+                    .flat_map(|p| p.activities.iter().map(String::as_str)),
+            )
+            .chain(
+                input
+                    .media
+                    .iter()
+                    .flat_map(|m| m.activities.iter().map(String::as_str)),
+            )
             .chain(input.declared.iter().map(|d| d.activity.as_str()));
         for name in named {
             let key = match_key(name);
@@ -483,21 +495,35 @@ impl Names {
         let key = match_key(name?);
         self.act_index.get(&key).copied()
     }
+
+    /// The breakdown rows a fact with these activities counts in: one per activity, or the
+    /// 未归类 row.
+    fn acts(&self, names: &[String]) -> Vec<Option<usize>> {
+        let mut out: Vec<Option<usize>> = names.iter().map(|n| self.act(Some(n))).collect();
+        out.dedup();
+        if out.is_empty() {
+            out.push(None);
+        }
+        out
+    }
 }
 
-/// The sheet part of a row's source: `部门/文件.xlsx 表 Sheet1 第 7 行` → `部门/文件.xlsx 表 Sheet1`.
-fn sheet_of(source: &str) -> &str {
-    if let Some(pos) = source.rfind(" 第 ")
-        && source.ends_with('行')
-    {
-        return &source[..pos];
+/// Runs `f` on every group a fact counts in: the table once, each of its activity rows, and its
+/// department's row once (a fact of two activities is in both activity rows but counted once in
+/// the table and the department).
+fn each_group(
+    table: &mut Group,
+    rows: &mut BTreeMap<(Option<usize>, String), Group>,
+    dept_rows: &mut BTreeMap<String, Group>,
+    acts: &[Option<usize>],
+    dept: &str,
+    mut f: impl FnMut(&mut Group),
+) {
+    f(table);
+    for a in acts {
+        f(rows.entry((*a, dept.to_string())).or_default());
     }
-    if let Some(pos) = source.rfind('第')
-        && source.ends_with('行')
-    {
-        return source[..pos].trim_end();
-    }
-    source
+    f(dept_rows.entry(dept.to_string()).or_default());
 }
 
 fn blank(s: Option<&str>) -> bool {
@@ -518,16 +544,10 @@ pub fn tally(input: &TallyInput) -> Tally {
 
     // Files.
     for f in &input.files {
-        let act = names.act(f.activity.as_deref());
+        let acts = names.acts(&f.activities);
         let dept = match_key(&f.department);
-        if let Some(a) = act {
-            with_files.insert(a);
-        }
-        for g in [
-            &mut table,
-            rows.entry((act, dept.clone())).or_default(),
-            dept_rows.entry(dept).or_default(),
-        ] {
+        with_files.extend(acts.iter().flatten());
+        each_group(&mut table, &mut rows, &mut dept_rows, &acts, &dept, |g| {
             let c = &mut g.files;
             match f.kind {
                 Kind::Photo => c.photo += 1,
@@ -536,7 +556,7 @@ pub fn tally(input: &TallyInput) -> Tally {
                 Kind::Document => c.document += 1,
                 Kind::Other => c.other += 1,
             }
-        }
+        });
     }
 
     // People.
@@ -551,7 +571,7 @@ pub fn tally(input: &TallyInput) -> Tally {
             .entry((p.role.as_deref(), p.role_hint.as_deref()))
             .or_insert_with(|| classify_role(p.role.as_deref(), p.role_hint.as_deref()));
         let Some(ident) = people::identity(&p.name, p.id.as_deref(), p.unit.as_deref()) else {
-            warnings.insert(format!("{}：既无姓名也无编号，未计数", p.source));
+            warnings.insert(format!("{}：既无姓名也无编号，未计数", p.at));
             continue;
         };
         let own = *owns.entry(p.unit.as_deref()).or_insert_with(|| {
@@ -559,23 +579,19 @@ pub fn tally(input: &TallyInput) -> Tally {
         });
         let unit_key = people::meaningful(p.unit.as_deref()).unwrap_or_default();
         if role == Role::Unknown {
-            unknown_sheets.insert(sheet_of(&p.source).to_string());
+            unknown_sheets.insert(p.at.sheet_text());
         }
         if role == Role::Enterprise && unit_key.is_empty() {
-            nameless_enterprise.insert(sheet_of(&p.source).to_string());
+            nameless_enterprise.insert(p.at.sheet_text());
         }
         let school = role != Role::Enterprise
             && !own
             && !unit_key.is_empty()
             && is_vocational_unit(&unit_key);
-        let act = names.act(p.activity.as_deref());
-        with_signin.insert(act);
+        let acts = names.acts(&p.activities);
+        with_signin.extend(acts.iter().copied());
         let dept = match_key(&p.department);
-        for g in [
-            &mut table,
-            rows.entry((act, dept.clone())).or_default(),
-            dept_rows.entry(dept).or_default(),
-        ] {
+        each_group(&mut table, &mut rows, &mut dept_rows, &acts, &dept, |g| {
             g.signin = true;
             if role == Role::Unknown {
                 g.unknown.insert(ident.clone());
@@ -591,7 +607,7 @@ pub fn tally(input: &TallyInput) -> Tally {
             if school {
                 g.schools.insert(unit_key.clone());
             }
-        }
+        });
     }
     for sheet in unknown_sheets {
         warnings.insert(format!(
@@ -606,15 +622,11 @@ pub fn tally(input: &TallyInput) -> Tally {
     let reports = resolve_reports(input, &mut warnings);
     for (m, key) in input.media.iter().zip(report_keys(&input.media)) {
         let Some(key) = key else { continue };
-        let act = names.act(m.activity.as_deref());
+        let acts = names.acts(&m.activities);
         let dept = match_key(&m.department);
-        for g in [
-            &mut table,
-            rows.entry((act, dept.clone())).or_default(),
-            dept_rows.entry(dept).or_default(),
-        ] {
+        each_group(&mut table, &mut rows, &mut dept_rows, &acts, &dept, |g| {
             g.reports.insert(key.clone());
-        }
+        });
     }
 
     // Declared counts, for activities without sign-in rows.
@@ -975,12 +987,13 @@ mod tests {
     }
 
     #[test]
-    fn sheet_of_strips_the_row() {
-        assert_eq!(
-            sheet_of("教务科研处/签到.xlsx 表 Sheet1 第 7 行"),
-            "教务科研处/签到.xlsx 表 Sheet1"
-        );
-        assert_eq!(sheet_of("a.csv 第7行"), "a.csv");
-        assert_eq!(sheet_of("a.csv"), "a.csv");
+    fn a_row_location_names_its_sheet() {
+        let at = RowAt {
+            path: "教务科研处/签到.xlsx".into(),
+            sheet: "Sheet1".into(),
+            row: 7,
+        };
+        assert_eq!(at.to_string(), "教务科研处/签到.xlsx 表“Sheet1”第 7 行");
+        assert_eq!(at.sheet_text(), "教务科研处/签到.xlsx 表“Sheet1”");
     }
 }

@@ -1,0 +1,297 @@
+//! The catalog: `archive/catalog.sqlite` (WAL). It keeps **facts** — what was read once from a
+//! file's bytes and path (its raw path, size, SHA-256, kind, every date candidate the content
+//! gave, EXIF orientation and size, a document's text, a sheet's rows as typed cells) — plus the
+//! stat cache, versions, withdrawals, runs, rejections and built archives. It keeps no
+//! **judgement**: department, activity, the file's date and everything the tally concludes are
+//! computed from these facts at every run (`classify`), so an edited config or corrections
+//! workbook applies to every file ever imported without re-reading a byte.
+//!
+//! Every SQL statement of the program is in this module; the rest sees typed values. "Current"
+//! — the latest version of a path that is not withdrawn — is defined once, as the view
+//! `counted`. Writes happen in one transaction per batch, after the batch's objects are
+//! durable. Knows nothing of bytes: the store does.
+
+mod migrate;
+mod read;
+mod write;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use read::{
+    ArchiveRecord, CatalogedVersion, DeclaredRow, DocText, MediaRow, PersonRow, RowProblem,
+    RunRecord, Which,
+};
+pub use write::{Batch, DeclaredRecord, MediaRecord, NewVersion, PersonRecord, SheetRecord};
+
+/// The schema this code writes. 1: judgements stored with the facts (until 2026-12); 2: facts
+/// only, date candidates in their own table.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The catalog's file under `archive/`.
+pub const CATALOG_FILE: &str = "catalog.sqlite";
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    command TEXT NOT NULL,
+    started TEXT NOT NULL,           -- RFC 3339
+    ended TEXT,
+    status TEXT NOT NULL,            -- running | done | failed
+    tool_version TEXT NOT NULL,
+    inbox TEXT,
+    summary TEXT                     -- JSON of the run's counts
+);
+CREATE TABLE IF NOT EXISTS objects (
+    sha256 TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    first_run INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    path_raw BLOB NOT NULL UNIQUE,   -- relative to the inbox, raw bytes
+    path TEXT NOT NULL,              -- for people: invalid bytes as \xNN
+    current_version INTEGER,
+    withdrawn_run INTEGER,           -- not NULL: gone from the inbox since that run
+    size INTEGER NOT NULL,           -- the stat cache of the last read
+    mtime_ns INTEGER NOT NULL,
+    inode INTEGER NOT NULL,
+    first_run INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    seq INTEGER NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES objects(sha256),
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    format TEXT NOT NULL,
+    problems TEXT NOT NULL,          -- JSON array of Chinese reasons found in the bytes
+    width INTEGER,
+    height INTEGER,
+    orientation INTEGER,
+    has_thumbnail INTEGER NOT NULL DEFAULT 0,
+    run_id INTEGER NOT NULL,
+    imported INTEGER NOT NULL,       -- Unix seconds of the import
+    UNIQUE (file_id, seq)
+);
+CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256);
+CREATE TABLE IF NOT EXISTS date_candidates (
+    version_id INTEGER NOT NULL,
+    source TEXT NOT NULL,            -- exif | exif_digitized | exif_datetime | video | sheet | document
+    datetime TEXT NOT NULL,          -- YYYY-MM-DDTHH:MM:SS: wall clock; video: UTC
+    offset TEXT                      -- EXIF OffsetTime* as written, never applied
+);
+CREATE INDEX IF NOT EXISTS date_candidates_version ON date_candidates(version_id);
+CREATE TABLE IF NOT EXISTS doc_text (version_id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sheets (
+    id INTEGER PRIMARY KEY,
+    version_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,              -- sign_in | media | declared | unrecognised
+    header_row INTEGER,
+    title TEXT                       -- the text above the header (学生签到表 …)
+);
+CREATE INDEX IF NOT EXISTS sheets_version ON sheets(version_id, name);
+CREATE INDEX IF NOT EXISTS files_current ON files(current_version);
+CREATE TABLE IF NOT EXISTS people (
+    version_id INTEGER NOT NULL,
+    sheet TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    person_id TEXT,
+    role TEXT,
+    unit TEXT,
+    time TEXT,
+    activity_raw TEXT
+);
+CREATE INDEX IF NOT EXISTS people_version ON people(version_id);
+CREATE TABLE IF NOT EXISTS media_reports (
+    version_id INTEGER NOT NULL,
+    sheet TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    outlet TEXT NOT NULL,
+    level TEXT,
+    date TEXT,
+    url TEXT,
+    activity_raw TEXT
+);
+CREATE INDEX IF NOT EXISTS media_version ON media_reports(version_id);
+CREATE TABLE IF NOT EXISTS declared (
+    version_id INTEGER NOT NULL,
+    sheet TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    activity_raw TEXT NOT NULL,
+    department TEXT,
+    date TEXT,
+    teachers INTEGER,
+    students INTEGER,
+    enterprises INTEGER,
+    participants INTEGER
+);
+CREATE TABLE IF NOT EXISTS row_problems (
+    version_id INTEGER NOT NULL,
+    sheet TEXT NOT NULL,
+    row INTEGER NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rejections (
+    run_id INTEGER NOT NULL,
+    path_raw BLOB NOT NULL,
+    path TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS archives (
+    id INTEGER PRIMARY KEY,
+    year INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    created TEXT NOT NULL,
+    run_id INTEGER
+);
+-- What counts: the latest version of every path that is not withdrawn. The one definition.
+CREATE VIEW IF NOT EXISTS counted AS
+    SELECT f.current_version AS version_id FROM files f
+    WHERE f.current_version IS NOT NULL AND f.withdrawn_run IS NULL;
+"#;
+
+/// The catalog, open. Its connection is its own: callers use the typed functions.
+pub struct Catalog {
+    conn: Connection,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("目录数据库 {path} 出错：{source}")]
+    Sql {
+        path: String,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "目录数据库 {path} 是旧版本（第 {found} 版），只读打开时无法升级：请先运行一次 dangan nightly（或 dangan import），它会就地升级目录，什么都不会丢"
+    )]
+    NeedsMigration { path: String, found: i64 },
+    #[error(
+        "目录数据库 {path} 是更新的 dangan 写的（第 {found} 版，本程序认识到第 {SCHEMA_VERSION} 版）：请换用新版 dangan"
+    )]
+    TooNew { path: String, found: i64 },
+}
+
+impl From<rusqlite::Error> for CatalogError {
+    fn from(source: rusqlite::Error) -> CatalogError {
+        CatalogError::Sql {
+            path: CATALOG_FILE.into(),
+            source,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, CatalogError>;
+
+fn catalog_path(archive: &Path) -> PathBuf {
+    archive.join(CATALOG_FILE)
+}
+
+fn schema_version(conn: &Connection) -> rusqlite::Result<Option<i64>> {
+    let has_meta: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_meta {
+        return Ok(None);
+    }
+    use rusqlite::OptionalExtension;
+    let v: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(v.and_then(|v| v.parse().ok()))
+}
+
+impl Catalog {
+    /// Opens (creating, or migrating an older schema in place) the catalog in `archive/`.
+    pub fn open(archive: &Path) -> Result<Catalog> {
+        let path = catalog_path(archive);
+        let sql = |source| CatalogError::Sql {
+            path: path.display().to_string(),
+            source,
+        };
+        let mut conn = Connection::open(&path).map_err(sql)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(sql)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(sql)?;
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(sql)?;
+        match schema_version(&conn).map_err(sql)? {
+            Some(found) if found > SCHEMA_VERSION => {
+                return Err(CatalogError::TooNew {
+                    path: path.display().to_string(),
+                    found,
+                });
+            }
+            Some(1) => migrate::from_v1(&mut conn).map_err(sql)?,
+            _ => {}
+        }
+        conn.execute_batch(SCHEMA).map_err(sql)?;
+        conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?1)",
+            [SCHEMA_VERSION.to_string()],
+        )
+        .map_err(sql)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(sql)?;
+        Ok(Catalog { conn })
+    }
+
+    /// Opens an existing catalog for reading only; `None` when there is none yet. A catalog of
+    /// an older schema is migrated first when the archive is writable, else refused with what
+    /// to run.
+    pub fn open_read_only(archive: &Path) -> Result<Option<Catalog>> {
+        let path = catalog_path(archive);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let sql = |source| CatalogError::Sql {
+            path: path.display().to_string(),
+            source,
+        };
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sql)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(sql)?;
+        match schema_version(&conn).map_err(sql)? {
+            Some(SCHEMA_VERSION) | None => Ok(Some(Catalog { conn })),
+            Some(found) if found > SCHEMA_VERSION => Err(CatalogError::TooNew {
+                path: path.display().to_string(),
+                found,
+            }),
+            Some(found) => {
+                drop(conn);
+                match Catalog::open(archive) {
+                    Ok(c) => Ok(Some(c)),
+                    Err(_) => Err(CatalogError::NeedsMigration {
+                        path: path.display().to_string(),
+                        found,
+                    }),
+                }
+            }
+        }
+    }
+
+    pub fn tool_version() -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+}

@@ -1,0 +1,68 @@
+//! Time as dangan tells it: "now" is `SOURCE_DATE_EPOCH` when set (reproducible runs), and
+//! every local time — the import day, the materials check's today, the times `status` and the
+//! lock print, the year-end bag's dates — is at the configured `utc_offset`, never the machine's
+//! time zone (a server on UTC running the job at 01:30 Beijing time is on Beijing's day).
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
+
+/// "Now" for what dangan writes and judges: `SOURCE_DATE_EPOCH` when set, else the clock.
+pub fn epoch() -> i64 {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .unwrap_or_else(system_now)
+}
+
+/// The machine's clock (for run records and the lock: when something really happened).
+pub fn system_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Unix seconds as wall-clock time at `offset`.
+pub fn local(unix: i64, offset: FixedOffset) -> NaiveDateTime {
+    DateTime::from_timestamp(unix, 0)
+        .unwrap_or_default()
+        .with_timezone(&offset)
+        .naive_local()
+}
+
+/// The day of `unix` at `offset`.
+pub fn local_day(unix: i64, offset: FixedOffset) -> NaiveDate {
+    local(unix, offset).date()
+}
+
+/// `2025-05-13 01:30:12`, at `offset`: how a person reads a time.
+pub fn show(unix: i64, offset: FixedOffset) -> String {
+    local(unix, offset).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// How the catalog stores a moment: RFC 3339 in UTC (`2025-05-12T17:30:12+00:00`).
+pub fn stamp(unix: i64) -> String {
+    DateTime::from_timestamp(unix, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%S+00:00")
+        .to_string()
+}
+
+/// A stored moment back as Unix seconds (any RFC 3339 offset: older catalogs wrote local time).
+pub fn parse_stamp(text: &str) -> Option<i64> {
+    DateTime::parse_from_rfc3339(text.trim())
+        .ok()
+        .map(|d| d.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_time_is_the_configured_offset_not_the_machines() {
+        let beijing = FixedOffset::east_opt(8 * 3600).unwrap();
+        // 2025-05-12T17:30:00Z is 01:30 on the 13th in Beijing.
+        let t = parse_stamp("2025-05-12T17:30:00+00:00").unwrap();
+        assert_eq!(show(t, beijing), "2025-05-13 01:30:00");
+        assert_eq!(local_day(t, beijing).to_string(), "2025-05-13");
+        assert_eq!(parse_stamp("2025-05-13T01:30:00+08:00"), Some(t));
+        assert_eq!(parse_stamp(&stamp(t)), Some(t));
+    }
+}
