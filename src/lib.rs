@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod corrections;
 pub mod detect;
 pub mod extract;
 pub mod gather;
