@@ -14,12 +14,17 @@ use std::io::{self, BufReader, Read};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
+use calamine::{Data, Ods, Range, Reader, SheetType, Xls, Xlsb, Xlsx, open_workbook};
+use chrono::{Datelike, NaiveDate};
+use rust_xlsxwriter::{
+    Color, DataValidation, DocProperties, ExcelDateTime, Format as CellFormat, FormatAlign,
+    FormatBorder, Formula, Workbook,
+};
+
 use crate::model::Format;
 use crate::sheet::value::{self, DateCell, Value};
 use crate::sheet::{Limits, zipcheck};
 use crate::text::{fold_width, match_key};
-use calamine::{Data, Ods, Range, Reader, SheetType, Xls, Xlsb, Xlsx, open_workbook};
-use chrono::NaiveDate;
 
 /// The corrections file the office saves beside dangan.toml.
 pub const CORRECTIONS_XLSX: &str = "更正.xlsx";
@@ -39,6 +44,13 @@ pub const PENDING_HEADERS: [&str; 10] = [
     "不计入",
 ];
 
+/// The sheets of 待归类.xlsx: the rows, the instructions, the (hidden) drop-down lists.
+pub const PENDING_SHEET: &str = "待归类";
+pub const HELP_SHEET: &str = "说明";
+pub const OPTIONS_SHEET: &str = "选项";
+/// Empty rows below the data that still get the drop-down lists.
+pub const EMPTY_ROWS_WITH_LISTS: u32 = 500;
+
 /// A corrections file larger than this is refused unread.
 pub const MAX_FILE_BYTES: u64 = 20 * MIB;
 /// Rows read from one corrections file (all sheets together).
@@ -55,6 +67,12 @@ const MAX_COLUMNS: u32 = 16_384;
 const HEAD_BYTES: u64 = 256 * 1024;
 /// A cell quoted in a problem is cut to this many characters.
 const SHOWN_CHARS: usize = 40;
+
+/// Columns of [`PENDING_HEADERS`] a person fills in.
+const COL_FIX_DEPARTMENT: u16 = 6;
+const COL_FIX_ACTIVITY: u16 = 7;
+const COL_FIX_DATE: u16 = 8;
+const COL_EXCLUDE: u16 = 9;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CorrectionRow {
@@ -814,11 +832,243 @@ fn leading_line_ends(bytes: &[u8]) -> u32 {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRow {
+    pub path: String,
+    pub department: String,
+    pub activity: String,
+    pub date: String,
+    pub date_source: String,
+    pub reason: String,
+    /// Filled from the current corrections so that saving the workbook as 更正.xlsx loses
+    /// nothing.
+    pub fix_department: String,
+    pub fix_activity: String,
+    pub fix_date: String,
+    pub exclude: bool,
+}
+
+impl PendingRow {
+    /// The text columns of [`PENDING_HEADERS`], 文件 to 更正活动.
+    fn texts(&self) -> [&str; 8] {
+        [
+            &self.path,
+            &self.department,
+            &self.activity,
+            &self.date,
+            &self.date_source,
+            &self.reason,
+            &self.fix_department,
+            &self.fix_activity,
+        ]
+    }
+}
+
+/// Most characters Excel keeps in a cell (rust_xlsxwriter refuses more).
+const MAX_CELL_CHARS: usize = 32_767;
+
+/// `s`, cut to what a cell holds, so that one absurd text cannot fail the whole workbook.
+fn cell_text(s: &str) -> String {
+    if s.chars().count() <= MAX_CELL_CHARS {
+        return s.to_string();
+    }
+    let mut cut: String = s.chars().take(MAX_CELL_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// Widest a column grows, in characters, one per column of [`PENDING_HEADERS`].
+const MAX_WIDTHS: [usize; 10] = [70, 20, 28, 12, 14, 48, 20, 28, 12, 8];
+
+/// Display width in Excel's character units: a CJK character is about two.
+fn text_width(s: &str) -> usize {
+    s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum()
+}
+
+/// Names for a drop-down list: trimmed, blank ones dropped, each once, in the given order.
+fn list_names(names: &[String]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for name in names {
+        let name = trim(name);
+        if !name.is_empty() && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The instructions on the 说明 sheet, one line a row.
+const HELP_LINES: [&str; 11] = [
+    "待归类：请人工确认的文件",
+    "",
+    "“待归类”表列出本次运行中未归类、或被标记需要核对的文件（原因见“原因”列），以及目前已有的全部更正。",
+    "在需要更正的行填写右侧四列，不需要更正的行留空：",
+    "    更正部门：从下拉列表选择正确的部门；",
+    "    更正活动：从下拉列表选择正确的活动；",
+    "    更正日期：填写正确的日期，格式 YYYY-MM-DD，例如 2025-05-07；",
+    "    不计入：选“是”，该文件不计入统计和材料检查（文件仍保留在档案中）。",
+    "填好后把本工作簿“另存为”更正.xlsx，放在 dangan.toml 所在的文件夹（使用内置配置时，放在运行 dangan 的文件夹），覆盖原来的更正.xlsx 即可：本表已包含原有的更正，不会丢失。下次运行时自动生效。",
+    "请不要修改“文件”列和第一行的表头；行的顺序可以调整，也可以另加备注列。",
+    "要撤销一条更正：清空该行的四个更正列（或删除该行），再保存为更正.xlsx。",
+];
+
+/// 待归类.xlsx: sheet 待归类 (the rows under a bold, frozen [`PENDING_HEADERS`] row, drop-down
+/// lists on 更正部门 / 更正活动 / 不计入), sheet 说明 (what to do, in Chinese) and the hidden sheet
+/// 选项 holding the lists. `epoch` (Unix seconds) is the document's creation time: the same
+/// inputs and epoch give the same bytes. An epoch outside 1900–9999 is clamped to 1980-01-01.
+pub fn pending_xlsx(
+    rows: &[PendingRow],
+    activities: &[String],
+    departments: &[String],
+    epoch: i64,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let created = ExcelDateTime::from_timestamp(epoch)
+        .or_else(|_| ExcelDateTime::from_timestamp(315_532_800))?;
+    let mut workbook = Workbook::new();
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title(PENDING_SHEET)
+            .set_creation_datetime(&created),
+    );
+    let activities = list_names(activities);
+    let departments = list_names(departments);
+
+    let header = CellFormat::new()
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_background_color(Color::RGB(0xD9D9D9))
+        .set_border(FormatBorder::Thin);
+    let fix_header = header.clone().set_background_color(Color::RGB(0xFFF2CC));
+    let date = CellFormat::new().set_num_format("yyyy-mm-dd");
+
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(PENDING_SHEET)?;
+    let mut widths: Vec<usize> = PENDING_HEADERS.iter().map(|h| text_width(h)).collect();
+    let mut grow = |col: usize, s: &str| widths[col] = widths[col].max(text_width(s));
+    for r in rows {
+        for (col, s) in r.texts().into_iter().enumerate() {
+            grow(col, s);
+        }
+    }
+    for name in &departments {
+        grow(usize::from(COL_FIX_DEPARTMENT), name);
+    }
+    for name in &activities {
+        grow(usize::from(COL_FIX_ACTIVITY), name);
+    }
+    grow(usize::from(COL_FIX_DATE), "2025-05-07");
+    for (col, (width, max)) in widths.iter().zip(MAX_WIDTHS).enumerate() {
+        // Whole characters: the bytes must not depend on float formatting subtleties.
+        let width = (*width + 2).min(max.max(text_width(PENDING_HEADERS[col]) + 2));
+        sheet.set_column_width(col as u16, width as u32)?;
+    }
+    sheet.set_column_format(COL_FIX_DATE, &date)?;
+    for (col, name) in PENDING_HEADERS.iter().enumerate() {
+        let format = if col >= usize::from(COL_FIX_DEPARTMENT) {
+            &fix_header
+        } else {
+            &header
+        };
+        sheet.write_string_with_format(0, col as u16, *name, format)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+
+    for (i, r) in rows.iter().enumerate() {
+        let row =
+            u32::try_from(i + 1).map_err(|_| rust_xlsxwriter::XlsxError::RowColumnLimitError)?;
+        for (col, s) in r.texts().into_iter().enumerate() {
+            if !s.is_empty() {
+                sheet.write_string(row, col as u16, cell_text(s))?;
+            }
+        }
+        let fix_date = trim(&r.fix_date);
+        match NaiveDate::parse_from_str(fix_date, "%Y-%m-%d") {
+            Ok(d) if (1900..=9999).contains(&d.year()) => {
+                // A date cell, as Excel makes of a date a person types.
+                let when =
+                    ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)?;
+                sheet.write_datetime_with_format(row, COL_FIX_DATE, &when, &date)?;
+            }
+            _ if !fix_date.is_empty() => {
+                sheet.write_string(row, COL_FIX_DATE, cell_text(fix_date))?;
+            }
+            _ => {}
+        }
+        if r.exclude {
+            sheet.write_string(row, COL_EXCLUDE, "是")?;
+        }
+    }
+    let data_rows = rows.len() as u32;
+    sheet.autofilter(0, 0, data_rows, (PENDING_HEADERS.len() - 1) as u16)?;
+
+    let last_row = data_rows
+        .saturating_add(EMPTY_ROWS_WITH_LISTS)
+        .min(1_048_575);
+    let list = |column: &str,
+                len: usize,
+                what: &str|
+     -> Result<DataValidation, rust_xlsxwriter::XlsxError> {
+        DataValidation::new()
+            .allow_list_formula(Formula::new(format!(
+                "='{OPTIONS_SHEET}'!${column}$2:${column}${}",
+                len + 1
+            )))
+            .set_error_title("不在列表中")?
+            .set_error_message(format!(
+                "请从下拉列表中选择已配置的{what}；列表以外的名称请先加入 dangan.toml。"
+            ))
+    };
+    if !departments.is_empty() {
+        let dv = list("B", departments.len(), "部门")?;
+        sheet.add_data_validation(1, COL_FIX_DEPARTMENT, last_row, COL_FIX_DEPARTMENT, &dv)?;
+    }
+    if !activities.is_empty() {
+        let dv = list("A", activities.len(), "活动")?;
+        sheet.add_data_validation(1, COL_FIX_ACTIVITY, last_row, COL_FIX_ACTIVITY, &dv)?;
+    }
+    let exclude = DataValidation::new()
+        .allow_list_strings(&["是"])?
+        .set_error_title("只能填“是”")?
+        .set_error_message("填“是”表示该文件不计入统计和材料检查；计入则留空。")?;
+    sheet.add_data_validation(1, COL_EXCLUDE, last_row, COL_EXCLUDE, &exclude)?;
+
+    let help = workbook.add_worksheet();
+    help.set_name(HELP_SHEET)?;
+    help.set_column_width(0, 100)?;
+    let title = CellFormat::new().set_bold().set_font_size(14);
+    let wrap = CellFormat::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top);
+    for (i, line) in HELP_LINES.iter().enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let format = if i == 0 { &title } else { &wrap };
+        help.write_string_with_format(i as u32, 0, *line, format)?;
+    }
+
+    let options = workbook.add_worksheet();
+    options.set_name(OPTIONS_SHEET)?;
+    options.write_string_with_format(0, 0, "活动", &header)?;
+    options.write_string_with_format(0, 1, "部门", &header)?;
+    for (i, name) in activities.iter().enumerate() {
+        options.write_string(i as u32 + 1, 0, *name)?;
+    }
+    for (i, name) in departments.iter().enumerate() {
+        options.write_string(i as u32 + 1, 1, *name)?;
+    }
+    options.set_hidden(true);
+
+    workbook.save_to_buffer()
+}
+
 #[cfg(test)]
 mod tests {
+    use std::io::Cursor;
     use std::path::PathBuf;
 
-    use rust_xlsxwriter::{ExcelDateTime, Format as CellFormat, Workbook, Worksheet};
+    use rust_xlsxwriter::Worksheet;
 
     use super::*;
 
@@ -855,6 +1105,35 @@ mod tests {
         let path = dir.path().join(name);
         fs::write(&path, bytes).unwrap();
         (dir, path)
+    }
+
+    fn pending(path: &str) -> PendingRow {
+        PendingRow {
+            path: path.to_string(),
+            department: "教务处".to_string(),
+            activity: "未归类".to_string(),
+            date: "2025-05-07".to_string(),
+            date_source: "文件名".to_string(),
+            reason: "未归类".to_string(),
+            fix_department: String::new(),
+            fix_activity: String::new(),
+            fix_date: String::new(),
+            exclude: false,
+        }
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn part(bytes: &[u8], name: &str) -> String {
+        let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut text = String::new();
+        zip.by_name(name)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        text
     }
 
     #[test]
@@ -1035,6 +1314,135 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn the_pending_workbook_round_trips_as_corrections() {
+        let mut rows = vec![pending("教务处/a.jpg"), pending("教务处/b.jpg")];
+        rows.push(PendingRow {
+            fix_activity: "启动仪式".into(),
+            fix_date: "2025-05-12".into(),
+            ..pending("教务处/c.jpg")
+        });
+        rows.push(PendingRow {
+            fix_department: "学生处".into(),
+            exclude: true,
+            ..pending("教务处/d.jpg")
+        });
+        let bytes = pending_xlsx(
+            &rows,
+            &names(&["启动仪式", "技能竞赛"]),
+            &names(&["教务处", "学生处"]),
+            1_746_585_600,
+        )
+        .unwrap();
+        let (_dir, path) = file_with(CORRECTIONS_XLSX, &bytes);
+        let read = read(&path);
+        assert_eq!(read.problems, Vec::<String>::new());
+        assert_eq!(
+            read.rows,
+            vec![
+                CorrectionRow {
+                    activity: Some("启动仪式".into()),
+                    date: day(2025, 5, 12),
+                    ..correction(4, "教务处/c.jpg")
+                },
+                CorrectionRow {
+                    department: Some("学生处".into()),
+                    exclude: true,
+                    ..correction(5, "教务处/d.jpg")
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn an_untouched_pending_workbook_has_no_corrections_and_no_problems() {
+        let bytes = pending_xlsx(&[pending("教务处/a.jpg")], &[], &[], 0).unwrap();
+        let (_dir, path) = file_with(CORRECTIONS_XLSX, &bytes);
+        assert_eq!(read(&path), CorrectionsRead::default());
+        let empty = pending_xlsx(&[], &[], &[], 0).unwrap();
+        let (_dir, path) = file_with(CORRECTIONS_XLSX, &empty);
+        assert_eq!(read(&path), CorrectionsRead::default());
+    }
+
+    #[test]
+    fn the_same_inputs_and_epoch_give_the_same_bytes() {
+        let rows = vec![PendingRow {
+            fix_date: "2025-05-12".into(),
+            ..pending("教务处/a.jpg")
+        }];
+        let activities = names(&["启动仪式"]);
+        let departments = names(&["教务处"]);
+        let a = pending_xlsx(&rows, &activities, &departments, 1_746_585_600).unwrap();
+        let b = pending_xlsx(&rows, &activities, &departments, 1_746_585_600).unwrap();
+        assert_eq!(a, b);
+        let later = pending_xlsx(&rows, &activities, &departments, 1_746_672_000).unwrap();
+        assert_ne!(a, later);
+        // An epoch Excel cannot hold is clamped, not an error.
+        assert!(pending_xlsx(&rows, &activities, &departments, i64::MAX).is_ok());
+    }
+
+    #[test]
+    fn the_drop_down_lists_reference_the_hidden_options_sheet() {
+        // Long enough that an inline list (255 characters) could not hold it.
+        let activities: Vec<String> = (1..=40).map(|i| format!("第{i}项职业教育活动")).collect();
+        let departments = names(&["教务处", "学生处", "团委"]);
+        let rows = vec![pending("教务处/a.jpg"), pending("教务处/b.jpg")];
+        let bytes = pending_xlsx(&rows, &activities, &departments, 0).unwrap();
+
+        let sheet1 = part(&bytes, "xl/worksheets/sheet1.xml");
+        assert!(sheet1.contains("<dataValidation "), "{sheet1}");
+        assert!(sheet1.contains("<dataValidations count=\"3\">"), "{sheet1}");
+        // 2 data rows + 500 below: rows 2–503.
+        assert!(
+            sheet1.contains("sqref=\"H2:H503\"><formula1>'选项'!$A$2:$A$41</formula1>"),
+            "{sheet1}"
+        );
+        assert!(
+            sheet1.contains("sqref=\"G2:G503\"><formula1>'选项'!$B$2:$B$4</formula1>"),
+            "{sheet1}"
+        );
+        assert!(
+            sheet1.contains("sqref=\"J2:J503\"><formula1>\"是\"</formula1>"),
+            "{sheet1}"
+        );
+        // Header frozen.
+        assert!(sheet1.contains("<pane ySplit=\"1\""), "{sheet1}");
+
+        let workbook = part(&bytes, "xl/workbook.xml");
+        let order: Vec<usize> = [PENDING_SHEET, HELP_SHEET, OPTIONS_SHEET]
+            .iter()
+            .map(|n| workbook.find(&format!("<sheet name=\"{n}\"")).unwrap())
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "{workbook}");
+        assert!(
+            workbook.contains("<sheet name=\"选项\" sheetId=\"3\" state=\"hidden\""),
+            "{workbook}"
+        );
+        let strings = part(&bytes, "xl/sharedStrings.xml");
+        assert!(strings.contains("第40项职业教育活动"));
+        assert!(strings.contains("另存为"));
+    }
+
+    #[test]
+    fn a_text_too_long_for_a_cell_is_cut_not_an_error() {
+        let row = PendingRow {
+            reason: "很长".repeat(20_000),
+            ..pending("a/b.jpg")
+        };
+        assert!(pending_xlsx(&[row], &[], &[], 0).is_ok());
+        assert_eq!(
+            cell_text(&"x".repeat(40_000)).chars().count(),
+            MAX_CELL_CHARS
+        );
+    }
+
+    #[test]
+    fn no_lists_when_nothing_is_configured() {
+        let bytes = pending_xlsx(&[pending("a/b.jpg")], &[], &[], 0).unwrap();
+        let sheet1 = part(&bytes, "xl/worksheets/sheet1.xml");
+        assert!(sheet1.contains("<dataValidations count=\"1\">"), "{sheet1}");
     }
 
     #[test]
