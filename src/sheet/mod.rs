@@ -27,8 +27,8 @@ mod calc;
 mod csvfile;
 mod header;
 mod isolate;
-mod value;
-mod zipcheck;
+pub(crate) mod value;
+pub(crate) mod zipcheck;
 
 use std::fmt;
 use std::path::Path;
