@@ -1343,7 +1343,7 @@ proptest! {
 
         // The same rows submitted twice.
         let mut twice = input.clone();
-        twice.people.extend(people.iter().cloned().map(|mut p| { p.source.push_str("（重复）"); p }));
+        twice.people.extend(people.iter().cloned().map(|mut p| { p.at.sheet.push_str("（重复）"); p }));
         twice.media.extend(media.iter().cloned());
         prop_assert_eq!(&counts(&tally(&twice)), &want);
     }
