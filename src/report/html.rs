@@ -365,7 +365,7 @@ fn index(input: &ReportInput) -> String {
         let files: Vec<&FileRow> = input
             .files
             .iter()
-            .filter(|f| f.activities.iter().any(|x| *x == a.name))
+            .filter(|f| f.activities.contains(&a.name))
             .collect();
         let photos = by_date(files.iter().copied());
         let rows = input
