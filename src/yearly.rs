@@ -348,7 +348,8 @@ pub fn plan_year(
                 extra: vec![("Bag-Group-Identifier".into(), format!("{year}"))],
             },
             files,
-            timestamp,
+            // A zip entry's time has no zone: it is written as the configured local time.
+            timestamp: timestamp + i64::from(cfg.utc_offset.local_minus_utc()),
         },
         evidence: items.len() - withdrawn,
         withdrawn,

@@ -142,8 +142,9 @@ pub struct BagPlan {
     pub bag_name: String,
     pub info: BagInfo,
     pub files: Vec<PayloadFile>,
-    /// Unix seconds (SOURCE_DATE_EPOCH) given to every entry as its modification time, read as
-    /// UTC and clamped to the zip range 1980-01-01..=2107-12-31.
+    /// Seconds since 1970-01-01 of the wall-clock time given to every entry as its modification
+    /// time (a zip time has no zone: the year's plan passes SOURCE_DATE_EPOCH shifted to the
+    /// configured offset), clamped to the zip range 1980-01-01..=2107-12-31.
     pub timestamp: i64,
 }
 
