@@ -29,6 +29,9 @@ pub fn detect(head: &[u8], file_name: &str, full: &Path) -> Detected {
             warning: Some("文件为空（0 字节）".to_string()),
         };
     }
+    if let Some(archive) = unreadable_archive(head, ext.as_deref()) {
+        return archive;
+    }
     let expected = ext.as_deref().and_then(format_for_extension);
     if let Some(encrypted) = encrypted_office(head, expected) {
         return encrypted;
@@ -58,6 +61,29 @@ pub fn detect(head: &[u8], file_name: &str, full: &Path) -> Detected {
         });
     }
     found
+}
+
+/// The note on a rar, and on a 7z: stored whole, their members are not read.
+pub const RAR_NOTE: &str = "请解压后再放入（rar 无法读取）";
+pub const SEVEN_Z_NOTE: &str = "请解压后再放入（7z 压缩包暂不能读取）";
+
+/// A rar or 7z archive (by content, or by its extension when the content is no zip): kept as
+/// one file with the note that its members cannot be read.
+fn unreadable_archive(head: &[u8], ext: Option<&str>) -> Option<Detected> {
+    let rar = head.starts_with(b"Rar!\x1a\x07");
+    let seven = head.starts_with(b"7z\xBC\xAF\x27\x1C");
+    let zip = head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06");
+    let note = if rar || (!zip && !seven && ext == Some("rar")) {
+        RAR_NOTE
+    } else if seven || (!zip && ext == Some("7z")) {
+        SEVEN_Z_NOTE
+    } else {
+        return None;
+    };
+    Some(Detected {
+        format: Format::Unknown,
+        warning: Some(note.to_string()),
+    })
 }
 
 /// A person's word for a format, used in warnings.

@@ -358,3 +358,34 @@ pub struct VersionFacts {
     /// The 活动名称 cells of its sign-in and declared rows, distinct, as written.
     pub row_activities: Vec<String>,
 }
+
+/// How the name of a zip member was read (DESIGN.md: the UTF-8 flag, else the Info-ZIP Unicode
+/// Path extra field, else GB18030 when it decodes cleanly, else the bytes as they are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameEncoding {
+    Utf8,
+    UnicodePath,
+    Gb18030,
+    Bytes,
+}
+
+impl NameEncoding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NameEncoding::Utf8 => "utf8",
+            NameEncoding::UnicodePath => "unicode_path",
+            NameEncoding::Gb18030 => "gb18030",
+            NameEncoding::Bytes => "bytes",
+        }
+    }
+    pub fn parse(s: &str) -> Option<NameEncoding> {
+        Some(match s {
+            "utf8" => NameEncoding::Utf8,
+            "unicode_path" => NameEncoding::UnicodePath,
+            "gb18030" => NameEncoding::Gb18030,
+            "bytes" => NameEncoding::Bytes,
+            _ => return None,
+        })
+    }
+}

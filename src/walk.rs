@@ -59,6 +59,32 @@ pub fn display_bytes(raw: &[u8]) -> String {
     out
 }
 
+/// `raw` as GB18030 (what Windows writes for Chinese names) when every byte decodes cleanly
+/// and it is not plain UTF-8 or ASCII; `None` otherwise.
+pub fn decode_gb18030(raw: &[u8]) -> Option<String> {
+    if std::str::from_utf8(raw).is_ok() {
+        return None;
+    }
+    let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(raw);
+    (!had_errors).then(|| text.into_owned())
+}
+
+/// Text for a person: each `/`-separated component that is valid UTF-8 as is, else decoded as
+/// GB18030 when it decodes cleanly, else with every invalid byte as `\xNN`.
+pub fn show_bytes(raw: &[u8]) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for (i, c) in raw.split(|b| *b == b'/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        match decode_gb18030(c) {
+            Some(s) => out.push_str(&s),
+            None => out.push_str(&display_bytes(c)),
+        }
+    }
+    out
+}
+
 /// Junk that departments' computers leave behind.
 pub fn is_junk(name: &[u8]) -> bool {
     name.first() == Some(&b'.')
@@ -187,6 +213,16 @@ mod tests {
     #[test]
     fn invalid_bytes_are_shown_escaped() {
         assert_eq!(display_bytes(b"a\xffb/\xe5\x90\x8d"), "a\\xFFb/名");
+    }
+
+    #[test]
+    fn gbk_names_are_shown_decoded_per_component() {
+        let gbk = encoding_rs::GBK.encode("颁奖合影.jpg").0.into_owned();
+        let mut raw = "教务科研处/".as_bytes().to_vec();
+        raw.extend_from_slice(&gbk);
+        assert_eq!(show_bytes(&raw), "教务科研处/颁奖合影.jpg");
+        assert_eq!(show_bytes(b"a\xffb/\xe5\x90\x8d"), "a\\xFFb/名");
+        assert_eq!(decode_gb18030(b"plain"), None);
     }
 
     #[test]

@@ -123,6 +123,7 @@ mod tests {
         let judged = Judge::new(cfg, &corrections).judge(&facts);
         ClassifiedFile {
             version: CatalogedVersion {
+                name_encoding: None,
                 id: first_run,
                 file_id: first_run,
                 seq: 1,

@@ -23,7 +23,9 @@ pub use read::{
     ArchiveRecord, CatalogedVersion, DeclaredRow, DocText, MediaRow, PersonRow, RowProblem,
     RunRecord, Which,
 };
-pub use write::{Batch, DeclaredRecord, MediaRecord, NewVersion, PersonRecord, SheetRecord};
+pub use write::{
+    Batch, DeclaredRecord, KnownFile, MediaRecord, NewVersion, PersonRecord, SheetRecord,
+};
 
 /// The schema this code writes. 1: judgements stored with the facts (until 2026-12); 2: facts
 /// only, date candidates in their own table.
@@ -154,6 +156,16 @@ CREATE TABLE IF NOT EXISTS archives (
     created TEXT NOT NULL,
     run_id INTEGER
 );
+-- The members of zips: a member is a file of its own (its path under the zip's path); this
+-- says which version of which zip it came from last and how its name was read. Added after
+-- schema 2 without a migration: older catalogs simply have no members.
+CREATE TABLE IF NOT EXISTS members (
+    file_id INTEGER PRIMARY KEY,
+    container_version INTEGER NOT NULL,   -- the zip's (or inner zip's) version
+    name_raw BLOB NOT NULL,               -- the name as the zip's header has it
+    name_encoding TEXT NOT NULL           -- utf8 | unicode_path | gb18030 | bytes
+);
+CREATE INDEX IF NOT EXISTS members_container ON members(container_version);
 -- What counts: the latest version of every path that is not withdrawn. The one definition.
 CREATE VIEW IF NOT EXISTS counted AS
     SELECT f.current_version AS version_id FROM files f
@@ -289,6 +301,16 @@ impl Catalog {
                 }
             }
         }
+    }
+
+    /// Whether the catalog has the zip members' table (a read-only catalog written before
+    /// zips were opened has none).
+    pub(crate) fn has_members(&self) -> rusqlite::Result<bool> {
+        self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'members')",
+            [],
+            |r| r.get(0),
+        )
     }
 
     pub fn tool_version() -> &'static str {

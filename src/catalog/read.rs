@@ -7,7 +7,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Catalog, Result};
-use crate::model::{DateCandidate, DateSource, InboxPath, Kind, RowAt, Sha256, VersionFacts};
+use crate::model::{
+    DateCandidate, DateSource, InboxPath, Kind, NameEncoding, RowAt, Sha256, VersionFacts,
+};
 
 /// Which versions to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,8 @@ pub struct CatalogedVersion {
     pub withdrawn: bool,
     /// The run that first saw its path.
     pub first_run: i64,
+    /// A zip member: how its name was read.
+    pub name_encoding: Option<NameEncoding>,
     pub facts: VersionFacts,
 }
 
@@ -195,6 +199,19 @@ impl Catalog {
                 named.entry(v).or_default().push(a);
             }
         }
+        let mut encodings: HashMap<i64, NameEncoding> = HashMap::new();
+        if self.has_members()? {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT file_id, name_encoding FROM members")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (f, e) = row?;
+                if let Some(e) = NameEncoding::parse(&e) {
+                    encodings.insert(f, e);
+                }
+            }
+        }
         let mut stmt = self.conn.prepare(&format!(
             "SELECT v.id, f.id, v.seq, f.current_version = v.id, f.withdrawn_run IS NOT NULL,
                     f.first_run, f.path_raw, v.size, v.mtime_ns, v.sha256, v.kind, v.format,
@@ -215,6 +232,7 @@ impl Catalog {
                 current: r.get(3)?,
                 withdrawn: r.get(4)?,
                 first_run: r.get(5)?,
+                name_encoding: None,
                 facts: VersionFacts {
                     path: InboxPath(r.get(6)?),
                     size: r.get::<_, i64>(7)?.max(0) as u64,
@@ -249,6 +267,7 @@ impl Catalog {
             v.facts.sign_in = sign_in;
             v.facts.media = media;
             v.facts.row_activities = named.remove(&v.id).unwrap_or_default();
+            v.name_encoding = encodings.get(&v.file_id).copied();
             out.push(v);
         }
         Ok(out)

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use super::{Catalog, Result};
-use crate::model::{InboxPath, Sha256, VersionFacts};
+use crate::model::{InboxPath, NameEncoding, Sha256, VersionFacts};
 
 /// A new version of a file, ready to be written: its facts, its text and its sheets' rows.
 #[derive(Debug, Clone)]
@@ -73,6 +73,9 @@ pub struct KnownFile {
     pub withdrawn: bool,
     /// The content of its current version.
     pub sha256: Option<Sha256>,
+    pub current_version: Option<i64>,
+    /// A zip member: the version of the zip it was last read from.
+    pub container_version: Option<i64>,
 }
 
 /// One transaction of the import.
@@ -110,11 +113,21 @@ impl Catalog {
 
     /// The stat cache: every known path, raw.
     pub fn known_files(&self) -> Result<HashMap<Vec<u8>, KnownFile>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT f.path_raw, f.id, f.size, f.mtime_ns, f.inode, f.withdrawn_run IS NOT NULL,
-                    v.sha256
-             FROM files f LEFT JOIN versions v ON v.id = f.current_version",
-        )?;
+                        v.sha256, f.current_version, {}
+                 FROM files f LEFT JOIN versions v ON v.id = f.current_version{}",
+            if self.has_members()? {
+                "m.container_version"
+            } else {
+                "NULL"
+            },
+            if self.has_members()? {
+                " LEFT JOIN members m ON m.file_id = f.id"
+            } else {
+                ""
+            }
+        ))?;
         let rows = stmt.query_map([], |r| {
             let sha: Option<String> = r.get(6)?;
             Ok((
@@ -126,6 +139,8 @@ impl Catalog {
                     inode: r.get::<_, i64>(4)? as u64,
                     withdrawn: r.get(5)?,
                     sha256: sha.as_deref().and_then(Sha256::parse_hex),
+                    current_version: r.get(7)?,
+                    container_version: r.get(8)?,
                 },
             ))
         })?;
@@ -320,6 +335,44 @@ impl Batch<'_> {
             }
         }
         Ok(version_id)
+    }
+
+    /// Records that a file is a member of a zip's version `container_version` (new version or
+    /// unchanged content), with its name as the zip has it and how that was read. Clears a
+    /// withdrawn mark: the zip holds it again.
+    pub fn set_member(
+        &self,
+        path: &InboxPath,
+        container_version: i64,
+        name_raw: &[u8],
+        encoding: NameEncoding,
+    ) -> Result<()> {
+        let tx = &self.tx;
+        let file_id: i64 =
+            tx.query_row("SELECT id FROM files WHERE path_raw = ?1", [&path.0], |r| {
+                r.get(0)
+            })?;
+        tx.execute(
+            "INSERT INTO members(file_id, container_version, name_raw, name_encoding)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(file_id) DO UPDATE SET container_version = excluded.container_version,
+                 name_raw = excluded.name_raw, name_encoding = excluded.name_encoding",
+            params![file_id, container_version, name_raw, encoding.as_str()],
+        )?;
+        tx.execute(
+            "UPDATE files SET withdrawn_run = NULL WHERE id = ?1",
+            [file_id],
+        )?;
+        Ok(())
+    }
+
+    /// A member of an unchanged zip: present again (its stat cache is the zip's).
+    pub fn mark_member_present(&self, file_id: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE files SET withdrawn_run = NULL WHERE id = ?1",
+            [file_id],
+        )?;
+        Ok(())
     }
 
     /// Records a rejection of this run.

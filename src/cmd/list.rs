@@ -52,6 +52,9 @@ struct Listed<'a> {
     size: u64,
     sha256: Sha256,
     problems: Vec<String>,
+    /// Zip members only: how the name was read (`utf8|unicode_path|gb18030|bytes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name_encoding: Option<&'static str>,
 }
 
 fn listed(f: &ClassifiedFile) -> Listed<'_> {
@@ -68,6 +71,7 @@ fn listed(f: &ClassifiedFile) -> Listed<'_> {
         size: v.size,
         sha256: v.sha256,
         problems: f.problems(),
+        name_encoding: f.version.name_encoding.map(|e| e.as_str()),
     }
 }
 

@@ -18,12 +18,13 @@ use crate::classify::{Corrections, Judge};
 use crate::config::Config;
 use crate::detect;
 use crate::extract::{self, ExtractOptions};
-use crate::model::{InboxPath, Kind, Sha256, VersionFacts};
+use crate::model::{Format, InboxPath, Kind, NameEncoding, Sha256, VersionFacts};
 use crate::progress::Progress;
 use crate::store::{Store, StoreError};
 use crate::walk::{self, WalkEntry};
 
 mod sheets;
+pub mod zipped;
 
 /// Files processed between two commits of the catalog.
 const BATCH: usize = 64;
@@ -97,8 +98,20 @@ enum Outcome {
     Stored {
         version: Box<NewVersion>,
         new_object: bool,
+        /// A zip whose members were read (its content is new to its path).
+        members: Vec<MemberOut>,
     },
     Rejected(String),
+}
+
+/// One member of a zip, read and described.
+struct MemberOut {
+    version: NewVersion,
+    new_object: bool,
+    raw_name: Vec<u8>,
+    encoding: NameEncoding,
+    /// The member (an inner zip) it came out of; `None`: the zip in the inbox.
+    container: Option<usize>,
 }
 
 /// Everything after the bytes are in hand: kind, metadata, in-content dates, sheet rows. Facts
@@ -159,8 +172,15 @@ fn describe(
     }
 }
 
-/// Reads one inbox file into the store and describes it.
-fn ingest_one(opts: &ImportOptions, store: &Store, entry: &WalkEntry) -> Outcome {
+/// Reads one inbox file into the store and describes it; a zip whose content is not `prior`
+/// (its path's current content) has its members read too.
+fn ingest_one(
+    opts: &ImportOptions,
+    store: &Store,
+    entry: &WalkEntry,
+    offset: chrono::FixedOffset,
+    prior: Option<Sha256>,
+) -> Outcome {
     let mut file = match File::open(&entry.abs) {
         Ok(f) => f,
         Err(e) => return Outcome::Rejected(format!("无法打开：{e}（下次运行再试）")),
@@ -203,10 +223,82 @@ fn ingest_one(opts: &ImportOptions, store: &Store, entry: &WalkEntry) -> Outcome
         Some(sha) => version.facts.sha256 = sha,
         None => return Outcome::Rejected("存档返回的 SHA-256 无效".into()),
     }
+    let mut members = Vec::new();
+    if version.facts.format == Format::Zip.as_str() && prior != Some(version.facts.sha256) {
+        let unpacked = zipped::unpack(
+            &stored.path,
+            store,
+            entry.mtime_ns,
+            offset,
+            &zipped::Limits::default(),
+        );
+        version.facts.problems.extend(unpacked.problems);
+        members = unpacked
+            .members
+            .into_iter()
+            .filter_map(|m| describe_member(opts, &entry, m))
+            .collect();
+    }
     Outcome::Stored {
         version: Box::new(version),
         new_object: stored.new_object,
+        members,
     }
+}
+
+/// A member's facts, as if it lay in a folder named like its zip.
+fn describe_member(opts: &ImportOptions, zip: &WalkEntry, m: zipped::Member) -> Option<MemberOut> {
+    let sha = Sha256::parse_hex(&m.stored.sha256)?;
+    let mut rel = zip.rel.clone();
+    rel.push(b'/');
+    rel.extend_from_slice(&m.path);
+    let file_name = walk::display_bytes(m.path.rsplit(|b| *b == b'/').next().unwrap_or(&m.path));
+    let entry = WalkEntry {
+        rel,
+        abs: m.stored.path.clone(),
+        department: zip.department.clone(),
+        folders: Vec::new(),
+        file_name,
+        size: m.stored.size,
+        mtime_ns: m.mtime_ns,
+        inode: 0,
+    };
+    let mut version = if m.opaque {
+        NewVersion {
+            facts: VersionFacts {
+                path: InboxPath(entry.rel.clone()),
+                size: entry.size,
+                mtime_ns: entry.mtime_ns,
+                sha256: sha,
+                kind: Kind::Other,
+                format: Format::Unknown.as_str().into(),
+                dates: Vec::new(),
+                imported: opts.now,
+                problems: Vec::new(),
+                width: None,
+                height: None,
+                orientation: None,
+                has_thumbnail: false,
+                sign_in: false,
+                media: false,
+                row_activities: Vec::new(),
+            },
+            inode: 0,
+            text: None,
+            sheets: Vec::new(),
+        }
+    } else {
+        describe(opts, &entry, &m.stored.head, &m.stored.path, true)
+    };
+    version.facts.sha256 = sha;
+    version.facts.problems.splice(0..0, m.problems);
+    Some(MemberOut {
+        version,
+        new_object: m.stored.new_object,
+        raw_name: m.raw_name,
+        encoding: m.encoding,
+        container: m.container,
+    })
 }
 
 /// `--dry-run`: the head only (64 KiB holds a JPEG's EXIF; the extractors read further into
@@ -290,6 +382,11 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
     // Sort the walk into unchanged and to-read.
     let mut to_read: Vec<&WalkEntry> = Vec::new();
     let mut present: HashSet<&[u8]> = HashSet::new();
+    // Versions of zips whose members were not read this run (the zip is unchanged): the
+    // members they hold are present too.
+    let mut unchanged_zips: Vec<i64> = Vec::new();
+    // Members read this run, whatever their outcome.
+    let mut present_members: HashSet<Vec<u8>> = HashSet::new();
     {
         let tx = catalog.batch(run)?;
         for r in &walked.rejected {
@@ -307,6 +404,7 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
                         summary.restored += 1;
                     }
                     summary.unchanged += 1;
+                    unchanged_zips.extend(k.current_version);
                 }
                 _ => to_read.push(e),
             }
@@ -323,7 +421,10 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
         let outcomes: Vec<Outcome> = pool.install(|| {
             batch
                 .par_iter()
-                .map(|e| ingest_one(opts, &store, e))
+                .map(|e| {
+                    let prior = known.get(&e.rel).and_then(|k| k.sha256);
+                    ingest_one(opts, &store, e, cfg.utc_offset, prior)
+                })
                 .collect()
         });
         store.sync_dirs().map_err(|source| ImportError::Store {
@@ -341,6 +442,7 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
                 Outcome::Stored {
                     version,
                     new_object,
+                    members,
                 } => {
                     summary.bytes_read += version.facts.size;
                     summary.objects_written += new_object as u64;
@@ -359,6 +461,8 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
                             summary.restored += 1;
                         }
                         summary.unchanged += 1;
+                        unchanged_zips.extend(k.current_version);
+                        progress.inc(1);
                         continue;
                     }
                     if prior.is_some() {
@@ -366,16 +470,44 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
                     } else {
                         summary.new += 1;
                     }
-                    let judged = judge.judge(&version.facts);
-                    if !version.facts.problems.is_empty() || !judged.notes.is_empty() {
-                        summary.problems += 1;
+                    count_version(&mut summary, &mut judge, &version);
+                    let zip_version = tx.insert_version(&version)?;
+                    // Members follow their zip: new, changed or unchanged by content; those
+                    // no longer in it are withdrawn below.
+                    let mut member_versions: Vec<Option<i64>> = Vec::with_capacity(members.len());
+                    for m in &members {
+                        summary.seen += 1;
+                        summary.objects_written += m.new_object as u64;
+                        let container = match m.container {
+                            None => Some(zip_version),
+                            Some(j) => member_versions.get(j).copied().flatten(),
+                        };
+                        let path = &m.version.facts.path;
+                        present_members.insert(path.0.clone());
+                        let prior = known.get(&path.0);
+                        let vid = match prior {
+                            Some(k) if k.sha256 == Some(m.version.facts.sha256) => {
+                                if k.withdrawn {
+                                    summary.restored += 1;
+                                }
+                                summary.unchanged += 1;
+                                k.current_version
+                            }
+                            _ => {
+                                if prior.is_some() {
+                                    summary.changed += 1;
+                                } else {
+                                    summary.new += 1;
+                                }
+                                count_version(&mut summary, &mut judge, &m.version);
+                                Some(tx.insert_version(&m.version)?)
+                            }
+                        };
+                        if let Some(c) = container {
+                            tx.set_member(path, c, &m.raw_name, m.encoding)?;
+                        }
+                        member_versions.push(vid);
                     }
-                    summary.rejected_rows += version
-                        .sheets
-                        .iter()
-                        .map(|s| s.problems.len() as u64)
-                        .sum::<u64>();
-                    tx.insert_version(&version)?;
                 }
             }
             progress.inc(1);
@@ -384,11 +516,39 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
     }
     progress.finish();
 
-    // What is gone from the inbox is withdrawn; its bytes and rows stay.
+    // What is gone from the inbox is withdrawn; its bytes and rows stay. The members of a zip
+    // that was not re-read are present with it (and with an inner zip, theirs).
     {
         let tx = catalog.batch(run)?;
+        let mut held: HashMap<i64, Vec<(&Vec<u8>, &crate::catalog::KnownFile)>> = HashMap::new();
         for (rel, k) in &known {
-            if !k.withdrawn && !present.contains(rel.as_slice()) {
+            if let Some(c) = k.container_version {
+                held.entry(c).or_default().push((rel, k));
+            }
+        }
+        let mut queue = unchanged_zips;
+        let mut done: HashSet<i64> = HashSet::new();
+        while let Some(v) = queue.pop() {
+            if !done.insert(v) {
+                continue;
+            }
+            for (rel, k) in held.get(&v).into_iter().flatten() {
+                if present_members.insert((*rel).clone()) {
+                    summary.seen += 1;
+                    summary.unchanged += 1;
+                    if k.withdrawn {
+                        tx.mark_member_present(k.id)?;
+                        summary.restored += 1;
+                    }
+                    queue.extend(k.current_version);
+                }
+            }
+        }
+        for (rel, k) in &known {
+            if !k.withdrawn
+                && !present.contains(rel.as_slice())
+                && !present_members.contains(rel.as_slice())
+            {
                 tx.mark_withdrawn(k.id)?;
                 summary.withdrawn += 1;
             }
@@ -403,6 +563,19 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
         &serde_json::to_string(&summary_json(&summary)).unwrap_or_default(),
     )?;
     Ok(summary)
+}
+
+/// Counts a new version's problems and lost sheet rows.
+fn count_version(summary: &mut ImportSummary, judge: &mut Judge, version: &NewVersion) {
+    let judged = judge.judge(&version.facts);
+    if !version.facts.problems.is_empty() || !judged.notes.is_empty() {
+        summary.problems += 1;
+    }
+    summary.rejected_rows += version
+        .sheets
+        .iter()
+        .map(|s| s.problems.len() as u64)
+        .sum::<u64>();
 }
 
 fn round_seconds(s: f64) -> f64 {

@@ -246,3 +246,97 @@ pub fn is_root() -> bool {
         .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
         .unwrap_or(false)
 }
+
+/// One member of a zip made by [`make_zip`].
+#[derive(Clone, Default)]
+pub struct ZipMember {
+    /// The name's bytes exactly as the header holds them (GBK for Windows' built-in zip).
+    pub name: Vec<u8>,
+    pub data: Vec<u8>,
+    pub deflate: bool,
+    /// Set the UTF-8 (language encoding) flag.
+    pub utf8_flag: bool,
+    /// Set the encrypted flag (the data stays as it is: enough for a reader to refuse it).
+    pub encrypted: bool,
+    /// Write this uncompressed size in both headers instead of the real one.
+    pub lie_size: Option<u32>,
+}
+
+impl ZipMember {
+    pub fn new(name: &[u8], data: Vec<u8>) -> ZipMember {
+        ZipMember {
+            name: name.to_vec(),
+            data,
+            ..ZipMember::default()
+        }
+    }
+}
+
+/// A zip as other tools write it: names as raw bytes with or without the UTF-8 flag, stored
+/// or deflated, dated 2025-05-07 10:00 (DOS time), optionally flagged encrypted or lying
+/// about sizes. Built with the zip crate under placeholder names of the same length, then
+/// patched.
+pub fn make_zip(members: &[ZipMember]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut placeholders = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        let tag = format!("~{i}~");
+        assert!(
+            m.name.len() >= tag.len(),
+            "names of at least {} bytes",
+            tag.len()
+        );
+        let placeholder = format!("{tag}{}", "q".repeat(m.name.len() - tag.len()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(if m.deflate {
+                zip::CompressionMethod::Deflated
+            } else {
+                zip::CompressionMethod::Stored
+            })
+            .last_modified_time(zip::DateTime::from_date_and_time(2025, 5, 7, 10, 0, 0).unwrap())
+            .large_file(false);
+        w.start_file(placeholder.as_str(), opts).unwrap();
+        w.write_all(&m.data).unwrap();
+        placeholders.push(placeholder.into_bytes());
+    }
+    let mut bytes = w.finish().unwrap().into_inner();
+    // Every central header, with its local header.
+    let eocd = bytes
+        .windows(4)
+        .rposition(|w| w == b"PK\x05\x06")
+        .expect("end of central directory");
+    let le16 = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]) as usize;
+    let le32 = |b: &[u8], at: usize| u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as usize;
+    let mut at = le32(&bytes, eocd + 16);
+    for m in members {
+        assert_eq!(&bytes[at..at + 4], b"PK\x01\x02");
+        let name_len = le16(&bytes, at + 28);
+        let local = le32(&bytes, at + 42);
+        let mut flags = le16(&bytes, at + 8) as u16;
+        flags &= !0x0800;
+        if m.utf8_flag {
+            flags |= 0x0800;
+        }
+        if m.encrypted {
+            flags |= 0x0001;
+        }
+        for (h, flag_at, size_at, name_at) in [(at, 8, 24, 46), (local, 6, 22, 30)] {
+            bytes[h + flag_at..h + flag_at + 2].copy_from_slice(&flags.to_le_bytes());
+            if let Some(size) = m.lie_size {
+                bytes[h + size_at..h + size_at + 4].copy_from_slice(&size.to_le_bytes());
+            }
+            bytes[h + name_at..h + name_at + m.name.len()].copy_from_slice(&m.name);
+        }
+        let extra_len = le16(&bytes, at + 30);
+        let comment_len = le16(&bytes, at + 32);
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    let _ = placeholders;
+    bytes
+}
+
+/// GBK bytes of a name, as Windows' built-in zip writes them.
+pub fn gbk(s: &str) -> Vec<u8> {
+    encoding_rs::GBK.encode(s).0.into_owned()
+}

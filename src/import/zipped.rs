@@ -1,0 +1,665 @@
+//! The members of a zip a department dropped, each read into the store as a file of its own:
+//! its name decoded (the UTF-8 flag, else the Info-ZIP Unicode Path extra field, else a name
+//! that is valid UTF-8, else GB18030 when it decodes cleanly, else the bytes), made safe (an
+//! absolute or climbing component becomes `_`), inflated once while it is hashed and copied.
+//!
+//! Limits are enforced on what is actually inflated, never on what the headers claim: at most
+//! [`Limits::max_members`] members, [`Limits::max_total`] bytes in all, a ratio of
+//! [`Limits::max_ratio`] per member (past [`Limits::ratio_floor`]), and one zip inside a zip.
+//! At a limit the remaining members are not read (those read stay) and the zip carries the
+//! reason. An encrypted member, or one compressed by a method this build cannot inflate, is
+//! stored as its raw bytes with the reason. Never writes outside the store, never panics on a
+//! hostile zip.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use chrono::FixedOffset;
+
+use crate::model::{Format, NameEncoding};
+use crate::store::{Store, StoreError, Stored};
+
+/// What a zip may cost, checked while inflating.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_members: usize,
+    pub max_total: u64,
+    pub max_ratio: u64,
+    /// A member may always inflate this far whatever its ratio (a small text of spaces).
+    pub ratio_floor: u64,
+    /// Zips inside the zip that are opened: 1 opens a zip in a zip, not a zip in that.
+    pub max_depth: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_members: 10_000,
+            max_total: 4 << 30,
+            max_ratio: 100,
+            ratio_floor: 1 << 20,
+            max_depth: 1,
+        }
+    }
+}
+
+/// One member read into the store.
+#[derive(Debug)]
+pub struct Member {
+    /// Relative to the zip, `/`-separated, safe; a member of a zip inside the zip is under that
+    /// zip's own path (`内层.zip/IMG_1.jpg`).
+    pub path: Vec<u8>,
+    /// The name as the zip's header has it.
+    pub raw_name: Vec<u8>,
+    pub encoding: NameEncoding,
+    /// The member (a zip inside the zip) whose member this is; `None`: the zip itself.
+    pub container: Option<usize>,
+    /// Its modification time in the zip (Unix nanoseconds).
+    pub mtime_ns: i64,
+    pub stored: Stored,
+    /// Stored as its raw (encrypted or not inflatable) bytes: no format can be read from it.
+    pub opaque: bool,
+    /// Why something about it could not be used, in Chinese.
+    pub problems: Vec<String>,
+}
+
+/// What opening a zip gave.
+#[derive(Debug, Default)]
+pub struct Unpacked {
+    pub members: Vec<Member>,
+    /// The zip's own problems: a limit reached, members that could not be read.
+    pub problems: Vec<String>,
+}
+
+struct Budget {
+    members_left: usize,
+    bytes_left: u64,
+    stopped: bool,
+}
+
+/// Reads every member of the zip at `zip` into `store`. `fallback_mtime_ns`: the zip's own
+/// modification time, for members without one; `offset`: the local time of DOS times.
+pub fn unpack(
+    zip: &Path,
+    store: &Store,
+    fallback_mtime_ns: i64,
+    offset: FixedOffset,
+    limits: &Limits,
+) -> Unpacked {
+    let mut out = Unpacked::default();
+    let mut budget = Budget {
+        members_left: limits.max_members,
+        bytes_left: limits.max_total,
+        stopped: false,
+    };
+    let mut seen = HashSet::new();
+    let ctx = Ctx {
+        store,
+        fallback_mtime_ns,
+        offset,
+        limits,
+    };
+    if let Err(why) = unpack_into(&ctx, zip, &[], None, 0, &mut budget, &mut seen, &mut out) {
+        out.problems.push(why);
+    }
+    out
+}
+
+struct Ctx<'a> {
+    store: &'a Store,
+    fallback_mtime_ns: i64,
+    offset: FixedOffset,
+    limits: &'a Limits,
+}
+
+/// The parts of a central directory header the zip crate does not give as they were written.
+struct Central {
+    flags: u16,
+    name: Vec<u8>,
+    unicode_path: Option<Vec<u8>>,
+    unix_mtime: Option<u32>,
+}
+
+fn central_header(file: &File, at: u64) -> Option<Central> {
+    let mut fixed = [0u8; 46];
+    file.read_exact_at(&mut fixed, at).ok()?;
+    if fixed[0..4] != [0x50, 0x4B, 0x01, 0x02] {
+        return None;
+    }
+    let u16_at = |i: usize| u16::from_le_bytes([fixed[i], fixed[i + 1]]);
+    let flags = u16_at(8);
+    let name_len = usize::from(u16_at(28));
+    let extra_len = usize::from(u16_at(30));
+    let mut var = vec![0u8; name_len + extra_len];
+    file.read_exact_at(&mut var, at + 46).ok()?;
+    let (name, mut extra) = var.split_at(name_len);
+    let mut unicode_path = None;
+    let mut unix_mtime = None;
+    while extra.len() >= 4 {
+        let id = u16::from_le_bytes([extra[0], extra[1]]);
+        let len = usize::from(u16::from_le_bytes([extra[2], extra[3]]));
+        let Some(body) = extra.get(4..4 + len) else {
+            break;
+        };
+        match id {
+            // Info-ZIP Unicode Path: version 1, CRC-32 of the header's name, UTF-8 name.
+            0x7075 if body.len() > 5 && body[0] == 1 => {
+                let crc = u32::from_le_bytes([body[1], body[2], body[3], body[4]]);
+                if crc == crc32(name) {
+                    unicode_path = Some(body[5..].to_vec());
+                }
+            }
+            // Extended timestamp: flags, then the modification time when bit 0 is set.
+            0x5455 if body.len() >= 5 && body[0] & 1 == 1 => {
+                unix_mtime = Some(u32::from_le_bytes([body[1], body[2], body[3], body[4]]));
+            }
+            _ => {}
+        }
+        extra = &extra[4 + len..];
+    }
+    Some(Central {
+        flags,
+        name: name.to_vec(),
+        unicode_path,
+        unix_mtime,
+    })
+}
+
+/// CRC-32 (IEEE), for the Unicode Path field's check of the name it replaces.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A member's name as text: the UTF-8 flag, else the Unicode Path field, else valid UTF-8
+/// (macOS writes UTF-8 without the flag), else GB18030 when it decodes cleanly (Windows'
+/// built-in zip), else the bytes as they are.
+pub fn decode_name(
+    raw: &[u8],
+    utf8_flag: bool,
+    unicode_path: Option<&[u8]>,
+) -> (Vec<u8>, NameEncoding) {
+    if utf8_flag && std::str::from_utf8(raw).is_ok() {
+        return (raw.to_vec(), NameEncoding::Utf8);
+    }
+    if let Some(u) = unicode_path.filter(|u| std::str::from_utf8(u).is_ok() && !u.is_empty()) {
+        return (u.to_vec(), NameEncoding::UnicodePath);
+    }
+    if std::str::from_utf8(raw).is_ok() {
+        return (raw.to_vec(), NameEncoding::Utf8);
+    }
+    match crate::walk::decode_gb18030(raw) {
+        Some(s) => (s.into_bytes(), NameEncoding::Gb18030),
+        None => (raw.to_vec(), NameEncoding::Bytes),
+    }
+}
+
+/// A decoded name as a safe relative path: `\` is a separator (DOS tools write it), empty and
+/// `.` components go, and a component that is absolute or climbs out (`..`, a leading `/`, a
+/// drive `C:`) becomes `_`. Returns the path and whether anything was replaced; `None` for a
+/// folder entry or a name with nothing left.
+pub fn safe_path(decoded: &[u8], encoding: NameEncoding) -> Option<(Vec<u8>, bool)> {
+    let text_separators = encoding != NameEncoding::Bytes;
+    let is_sep = |b: &u8| *b == b'/' || (text_separators && *b == b'\\');
+    if decoded.last().is_some_and(is_sep) {
+        return None;
+    }
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    let mut replaced = false;
+    for (i, c) in decoded.split(is_sep).enumerate() {
+        let drive = i == 0 && c.len() == 2 && c[1] == b':' && c[0].is_ascii_alphabetic();
+        if (i == 0 && c.is_empty()) || c == b".." || drive {
+            parts.push(b"_".to_vec());
+            replaced = true;
+        } else if c.is_empty() || c == b"." {
+            continue;
+        } else {
+            parts.push(c.to_vec());
+        }
+    }
+    let last = parts.last()?;
+    if last.as_slice() == b"_" && replaced {
+        return None;
+    }
+    Some((parts.join(&b'/'), replaced))
+}
+
+/// Folders and files that zip tools add and nobody sent: `__MACOSX/`, dot-files, Thumbs.db…
+fn is_junk(path: &[u8]) -> bool {
+    path.split(|b| *b == b'/')
+        .any(|c| c == b"__MACOSX" || crate::walk::is_junk(c))
+}
+
+/// A reader that fails once more than `left` bytes come out of it, and remembers that.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    hit: bool,
+    /// Bytes that came out.
+    count: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.left == 0 {
+            let mut probe = [0u8; 1];
+            if self.inner.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            self.hit = true;
+            return Err(io::Error::other("inflated size limit"));
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        self.left -= n as u64;
+        self.count += n as u64;
+        Ok(n)
+    }
+}
+
+fn show(path: &[u8]) -> String {
+    crate::walk::display_bytes(path)
+}
+
+fn stop_total(limits: &Limits) -> String {
+    format!(
+        "压缩包解压后超过 {} GiB 的上限（疑似压缩炸弹），其余成员未读取；已读取的成员保留",
+        limits.max_total >> 30
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn unpack_into(
+    ctx: &Ctx,
+    zip: &Path,
+    prefix: &[u8],
+    container: Option<usize>,
+    depth: u32,
+    budget: &mut Budget,
+    seen: &mut HashSet<Vec<u8>>,
+    out: &mut Unpacked,
+) -> Result<(), String> {
+    let limits = ctx.limits;
+    let file = File::open(zip).map_err(|e| format!("压缩包无法打开（{e}），成员未导入"))?;
+    let headers = file
+        .try_clone()
+        .map_err(|e| format!("压缩包无法打开（{e}），成员未导入"))?;
+    let mut archive = zip::ZipArchive::new(BufReader::with_capacity(256 << 10, file))
+        .map_err(|e| format!("压缩包结构无法读取（{e}），成员未导入；请重新压缩后再放入"))?;
+    for i in 0..archive.len() {
+        if budget.stopped {
+            return Ok(());
+        }
+        let Ok(entry) = archive.by_index_data(i) else {
+            out.problems
+                .push(format!("压缩包第 {} 个成员的目录项无法读取，已跳过", i + 1));
+            continue;
+        };
+        if entry.is_dir() {
+            continue;
+        }
+        let central = central_header(&headers, entry.central_header_start());
+        let (raw_name, utf8_flag, unicode_path, unix_mtime) = match &central {
+            Some(c) => (
+                c.name.clone(),
+                c.flags & 0x0800 != 0,
+                c.unicode_path.clone(),
+                c.unix_mtime,
+            ),
+            None => (entry.name_raw().to_vec(), false, None, None),
+        };
+        let (decoded, encoding) = decode_name(&raw_name, utf8_flag, unicode_path.as_deref());
+        let Some((rel, replaced)) = safe_path(&decoded, encoding) else {
+            continue;
+        };
+        if is_junk(&rel) {
+            continue;
+        }
+        let mut path = prefix.to_vec();
+        if !path.is_empty() {
+            path.push(b'/');
+        }
+        path.extend_from_slice(&rel);
+        if !seen.insert(path.clone()) {
+            out.problems.push(format!(
+                "压缩包中有两个成员都叫“{}”，只导入了第一个",
+                show(&path)
+            ));
+            continue;
+        }
+        if budget.members_left == 0 {
+            out.problems.push(format!(
+                "压缩包的成员超过 {} 个的上限，其余成员未读取；已读取的成员保留",
+                limits.max_members
+            ));
+            budget.stopped = true;
+            return Ok(());
+        }
+        budget.members_left -= 1;
+
+        let mtime_ns = unix_mtime
+            .map(|t| i64::from(t) * 1_000_000_000)
+            .or_else(|| dos_time_ns(entry.last_modified(), ctx.offset))
+            .unwrap_or(ctx.fallback_mtime_ns);
+        let mut problems = Vec::new();
+        if replaced {
+            problems.push(format!(
+                "压缩包内的名称“{}”是绝对路径或含“..”（会越出压缩包），已改为“{}”",
+                show(&decoded),
+                show(&rel)
+            ));
+        }
+        let encrypted =
+            entry.encrypted() || central.as_ref().is_some_and(|c| c.flags & 0x0001 != 0);
+        let method = entry.compression();
+        let inflatable = matches!(
+            method,
+            zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
+        );
+        let compressed = entry.compressed_size();
+        let declared = entry.size();
+        drop(entry);
+
+        let opaque = encrypted || !inflatable;
+        // Raw bytes are no bigger than the compressed size; inflated ones are capped.
+        let ratio_cap = compressed
+            .saturating_mul(limits.max_ratio)
+            .max(limits.ratio_floor);
+        let cap = if opaque {
+            compressed.min(budget.bytes_left)
+        } else {
+            ratio_cap.min(budget.bytes_left)
+        };
+        let by_total = cap == budget.bytes_left && !opaque;
+        if !opaque && declared > cap {
+            // The header says it honestly: refused before inflating.
+            out.problems.push(if by_total {
+                stop_total(limits)
+            } else {
+                ratio_problem(&path, limits)
+            });
+            budget.stopped = true;
+            return Ok(());
+        }
+        let reader = if opaque {
+            archive.by_index_raw(i)
+        } else {
+            archive.by_index(i)
+        };
+        let reader = match reader {
+            Ok(r) => r,
+            Err(e) => {
+                out.problems.push(format!(
+                    "压缩包成员“{}”无法读取（{e}），未导入",
+                    show(&path)
+                ));
+                continue;
+            }
+        };
+        let mut capped = Capped {
+            inner: reader,
+            left: cap,
+            hit: false,
+            count: 0,
+        };
+        let stored = ctx.store.ingest(&mut capped, || Ok(()));
+        let hit = capped.hit;
+        // More came out than the header declared: the reader stops there, and so do we.
+        // (the zip crate stops a member at its declared size and says so).
+        let lied = !opaque
+            && match &stored {
+                Err(StoreError::Read(e)) => {
+                    capped.count > declared || e.to_string().contains("declared uncompressed size")
+                }
+                _ => false,
+            };
+        drop(capped);
+        let stored = match stored {
+            Ok(s) => s,
+            Err(_) if hit => {
+                out.problems.push(if by_total {
+                    stop_total(limits)
+                } else {
+                    ratio_problem(&path, limits)
+                });
+                budget.stopped = true;
+                return Ok(());
+            }
+            Err(_) if lied => {
+                out.problems.push(format!(
+                    "压缩包成员“{}”解压后超过它声明的大小（疑似压缩炸弹），它和其余成员未读取；已读取的成员保留",
+                    show(&path)
+                ));
+                budget.stopped = true;
+                return Ok(());
+            }
+            Err(StoreError::Write(e)) => {
+                return Err(format!("写入存档失败：{e}；压缩包其余成员未读取"));
+            }
+            Err(e) => {
+                out.problems.push(format!(
+                    "压缩包成员“{}”已损坏，无法解压（{e}），未导入",
+                    show(&path)
+                ));
+                continue;
+            }
+        };
+        budget.bytes_left = budget.bytes_left.saturating_sub(stored.size);
+        if encrypted {
+            problems.push(
+                "压缩包成员设置了密码（已加密），按原样保存，无法读取内容；请部门提供未加密的文件"
+                    .into(),
+            );
+        } else if opaque {
+            problems.push(format!(
+                "压缩包成员的压缩方式（{method:?}）无法解压，按原样保存；请用常见的 zip 格式重新压缩"
+            ));
+        }
+        let nested = !opaque && is_plain_zip(&stored, &rel);
+        if nested && depth >= limits.max_depth {
+            problems.push(
+                "压缩包里的压缩包又套了一层压缩包，超过一层嵌套，未解开；请解压后再放入".into(),
+            );
+        }
+        let index = out.members.len();
+        let object = stored.path.clone();
+        out.members.push(Member {
+            path: path.clone(),
+            raw_name,
+            encoding,
+            container,
+            mtime_ns,
+            stored,
+            opaque,
+            problems,
+        });
+        if nested
+            && depth < limits.max_depth
+            && let Err(why) = unpack_into(
+                ctx,
+                &object,
+                &path,
+                Some(index),
+                depth + 1,
+                budget,
+                seen,
+                out,
+            )
+        {
+            out.members[index].problems.push(why);
+        }
+    }
+    Ok(())
+}
+
+fn ratio_problem(path: &[u8], limits: &Limits) -> String {
+    format!(
+        "压缩包成员“{}”解压后超过压缩大小的 {} 倍（疑似压缩炸弹），它和其余成员未读取；已读取的成员保留",
+        show(path),
+        limits.max_ratio
+    )
+}
+
+/// A stored member that is itself a plain zip (not an Office or OpenDocument file).
+fn is_plain_zip(stored: &Stored, rel: &[u8]) -> bool {
+    if !stored.head.starts_with(b"PK\x03\x04") && !stored.head.starts_with(b"PK\x05\x06") {
+        return false;
+    }
+    let name = crate::walk::display_bytes(rel.rsplit(|b| *b == b'/').next().unwrap_or(rel));
+    crate::detect::detect(&stored.head, &name, &stored.path).format == Format::Zip
+}
+
+/// A DOS time (local wall clock) as Unix nanoseconds at `offset`.
+fn dos_time_ns(t: Option<zip::DateTime>, offset: FixedOffset) -> Option<i64> {
+    let t = t?;
+    let date =
+        chrono::NaiveDate::from_ymd_opt(i32::from(t.year()), t.month().into(), t.day().into())?;
+    let when = date.and_hms_opt(t.hour().into(), t.minute().into(), t.second().into())?;
+    let utc = when.and_utc().timestamp() - i64::from(offset.local_minus_utc());
+    Some(utc * 1_000_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_decode_in_design_order() {
+        let gbk = encoding_rs::GBK.encode("照片/颁奖合影.jpg").0.into_owned();
+        assert_eq!(
+            decode_name(&gbk, false, None),
+            (
+                "照片/颁奖合影.jpg".as_bytes().to_vec(),
+                NameEncoding::Gb18030
+            )
+        );
+        assert_eq!(
+            decode_name("合影.jpg".as_bytes(), true, None).1,
+            NameEncoding::Utf8
+        );
+        assert_eq!(
+            decode_name(&gbk, false, Some("合影.jpg".as_bytes())),
+            ("合影.jpg".as_bytes().to_vec(), NameEncoding::UnicodePath)
+        );
+        assert_eq!(decode_name(b"IMG_1.jpg", false, None).1, NameEncoding::Utf8);
+        // A lone lead byte at the end: not GB18030.
+        assert_eq!(
+            decode_name(b"a\x81", false, None),
+            (b"a\x81".to_vec(), NameEncoding::Bytes)
+        );
+    }
+
+    #[test]
+    fn climbing_and_absolute_names_are_made_safe() {
+        let safe = |s: &str| safe_path(s.as_bytes(), NameEncoding::Utf8);
+        assert_eq!(safe("a/b.jpg"), Some((b"a/b.jpg".to_vec(), false)));
+        assert_eq!(safe("../../etc/x"), Some((b"_/_/etc/x".to_vec(), true)));
+        assert_eq!(safe("/etc/passwd"), Some((b"_/etc/passwd".to_vec(), true)));
+        assert_eq!(
+            safe("C:\\Windows\\a.txt"),
+            Some((b"_/Windows/a.txt".to_vec(), true))
+        );
+        assert_eq!(safe("./a//b"), Some((b"a/b".to_vec(), false)));
+        assert_eq!(safe("folder/"), None);
+        assert_eq!(safe(".."), None);
+        // Undecodable bytes: a backslash is not a separator (it may be half a character).
+        assert_eq!(
+            safe_path(b"\x81\\x", NameEncoding::Bytes),
+            Some((b"\x81\\x".to_vec(), false))
+        );
+    }
+
+    fn zip_of(members: &[(&str, Vec<u8>)]) -> Vec<u8> {
+        use std::io::Write;
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, data) in members {
+            w.start_file(*name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    fn unpack_with(bytes: &[u8], limits: Limits) -> Unpacked {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("archive")).unwrap();
+        let zip = dir.path().join("x.zip");
+        std::fs::write(&zip, bytes).unwrap();
+        let offset = FixedOffset::east_opt(8 * 3600).unwrap();
+        unpack(&zip, &store, 0, offset, &limits)
+    }
+
+    #[test]
+    fn the_member_count_limit_keeps_the_first_members() {
+        let members: Vec<(String, Vec<u8>)> = (0..5)
+            .map(|i| (format!("f{i}.txt"), vec![b'a' + i as u8]))
+            .collect();
+        let refs: Vec<(&str, Vec<u8>)> = members
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.clone()))
+            .collect();
+        let out = unpack_with(
+            &zip_of(&refs),
+            Limits {
+                max_members: 3,
+                ..Limits::default()
+            },
+        );
+        let names: Vec<&[u8]> = out.members.iter().map(|m| m.path.as_slice()).collect();
+        assert_eq!(names, [&b"f0.txt"[..], b"f1.txt", b"f2.txt"]);
+        assert!(out.problems[0].contains("超过 3 个"), "{:?}", out.problems);
+    }
+
+    #[test]
+    fn the_total_limit_is_counted_on_inflated_bytes() {
+        let bytes = zip_of(&[
+            ("a.bin", vec![1u8; 3000]),
+            ("b.bin", vec![2u8; 3000]),
+            ("c.bin", vec![3u8; 3000]),
+        ]);
+        let out = unpack_with(
+            &bytes,
+            Limits {
+                max_total: 5000,
+                ..Limits::default()
+            },
+        );
+        assert_eq!(out.members.len(), 1);
+        assert_eq!(out.members[0].stored.size, 3000);
+        assert!(out.problems[0].contains("压缩炸弹"), "{:?}", out.problems);
+    }
+
+    #[test]
+    fn a_broken_zip_is_a_problem_not_a_panic() {
+        let out = unpack_with(b"PK\x03\x04 broken", Limits::default());
+        assert!(out.members.is_empty());
+        assert!(out.problems[0].contains("成员未导入"), "{:?}", out.problems);
+        let mut cut = zip_of(&[("a.txt", b"hello".to_vec())]);
+        cut.truncate(cut.len() - 10);
+        let out = unpack_with(&cut, Limits::default());
+        assert!(out.members.is_empty() && !out.problems.is_empty());
+    }
+
+    #[test]
+    fn crc32_is_ieee() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+}
