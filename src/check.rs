@@ -1,7 +1,9 @@
 //! The materials check (DESIGN.md, section 七（二） of the plan): for each activity and each of
 //! its departments, every material its `materials` list expects that no current, not withdrawn
 //! file provides yet. 方案 / 总结 / 案例: a document whose file name contains that word; 照片: a
-//! photo or video; 签到表: a file with a sign-in sheet; 媒体报道: a file with a media register.
+//! photo or video; 签到表: a file with a sign-in sheet, or a scan of one (a pdf or image whose
+//! name contains 签到: the material, not 照片, and no people); 媒体报道: a file with a media
+//! register.
 //! An activity that has not started by `today` is listed as 未到期 (not yet due), not as owed.
 //!
 //! Pure: judged files in (`classify::evidence`), owed materials out; never reads the catalog,
@@ -36,6 +38,14 @@ pub struct EvidenceFile {
     pub file_name: String,
     pub sign_in: bool,
     pub media: bool,
+    /// A scan of a sign-in sheet ([`is_sign_in_scan`]).
+    pub scan: bool,
+}
+
+/// A scan of a sign-in sheet: a pdf or an image whose name contains 签到 (签到表扫描件.pdf,
+/// 签到表.tif). It is the 签到表 material, not a photo, and has no rows to count.
+pub fn is_sign_in_scan(kind: Kind, format: &str, file_name: &str) -> bool {
+    (kind == Kind::Photo || format == "pdf") && fold_width(file_name).contains("签到")
 }
 
 impl EvidenceFile {
@@ -50,10 +60,10 @@ impl EvidenceFile {
                 }
             }
         }
-        if matches!(self.kind, Kind::Photo | Kind::Video) {
+        if matches!(self.kind, Kind::Photo | Kind::Video) && !self.scan {
             out.push("照片");
         }
-        if self.sign_in {
+        if self.sign_in || self.scan {
             out.push("签到表");
         }
         if self.media {
@@ -298,6 +308,7 @@ name = "无人认领"
             file_name: name.into(),
             sign_in: false,
             media: false,
+            scan: false,
         }
     }
 
@@ -362,6 +373,32 @@ name = "无人认领"
         let r = check(&cfg(), &files, d(5, 28));
         assert_eq!(r.not_due(), 0);
         assert_eq!(r.owed(), 7);
+    }
+
+    #[test]
+    fn a_scanned_sign_in_sheet_is_the_sign_in_material_not_a_photo() {
+        let scan = |kind: Kind, format: &str, name: &str| {
+            let mut f = file("教务科研处", "启动仪式", kind, name);
+            f.scan = is_sign_in_scan(kind, format, name);
+            f
+        };
+        assert_eq!(
+            scan(Kind::Document, "pdf", "签到表扫描件.pdf").materials(),
+            vec!["签到表"]
+        );
+        assert_eq!(
+            scan(Kind::Photo, "tiff", "签到表.tif").materials(),
+            vec!["签到表"]
+        );
+        assert_eq!(
+            scan(Kind::Photo, "jpeg", "合影.jpg").materials(),
+            vec!["照片"]
+        );
+        // A Word document about sign-in is no scan.
+        assert_eq!(
+            scan(Kind::Document, "docx", "签到须知.docx").materials(),
+            Vec::<&str>::new()
+        );
     }
 
     #[test]

@@ -568,6 +568,11 @@ pub fn evidence(cfg: &Config, files: &[ClassifiedFile]) -> (Vec<crate::check::Ev
             file_name: f.file_name(),
             sign_in: f.version.facts.sign_in,
             media: f.version.facts.media,
+            scan: crate::check::is_sign_in_scan(
+                f.version.facts.kind,
+                &f.version.facts.format,
+                &f.file_name(),
+            ),
         });
     }
     (out, unassigned)

@@ -166,8 +166,9 @@ fn figure(f: &FileRow, input: &ReportInput, caption: bool) -> String {
     )
 }
 
+/// A photo or video for the grids; a scanned sign-in sheet is listed as a scan instead.
 fn is_visual(f: &FileRow) -> bool {
-    f.kind == "photo" || f.kind == "video"
+    (f.kind == "photo" || f.kind == "video") && !f.scan
 }
 
 /// Photos and videos in date order (undated last), then by path.
@@ -574,7 +575,16 @@ fn activity(input: &ReportInput, i: usize, name: &str) -> String {
         b.push_str("</div>\n");
     }
 
-    let others: Vec<&&FileRow> = files.iter().filter(|f| !is_visual(f)).collect();
+    let scans: Vec<&&FileRow> = files.iter().filter(|f| f.scan).collect();
+    if !scans.is_empty() {
+        let _ = writeln!(b, "<h2>签到表扫描件（{} 个）</h2>", scans.len());
+        b.push_str(
+            "<p class=\"muted\">扫描件算作签到表材料；其中的人数无法读取，不计入统计。</p>\n",
+        );
+        b.push_str(&file_table(&input.links, scans.into_iter().copied()));
+    }
+
+    let others: Vec<&&FileRow> = files.iter().filter(|f| !is_visual(f) && !f.scan).collect();
     if !others.is_empty() {
         let _ = writeln!(b, "<h2>其他材料（{} 个）</h2>", others.len());
         b.push_str(&file_table(&input.links, others.into_iter().copied()));
@@ -598,7 +608,11 @@ fn file_table<'a>(links: &Links, files: impl Iterator<Item = &'a FileRow>) -> St
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             link(object_href(links, &f.sha256), &f.file_name, &esc(&f.path)),
             esc(&f.department),
-            kind_label(&f.kind),
+            if f.scan {
+                "签到表扫描件"
+            } else {
+                kind_label(&f.kind)
+            },
             esc(f.date.as_deref().unwrap_or("无日期"))
         );
     }

@@ -51,6 +51,8 @@ pub struct FileRow {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub problems: Vec<String>,
+    /// A scan of a sign-in sheet: shown as such, not among the photos.
+    pub scan: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -188,6 +190,7 @@ pub fn sources(
                 width: v.width,
                 height: v.height,
                 problems: f.problems(),
+                scan: crate::check::is_sign_in_scan(v.kind, &v.format, &f.file_name()),
             }
         })
         .collect();
