@@ -116,7 +116,10 @@ impl Corrections {
 
     /// Reports (and drops) rows whose 文件 is no path of the catalog.
     pub fn check_files(&mut self, origin: &str, versions: &[CatalogedVersion]) {
-        let known: BTreeSet<String> = versions.iter().map(|v| v.facts.path.display()).collect();
+        let known: BTreeSet<String> = versions
+            .iter()
+            .flat_map(|v| [v.facts.path.display(), v.facts.path.shown()])
+            .collect();
         let mut missing: Vec<&CorrectionRow> = self
             .by_path
             .values()
@@ -138,6 +141,13 @@ impl Corrections {
     /// The correction that applies to a path.
     pub fn for_path(&self, path: &str) -> Option<&CorrectionRow> {
         self.by_path.get(path)
+    }
+
+    /// The correction that applies to a cataloged path, written as a person reads it (a GBK
+    /// name decoded) or with `\xNN` escapes.
+    pub fn for_inbox_path(&self, path: &crate::model::InboxPath) -> Option<&CorrectionRow> {
+        self.for_path(&path.shown())
+            .or_else(|| self.for_path(&path.display()))
     }
 
     /// Every applying correction, by row number (for 待归类.xlsx).
@@ -210,7 +220,7 @@ impl<'a> Judge<'a> {
         let (file_name, folders) = rest
             .split_last()
             .map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
-        let correction = self.corrections.for_path(&facts.path.display()).cloned();
+        let correction = self.corrections.for_inbox_path(&facts.path).cloned();
 
         let (mut department, mut known_department) = self.department(folder);
         if let Some(d) = correction.as_ref().and_then(|c| c.department.clone()) {
@@ -590,8 +600,8 @@ pub fn pending_rows(
         .iter()
         .filter(|f| f.version.counted() || f.judged.excluded)
     {
-        let path = f.version.facts.path.display();
-        let fix = corrections.for_path(&path);
+        let path = f.version.facts.path.shown();
+        let fix = corrections.for_inbox_path(&f.version.facts.path);
         if f.judged.pending.is_empty() && fix.is_none() {
             continue;
         }

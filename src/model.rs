@@ -312,15 +312,21 @@ impl std::fmt::Display for RowAt {
 pub struct InboxPath(pub Vec<u8>);
 
 impl InboxPath {
-    /// For a person: valid UTF-8 as is, every invalid byte as `\xNN`.
+    /// The path as text without loss: valid UTF-8 as is, every invalid byte as `\xNN`. The key
+    /// of `list --json`, the catalog's text column and 文件索引.csv.
     pub fn display(&self) -> String {
         crate::walk::display_bytes(&self.0)
     }
-    /// Every component for a person, top first.
+    /// For a person: each component valid UTF-8 as is, else GB18030 when it decodes cleanly
+    /// (a GBK name from an old unzip tool reads 颁奖合影.jpg), else with `\xNN` escapes.
+    pub fn shown(&self) -> String {
+        crate::walk::show_bytes(&self.0)
+    }
+    /// Every component as a person reads it ([`InboxPath::shown`]), top first.
     pub fn parts(&self) -> Vec<String> {
         self.0
             .split(|b| *b == b'/')
-            .map(crate::walk::display_bytes)
+            .map(crate::walk::show_bytes)
             .collect()
     }
     /// The last component, raw.

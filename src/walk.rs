@@ -27,8 +27,9 @@ pub struct WalkEntry {
 }
 
 impl WalkEntry {
+    /// The path as a person reads it ([`show_bytes`]).
     pub fn display(&self) -> String {
-        display_bytes(&self.rel)
+        show_bytes(&self.rel)
     }
 }
 
@@ -189,7 +190,7 @@ pub fn walk(inbox: &Path) -> std::io::Result<WalkResult> {
             });
             continue;
         }
-        let parts: Vec<String> = rel.split(|b| *b == b'/').map(display_bytes).collect();
+        let parts: Vec<String> = rel.split(|b| *b == b'/').map(show_bytes).collect();
         let (department, rest) = parts.split_first().expect("depth ≥ 2 has a department");
         let (file_name, folders) = rest.split_last().expect("depth ≥ 2 has a file name");
         result.files.push(WalkEntry {

@@ -530,6 +530,7 @@ fn awkward_names_survive_and_verify() {
         b"100%.txt".to_vec(),
         b"back\\slash.txt".to_vec(),
         b"gbk-\xd5\xd5\xc6\xac.jpg".to_vec(), // 照片 in GB18030: not UTF-8
+        b"bad-\xd5\xd5\xc6\xac\xff.jpg".to_vec(), // neither UTF-8 nor GB18030
         long.clone().into_bytes(),
         b"..".to_vec(),
         b"tab\there.txt".to_vec(),
@@ -565,10 +566,13 @@ fn awkward_names_survive_and_verify() {
     assert!(in_zip.contains(&format!("{BAG}/data/未归类/学生处/100％.txt")));
     assert!(in_zip.contains(&format!("{BAG}/data/未归类/学生处/back＼slash.txt")));
     assert!(in_zip.contains(&format!("{BAG}/data/未归类/学生处/line_break.txt")));
-    // Invalid UTF-8 is decoded lossily: visible U+FFFD, never dropped.
-    let gbk = safe_component(b"gbk-\xd5\xd5\xc6\xac.jpg");
-    assert!(gbk.contains('\u{FFFD}'));
-    assert!(in_zip.contains(&format!("{BAG}/data/未归类/学生处/{gbk}")));
+    // A GBK name reads as written (issue 10); bytes that are neither UTF-8 nor GB18030 are
+    // decoded lossily: visible U+FFFD, never dropped.
+    assert_eq!(safe_component(b"gbk-\xd5\xd5\xc6\xac.jpg"), "gbk-照片.jpg");
+    assert!(in_zip.contains(&format!("{BAG}/data/未归类/学生处/gbk-照片.jpg")));
+    let lossy = safe_component(b"bad-\xd5\xd5\xc6\xac\xff.jpg");
+    assert!(lossy.contains('\u{FFFD}'));
+    assert!(in_zip.contains(&format!("{BAG}/data/未归类/学生处/{lossy}")));
 }
 
 #[test]

@@ -22,11 +22,15 @@ const MAX_EXTENSION_BYTES: usize = 32;
 /// Shown where a character was dropped that has no look-alike.
 const STAND_IN: char = '_';
 
-/// One path component from raw bytes, made safe (see the module documentation). Invalid UTF-8
-/// becomes U+FFFD `�`; the result is stable: `safe_component(safe_component(x)) ==
-/// safe_component(x)`.
+/// One path component from raw bytes, made safe (see the module documentation). A name that is
+/// not UTF-8 is decoded as GB18030 when it decodes cleanly (a GBK name reads as written), else
+/// its invalid bytes become U+FFFD `�`; the result is stable: `safe_component(safe_component(x))
+/// == safe_component(x)`.
 pub fn safe_component(raw: &[u8]) -> String {
-    let decoded = String::from_utf8_lossy(raw);
+    let decoded = match crate::walk::decode_gb18030(raw) {
+        Some(text) => std::borrow::Cow::Owned(text),
+        None => String::from_utf8_lossy(raw),
+    };
     let mut s: String = decoded.chars().map(stand_in).collect();
     if s == "." {
         s = "．".to_string();

@@ -128,9 +128,10 @@ fn count(x: Option<i64>) -> Option<u64> {
     x.map(|x| x.max(0) as u64)
 }
 
-fn row_at(path: String, sheet: String, row: i64) -> RowAt {
+/// A row's place, its path as a person reads it (from the raw bytes).
+fn row_at(path_raw: Vec<u8>, sheet: String, row: i64) -> RowAt {
     RowAt {
-        path,
+        path: InboxPath(path_raw).shown(),
         sheet,
         row: u32::try_from(row).unwrap_or(0),
     }
@@ -276,7 +277,7 @@ impl Catalog {
     /// The sign-in rows of counted versions, by path, sheet and row.
     pub fn people(&self) -> Result<Vec<PersonRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT p.version_id, f.path, p.sheet, p.row, p.name, p.person_id, p.role, p.unit,
+            "SELECT p.version_id, f.path_raw, p.sheet, p.row, p.name, p.person_id, p.role, p.unit,
                     p.activity_raw,
                     (SELECT s.title FROM sheets s WHERE s.version_id = p.version_id AND s.name = p.sheet)
              FROM people p JOIN counted c ON c.version_id = p.version_id
@@ -301,7 +302,7 @@ impl Catalog {
     /// The media-register rows of counted versions, by date, path, sheet and row.
     pub fn media(&self) -> Result<Vec<MediaRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT m.version_id, f.path, m.sheet, m.row, m.title, m.outlet, m.level, m.date,
+            "SELECT m.version_id, f.path_raw, m.sheet, m.row, m.title, m.outlet, m.level, m.date,
                     m.url, m.activity_raw
              FROM media_reports m JOIN counted c ON c.version_id = m.version_id
              JOIN versions v ON v.id = m.version_id JOIN files f ON f.id = v.file_id
@@ -325,7 +326,7 @@ impl Catalog {
     /// The declared-counts rows of counted versions.
     pub fn declared(&self) -> Result<Vec<DeclaredRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT d.version_id, f.path, d.sheet, d.row, d.activity_raw, d.department,
+            "SELECT d.version_id, f.path_raw, d.sheet, d.row, d.activity_raw, d.department,
                     d.teachers, d.students, d.enterprises, d.participants
              FROM declared d JOIN counted c ON c.version_id = d.version_id
              JOIN versions v ON v.id = d.version_id JOIN files f ON f.id = v.file_id
@@ -349,7 +350,7 @@ impl Catalog {
     /// The row problems of counted versions.
     pub fn row_problems(&self) -> Result<Vec<RowProblem>> {
         let mut stmt = self.conn.prepare(
-            "SELECT p.version_id, f.path, p.sheet, p.row, p.reason
+            "SELECT p.version_id, f.path_raw, p.sheet, p.row, p.reason
              FROM row_problems p JOIN counted c ON c.version_id = p.version_id
              JOIN versions v ON v.id = p.version_id JOIN files f ON f.id = v.file_id
              ORDER BY f.path, p.sheet, p.row",
@@ -383,11 +384,13 @@ impl Catalog {
     /// The rejections of the latest completed import: (path, reason), by path.
     pub fn last_rejections(&self) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare(
-            "SELECT path, reason FROM rejections
+            "SELECT path_raw, reason FROM rejections
              WHERE run_id = (SELECT MAX(id) FROM runs WHERE command = 'import' AND status = 'done')
              ORDER BY path",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((InboxPath(r.get::<_, Vec<u8>>(0)?).shown(), r.get(1)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

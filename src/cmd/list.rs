@@ -179,7 +179,7 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
             writeln!(
                 out,
                 "{}\t{}\t{}\t{}\t{}（{}）\t{}\t{}\t{}",
-                f.version.facts.path.display(),
+                f.version.facts.path.shown(),
                 j.department,
                 if j.activities.is_empty() {
                     UNASSIGNED.to_string()

@@ -45,7 +45,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     for f in &present {
         *by_department.entry(&f.judged.department).or_default() += 1;
         if f.judged.activities.is_empty() {
-            unassigned.push(f.version.facts.path.display());
+            unassigned.push(f.version.facts.path.shown());
         }
         for a in &f.judged.activities {
             *by_activity.entry(a).or_default() += 1;
@@ -53,17 +53,17 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         if f.judged.rule == ActivityRule::Correction
             || session
                 .corrections
-                .for_path(&f.version.facts.path.display())
+                .for_inbox_path(&f.version.facts.path)
                 .is_some()
         {
-            corrected.push(f.version.facts.path.display());
+            corrected.push(f.version.facts.path.shown());
         }
         if f.judged.excluded {
-            excluded.push(f.version.facts.path.display());
+            excluded.push(f.version.facts.path.shown());
         }
         let problems = f.problems();
         if !problems.is_empty() {
-            with_problems.push((f.version.facts.path.display(), problems.join("；")));
+            with_problems.push((f.version.facts.path.shown(), problems.join("；")));
         }
     }
     let rejections = catalog.last_rejections().context("读取目录失败")?;

@@ -328,7 +328,7 @@ fn plan_line(status: &str, judge: &mut Judge, v: &NewVersion) -> (String, bool) 
     let problems: Vec<String> = v.facts.problems.iter().chain(&j.notes).cloned().collect();
     let line = format!(
         "{status}\t{}\t{}\t{}\t{}\t{}（{}）\t{}",
-        v.facts.path.display(),
+        v.facts.path.shown(),
         j.department,
         v.facts.kind.label(),
         if j.activities.is_empty() {
@@ -393,7 +393,7 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
             present.insert(&r.rel);
             let path = InboxPath(r.rel.clone());
             tx.insert_rejection(&path, &r.reason)?;
-            summary.rejections.push((path.display(), r.reason.clone()));
+            summary.rejections.push((path.shown(), r.reason.clone()));
         }
         for e in &walked.files {
             present.insert(&e.rel);
@@ -437,7 +437,7 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
                 Outcome::Rejected(reason) => {
                     let path = InboxPath(entry.rel.clone());
                     tx.insert_rejection(&path, &reason)?;
-                    summary.rejections.push((path.display(), reason));
+                    summary.rejections.push((path.shown(), reason));
                 }
                 Outcome::Stored {
                     version,
@@ -605,7 +605,7 @@ fn dry_run(
         None => HashMap::new(),
     };
     for r in &walked.rejected {
-        let path = walk::display_bytes(&r.rel);
+        let path = walk::show_bytes(&r.rel);
         summary.plan.push(format!("拒收\t{path}\t{}", r.reason));
         summary.rejections.push((path, r.reason.clone()));
     }

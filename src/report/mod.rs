@@ -171,7 +171,7 @@ pub fn sources(
         .map(|f| {
             let v = &f.version.facts;
             FileRow {
-                path: v.path.display(),
+                path: v.path.shown(),
                 file_name: f.file_name(),
                 department: f.judged.department.clone(),
                 activities: f.judged.activities.clone(),
