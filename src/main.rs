@@ -4,5 +4,9 @@ fn main() {
     if let Some(code) = dangan::sheet::child_hook() {
         std::process::exit(code);
     }
+    // A PDF's text likewise, in a child limited in memory and time.
+    if let Some(code) = dangan::extract::pdf::child_hook() {
+        std::process::exit(code);
+    }
     std::process::exit(dangan::cli::main());
 }

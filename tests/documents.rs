@@ -118,3 +118,98 @@ fn gbk_names_are_shown_decoded_and_kept_raw() {
     std::io::Read::read_to_string(&mut z.by_name(&index).unwrap(), &mut csv).unwrap();
     assert!(csv.contains(escaped), "{csv}");
 }
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/tests/fixtures/documents/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+/// The report page of the activity whose page contains `needle`.
+fn page_with(env: &Env, needle: &str) -> String {
+    let r = env.run(&["report"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for e in std::fs::read_dir(env.archive.join("报告"))
+        .unwrap()
+        .flatten()
+    {
+        let page = std::fs::read_to_string(e.path()).unwrap_or_default();
+        if e.file_name().to_string_lossy().starts_with("activity-") && page.contains(needle) {
+            return page;
+        }
+    }
+    panic!("no activity page contains {needle}");
+}
+
+fn problems(v: &Value) -> String {
+    v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+#[test]
+fn a_text_pdf_gives_its_date_and_the_summary_excerpt() {
+    let env = Env::new();
+    let path = "马克思主义学院/红色思政课/五四红色思政课活动总结.pdf";
+    env.put(path, &fixture("summary.pdf"));
+    env.import(0);
+    let e = env.entry(path);
+    assert_eq!(e["kind"], "document");
+    assert_eq!(e["date"], "2025-05-04", "{e}");
+    assert_eq!(e["date_source"], "document");
+    let page = page_with(&env, "红色思政课活动总结.pdf");
+    assert!(page.contains("马克思主义学院组织师生开展"), "{page}");
+    assert!(!page.contains("尚未收到总结"), "{page}");
+}
+
+#[test]
+fn a_scanned_pdf_says_it_is_a_scan_instead_of_not_received() {
+    let env = Env::new();
+    env.put(
+        "马克思主义学院/红色思政课/活动总结（扫描）.pdf",
+        &fixture("scan.pdf"),
+    );
+    env.import(0);
+    let page = page_with(&env, "活动总结（扫描）.pdf");
+    assert!(page.contains("扫描件，无文字"), "{page}");
+    assert!(!page.contains("尚未收到总结"), "{page}");
+}
+
+#[test]
+fn word_97_and_wps_documents_give_their_text_and_date() {
+    let env = Env::new();
+    let doc = fixture("plan.doc");
+    env.put("党政办公室/职教发展研讨/活动方案.doc", &doc);
+    env.put("党政办公室/职教发展研讨/活动方案（WPS）.wps", &doc);
+    let s = env.import(0);
+    assert_eq!(s["problems"], 0, "{s}");
+    for p in ["活动方案.doc", "活动方案（WPS）.wps"] {
+        let e = env.entry(&format!("党政办公室/职教发展研讨/{p}"));
+        assert_eq!(e["kind"], "document", "{e}");
+        assert_eq!(e["date"], "2025-05-12", "{e}");
+        assert_eq!(e["date_source"], "document", "{e}");
+    }
+}
+
+#[test]
+fn a_hostile_pdf_costs_its_own_text_only() {
+    let env = Env::new();
+    env.put("学生处/主题班会/总结.pdf", &fixture("bomb.pdf"));
+    env.put(
+        "学生处/主题班会/坏的总结.pdf",
+        b"%PDF-1.7\n garbage \x00\xff",
+    );
+    env.put("学生处/主题班会/合影.jpg", &jpeg(9));
+    let s = env.import(0);
+    assert_eq!(s["new"], 3, "{s}");
+    let bomb = env.entry("学生处/主题班会/总结.pdf");
+    assert!(problems(&bomb).contains("未提取文字"), "{bomb}");
+    let bad = env.entry("学生处/主题班会/坏的总结.pdf");
+    assert!(problems(&bad).contains("未提取文字"), "{bad}");
+}

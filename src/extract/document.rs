@@ -1,6 +1,7 @@
-//! Documents: the text of docx (word/document.xml), odt (content.xml), txt and md (UTF-8 with
-//! or without BOM, UTF-16 with BOM, else GB18030), one paragraph per line, and the first date
-//! written in their first lines. PDF and OLE .doc are kept as they are, without text.
+//! Documents: the text of docx (word/document.xml), odt (content.xml), Word 97–2003 and WPS
+//! (`.doc`/`.wps`, see [`super::doc`]), txt and md (UTF-8 with or without BOM, UTF-16 with BOM,
+//! else GB18030), one paragraph per line, and the first date written in their first lines. PDF
+//! text is read by the importer in a child process (`super::pdf`).
 //!
 //! Bounded: XML is streamed through a byte limit (a zip bomb stops at 64 MiB inflated), text is
 //! capped at `MAX_TEXT_CHARS`, plain text files are read up to 1 MiB. Never panics on a broken
@@ -30,7 +31,8 @@ pub(crate) fn extract_document(format: Format, content: &mut Content, out: &mut 
         Format::Docx => office_text(content, out, Flavor::Word),
         Format::Odt => office_text(content, out, Flavor::Odf),
         Format::Txt | Format::Md => plain_text(content, out),
-        // PDF and OLE .doc: stored as they are; no text is not a problem.
+        Format::Doc => word97_text(content, out),
+        // PDF: read in a child process by the importer.
         _ => None,
     };
     if let Some(text) = &text
@@ -91,6 +93,24 @@ fn plain_text(content: &mut Content, out: &mut Extracted) -> Option<String> {
         }
     };
     Some(cap(decode_text(&bytes)))
+}
+
+fn word97_text(content: &mut Content, out: &mut Extracted) -> Option<String> {
+    let result = if content.head_is_whole() {
+        super::doc::doc_text(Cursor::new(content.head()))
+    } else {
+        match content.file() {
+            Ok(file) => super::doc::doc_text(BufReader::new(file)),
+            Err(e) => Err(format!("无法打开文档（{e}），未提取文字")),
+        }
+    };
+    match result {
+        Ok(text) => Some(cap(text)),
+        Err(problem) => {
+            out.problems.push(problem);
+            None
+        }
+    }
 }
 
 fn cap(mut text: String) -> String {

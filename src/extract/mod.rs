@@ -7,8 +7,10 @@
 //! document.xml). Never decodes pixels, never reads unbounded amounts, never panics on bad
 //! input, never touches sheets (another module reads those).
 
+pub mod doc;
 pub mod document;
 pub mod exif;
+pub mod pdf;
 pub mod video;
 
 use std::fs::File;

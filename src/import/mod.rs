@@ -147,6 +147,26 @@ fn describe(
 
     let mut dates = extracted.dates.clone();
     dates.extend(sheets.earliest.clone());
+    let mut text = extracted.text;
+    // A PDF's text is read in a limited child process (not in the dry run).
+    if read_sheets
+        && format == Format::Pdf
+        && let Some(exe) = opts.exe.as_deref()
+    {
+        match extract::pdf::pdf_text(full, exe) {
+            Ok(t) => {
+                if let Some(day) = extract::document::first_date(&t) {
+                    dates.push(crate::model::DateCandidate {
+                        source: crate::model::DateSource::Document,
+                        when: day.and_time(chrono::NaiveTime::MIN),
+                        offset: None,
+                    });
+                }
+                text = Some(t);
+            }
+            Err(why) => problems.push(why),
+        }
+    }
     NewVersion {
         facts: VersionFacts {
             path: InboxPath(entry.rel.clone()),
@@ -167,7 +187,7 @@ fn describe(
             row_activities: sheets.row_activities.clone(),
         },
         inode: entry.inode,
-        text: extracted.text,
+        text,
         sheets: sheets.records,
     }
 }

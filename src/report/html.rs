@@ -488,6 +488,14 @@ fn activity(input: &ReportInput, i: usize, name: &str) -> String {
 
     b.push_str("<h2>活动总结（节选）</h2>\n");
     match input.summaries.get(name) {
+        Some(e) if e.note.is_some() => {
+            let _ = writeln!(
+                b,
+                "<p class=\"muted\">已收到 {}：{}。</p>",
+                esc(&e.file_name),
+                esc(e.note.unwrap_or_default())
+            );
+        }
         Some(e) => {
             let _ = writeln!(
                 b,

@@ -72,7 +72,14 @@ pub struct Excerpt {
     pub file_name: String,
     pub text: String,
     pub truncated: bool,
+    /// A 总结 without text to quote: why (扫描件，无文字 for a PDF with no text layer).
+    pub note: Option<&'static str>,
 }
+
+/// What the report says of a 总结 that is a PDF without a text layer.
+pub const SCANNED_NOTE: &str = "扫描件，无文字";
+/// …and of one whose text could not be read.
+pub const NO_TEXT_NOTE: &str = "未能提取文字";
 
 #[derive(Debug, Clone)]
 pub struct RowProblem {
@@ -238,8 +245,37 @@ pub fn sources(
                     file_name: file_name.clone(),
                     text,
                     truncated,
+                    note: None,
                 },
             );
+        }
+    }
+    // A 总结 with nothing to quote was still received: say why there is no excerpt.
+    let text_of: HashMap<i64, &str> = texts
+        .iter()
+        .map(|t| (t.version_id, t.text.as_str()))
+        .collect();
+    for f in files.iter().filter(|f| f.counts()) {
+        let v = &f.version.facts;
+        let file_name = f.file_name();
+        if v.kind != crate::model::Kind::Document
+            || !crate::text::fold_width(&file_name).contains("总结")
+        {
+            continue;
+        }
+        let scanned = v.format == "pdf"
+            && text_of
+                .get(&f.version.id)
+                .is_some_and(|t| t.trim().is_empty());
+        for activity in &f.judged.activities {
+            summaries
+                .entry(activity.clone())
+                .or_insert_with(|| Excerpt {
+                    file_name: file_name.clone(),
+                    text: String::new(),
+                    truncated: false,
+                    note: Some(if scanned { SCANNED_NOTE } else { NO_TEXT_NOTE }),
+                });
         }
     }
     let row_problems = row_problems
