@@ -1,9 +1,9 @@
 //! The materials check (DESIGN.md, section 七（二） of the plan): for each activity and each of
 //! its departments, every material its `materials` list expects that no current, not withdrawn
-//! file provides yet. 方案 / 总结 / 案例: a document whose file name contains that word; 照片: a
-//! photo or video; 签到表: a file with a sign-in sheet, or a scan of one (a pdf or image whose
-//! name contains 签到: the material, not 照片, and no people); 媒体报道: a file with a media
-//! register.
+//! file provides yet. 方案 / 总结 / 案例: a document whose file name or first line of text
+//! contains that word; 照片: a photo or video; 签到表: a file with a sign-in sheet, or a scan of
+//! one (a pdf or image whose name contains 签到: the material, not 照片, and no people);
+//! 媒体报道: a file with a media register.
 //! An activity that has not started by `today` is listed as 未到期 (not yet due), not as owed.
 //!
 //! Pure: judged files in (`classify::evidence`), owed materials out; never reads the catalog,
@@ -40,6 +40,8 @@ pub struct EvidenceFile {
     pub media: bool,
     /// A scan of a sign-in sheet ([`is_sign_in_scan`]).
     pub scan: bool,
+    /// A document's first line of text (empty when it has none).
+    pub first_line: String,
 }
 
 /// A scan of a sign-in sheet: a pdf or an image whose name contains 签到 (签到表扫描件.pdf,
@@ -54,8 +56,9 @@ impl EvidenceFile {
         let mut out = Vec::new();
         if self.kind == Kind::Document {
             let name = fold_width(&self.file_name);
+            let first = fold_width(&self.first_line);
             for word in ["方案", "总结", "案例"] {
-                if name.contains(word) {
+                if name.contains(word) || first.contains(word) {
                     out.push(word);
                 }
             }
@@ -309,6 +312,7 @@ name = "无人认领"
             sign_in: false,
             media: false,
             scan: false,
+            first_line: String::new(),
         }
     }
 
@@ -399,6 +403,14 @@ name = "无人认领"
             scan(Kind::Document, "docx", "签到须知.docx").materials(),
             Vec::<&str>::new()
         );
+    }
+
+    #[test]
+    fn a_document_whose_first_line_names_the_material_provides_it() {
+        let mut f = file("教务科研处", "启动仪式", Kind::Document, "材料1.doc");
+        assert!(f.materials().is_empty());
+        f.first_line = "启动仪式活动总结".into();
+        assert_eq!(f.materials(), vec!["总结"]);
     }
 
     #[test]

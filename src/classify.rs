@@ -557,6 +557,16 @@ pub fn activity_infos(cfg: &Config) -> Vec<ActivityInfo> {
 
 /// What the materials check sees of the counted files, and how many of them are 未归类.
 pub fn evidence(cfg: &Config, files: &[ClassifiedFile]) -> (Vec<crate::check::EvidenceFile>, u64) {
+    evidence_with_text(cfg, files, &HashMap::new())
+}
+
+/// [`evidence`], with each document's first line of text by version id (a 总结 whose name
+/// does not say so but whose title does).
+pub fn evidence_with_text(
+    cfg: &Config,
+    files: &[ClassifiedFile],
+    first_lines: &HashMap<i64, String>,
+) -> (Vec<crate::check::EvidenceFile>, u64) {
     let mut judge = Judge::new(cfg, &NO_CORRECTIONS);
     let mut unassigned = 0;
     let mut out = Vec::new();
@@ -583,6 +593,7 @@ pub fn evidence(cfg: &Config, files: &[ClassifiedFile]) -> (Vec<crate::check::Ev
                 &f.version.facts.format,
                 &f.file_name(),
             ),
+            first_line: first_lines.get(&f.version.id).cloned().unwrap_or_default(),
         });
     }
     (out, unassigned)

@@ -213,3 +213,22 @@ fn a_hostile_pdf_costs_its_own_text_only() {
     let bad = env.entry("学生处/主题班会/坏的总结.pdf");
     assert!(problems(&bad).contains("未提取文字"), "{bad}");
 }
+
+#[test]
+fn a_document_titled_with_the_material_counts_whatever_its_name() {
+    let env = Env::new();
+    env.put("党政办公室/职教发展研讨/材料一.doc", &fixture("plan.doc"));
+    env.put("党政办公室/职教发展研讨/附件.pdf", &fixture("summary.pdf"));
+    env.import(0);
+    let owed: Vec<String> = check(&env)["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["activity"] == "党政领导讲职教")
+        .flat_map(|m| m["materials"].as_array().unwrap().clone())
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert!(!owed.contains(&"方案".to_string()), "{owed:?}");
+    assert!(!owed.contains(&"总结".to_string()), "{owed:?}");
+    assert!(owed.contains(&"照片".to_string()), "{owed:?}");
+}

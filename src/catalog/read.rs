@@ -381,6 +381,26 @@ impl Catalog {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The first line of each counted document's text (its first `max_chars` characters are
+    /// searched), by version: what the materials check reads besides the file name.
+    pub fn doc_first_lines(&self, max_chars: u32) -> Result<HashMap<i64, String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT t.version_id, substr(t.text, 1, ?1) FROM doc_text t
+             JOIN counted c ON c.version_id = t.version_id",
+        )?;
+        let rows = stmt.query_map([max_chars], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (v, head) = row?;
+            if let Some(line) = head.lines().map(str::trim).find(|l| !l.is_empty()) {
+                out.insert(v, line.to_string());
+            }
+        }
+        Ok(out)
+    }
+
     /// The rejections of the latest completed import: (path, reason), by path.
     pub fn last_rejections(&self) -> Result<Vec<(String, String)>> {
         let mut stmt = self.conn.prepare(

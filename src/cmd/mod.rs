@@ -128,7 +128,11 @@ impl Session {
 
     /// The materials check as of `today`.
     pub fn check(&self, today: chrono::NaiveDate) -> CheckResult {
-        let (files, unassigned) = classify::evidence(&self.cfg, &self.files);
+        // A document's title counts like its name; without the texts (a catalog read error,
+        // reported by the commands that read them) names alone decide.
+        let first_lines = self.catalog.doc_first_lines(200).unwrap_or_default();
+        let (files, unassigned) =
+            classify::evidence_with_text(&self.cfg, &self.files, &first_lines);
         let mut result = crate::check::check(&self.cfg, &files, today);
         result.unassigned = unassigned;
         result
