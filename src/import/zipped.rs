@@ -659,6 +659,51 @@ mod tests {
     }
 
     #[test]
+    fn the_central_header_gives_the_written_name_flag_unicode_path_and_time() {
+        let gbk = encoding_rs::GBK.encode("合影.jpg").0.into_owned();
+        let utf8 = "合影.jpg".as_bytes();
+        let mut extra = Vec::new();
+        // Unicode Path: version 1, CRC-32 of the header's name, the UTF-8 name.
+        extra.extend_from_slice(&0x7075u16.to_le_bytes());
+        extra.extend_from_slice(&((5 + utf8.len()) as u16).to_le_bytes());
+        extra.push(1);
+        extra.extend_from_slice(&crc32(&gbk).to_le_bytes());
+        extra.extend_from_slice(utf8);
+        // Extended timestamp with a modification time.
+        extra.extend_from_slice(&0x5455u16.to_le_bytes());
+        extra.extend_from_slice(&5u16.to_le_bytes());
+        extra.push(1);
+        extra.extend_from_slice(&1_746_583_200u32.to_le_bytes());
+        let mut header = vec![0u8; 46];
+        header[0..4].copy_from_slice(b"PK\x01\x02");
+        header[8..10].copy_from_slice(&0u16.to_le_bytes());
+        header[28..30].copy_from_slice(&(gbk.len() as u16).to_le_bytes());
+        header[30..32].copy_from_slice(&(extra.len() as u16).to_le_bytes());
+        header.extend_from_slice(&gbk);
+        header.extend_from_slice(&extra);
+        let mut bytes = vec![0xAAu8; 7];
+        bytes.extend_from_slice(&header);
+        let file = tempfile::tempfile().unwrap();
+        file.write_all_at(&bytes, 0).unwrap();
+        let c = central_header(&file, 7).unwrap();
+        assert_eq!(c.name, gbk);
+        assert_eq!(c.flags & 0x0800, 0);
+        assert_eq!(c.unicode_path.as_deref(), Some(utf8));
+        assert_eq!(c.unix_mtime, Some(1_746_583_200));
+        assert_eq!(
+            decode_name(&c.name, false, c.unicode_path.as_deref()).1,
+            NameEncoding::UnicodePath
+        );
+        // A Unicode Path whose CRC is not the name's is ignored (the name was renamed).
+        let mut stale = bytes.clone();
+        let crc_at = 7 + 46 + gbk.len() + 5;
+        stale[crc_at] ^= 0xFF;
+        file.write_all_at(&stale, 0).unwrap();
+        assert_eq!(central_header(&file, 7).unwrap().unicode_path, None);
+        assert!(central_header(&file, 0).is_none());
+    }
+
+    #[test]
     fn crc32_is_ieee() {
         assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
     }
