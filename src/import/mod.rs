@@ -253,11 +253,18 @@ fn ingest_one(
             &zipped::Limits::default(),
         );
         version.facts.problems.extend(unpacked.problems);
-        members = unpacked
-            .members
-            .into_iter()
-            .filter_map(|m| describe_member(opts, &entry, m))
-            .collect();
+        // Indices of containers (inner zips) follow the members that are kept.
+        let mut kept: Vec<Option<usize>> = Vec::with_capacity(unpacked.members.len());
+        for m in unpacked.members {
+            match describe_member(opts, &entry, m) {
+                Some(mut out) => {
+                    out.container = out.container.and_then(|j| kept.get(j).copied().flatten());
+                    kept.push(Some(members.len()));
+                    members.push(out);
+                }
+                None => kept.push(None),
+            }
+        }
     }
     Outcome::Stored {
         version: Box::new(version),
