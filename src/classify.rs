@@ -472,21 +472,29 @@ pub fn tally_input(
         })
         .collect();
 
+    // A row counts for the activities its 活动名称 names, else its file's. A sheet repeats the
+    // same cell on every row: each distinct cell is matched once.
+    let mut named: HashMap<String, Vec<String>> = HashMap::new();
+    let mut activities_of = |raw: Option<&str>, f: &ClassifiedFile| -> Vec<String> {
+        let found = match raw {
+            Some(a) => named
+                .entry(a.to_string())
+                .or_insert_with(|| judge.activity_names(a))
+                .clone(),
+            None => Vec::new(),
+        };
+        if found.is_empty() {
+            f.judged.activities.clone()
+        } else {
+            found
+        }
+    };
     let people = people
         .iter()
         .filter_map(|p| {
             let f = counted.get(&p.version_id)?;
-            let named = p
-                .activity_raw
-                .as_deref()
-                .map(|a| judge.activity_names(a))
-                .unwrap_or_default();
             Some(PersonFact {
-                activities: if named.is_empty() {
-                    f.judged.activities.clone()
-                } else {
-                    named
-                },
+                activities: activities_of(p.activity_raw.as_deref(), f),
                 department: f.judged.department.clone(),
                 role: p.role.clone(),
                 role_hint: Some(format!(
@@ -506,17 +514,8 @@ pub fn tally_input(
         .iter()
         .filter_map(|m| {
             let f = counted.get(&m.version_id)?;
-            let named = m
-                .activity_raw
-                .as_deref()
-                .map(|a| judge.activity_names(a))
-                .unwrap_or_default();
             Some(MediaFact {
-                activities: if named.is_empty() {
-                    f.judged.activities.clone()
-                } else {
-                    named
-                },
+                activities: activities_of(m.activity_raw.as_deref(), f),
                 department: f.judged.department.clone(),
                 title: m.title.clone(),
                 outlet: m.outlet.clone(),
