@@ -551,3 +551,50 @@ fn a_read_only_archive_can_be_audited() {
         }
     }
 }
+
+#[test]
+fn control_characters_in_names_are_printed_escaped_and_cannot_forge_a_log_line() {
+    let env = Env::new();
+    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
+    // An empty file (rejected, so printed) whose name carries ESC and a forged summary line.
+    let name = "教务科研处/x\u{1b}[2J\ndangan nightly: 新增 0 拒收 0.jpg";
+    env.put(name, b"");
+    let r = env.run(&["nightly"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(!r.stdout.contains('\u{1b}'), "{:?}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("x\\x1b[2J\\ndangan nightly: 新增 0 拒收 0.jpg"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.starts_with("dangan nightly:"))
+            .count(),
+        1,
+        "{}",
+        r.stdout
+    );
+    for args in [
+        &["status"][..],
+        &["list", "--rejected"],
+        &["import", "--dry-run"],
+    ] {
+        let r = env.run(args);
+        assert!(!r.stdout.contains('\u{1b}'), "{args:?}: {:?}", r.stdout);
+        assert!(r.stdout.contains("x\\x1b[2J\\n"), "{args:?}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn nightly_removes_the_temp_zip_of_a_killed_archive() {
+    let env = Env::new();
+    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
+    assert_eq!(env.run(&["nightly", "-q"]).code, 0);
+    let stale = env.archive.join(".dangan-bag-abc123.zip.tmp");
+    std::fs::write(&stale, vec![0u8; 4096]).unwrap();
+    assert_eq!(env.run(&["nightly", "-q"]).code, 0);
+    assert!(!stale.exists());
+}

@@ -14,6 +14,7 @@ use crate::cli::{Common, EXIT_OK, EXIT_USAGE};
 use crate::config::Config;
 use crate::model::Sha256;
 use crate::tally::UNASSIGNED;
+use crate::text::escape_controls as e;
 
 #[derive(Args)]
 pub struct ListArgs {
@@ -136,7 +137,7 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
                 };
                 writeln!(out, "{}", serde_json::to_string(&line)?)?;
             } else {
-                writeln!(out, "{path}\t{reason}")?;
+                writeln!(out, "{}\t{}", e(&path), e(&reason))?;
             }
         }
         return Ok(EXIT_OK);
@@ -175,8 +176,8 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
             writeln!(
                 out,
                 "{}\t{}\t{}\t{}\t{}（{}）\t{}\t{}\t{}",
-                f.version.facts.path.display(),
-                j.department,
+                e(&f.version.facts.path.display()),
+                e(&j.department),
                 if j.activities.is_empty() {
                     UNASSIGNED.to_string()
                 } else {
@@ -189,7 +190,7 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
                 j.date_source().label(),
                 super::human_bytes(f.version.facts.size),
                 state,
-                f.problems().join("；")
+                e(&f.problems().join("；"))
             )?;
         }
     }

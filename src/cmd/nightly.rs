@@ -11,11 +11,14 @@ use anyhow::Context;
 use super::Session;
 use crate::cli::Common;
 use crate::output::CsvEncoding;
+use crate::text::escape_controls;
 
 pub fn run(common: &Common) -> anyhow::Result<i32> {
     let started = Instant::now();
     let cfg = super::load_config(common)?;
     let _lock = crate::lock::RunLock::acquire(&common.archive, "nightly", cfg.utc_offset)?;
+    // Holding the lock, no other run is writing a bag: a temp zip here is a killed archive's.
+    let _ = crate::bag::remove_stale_temp_files(&common.archive);
     let imported = super::import::import(common, false, false)?;
     let session = Session::open(common)?;
     let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
@@ -41,7 +44,12 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         writeln!(out, "{v}")?;
     } else if !common.quiet {
         for (path, reason) in &imported.rejections {
-            writeln!(out, "拒收\t{path}\t{reason}")?;
+            writeln!(
+                out,
+                "拒收\t{}\t{}",
+                escape_controls(path),
+                escape_controls(reason)
+            )?;
         }
         writeln!(
             out,
