@@ -62,11 +62,6 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     }
     let written = crate::bag::write_bag(&year.plan, &out)
         .with_context(|| format!("没有生成 {}", out.display()))?;
-    // Readable by the records office like any other document (the temp file was private).
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&written.path, std::fs::Permissions::from_mode(0o644));
-    }
     let absolute = std::fs::canonicalize(&written.path).unwrap_or(written.path.clone());
     let sha = crate::model::Sha256::parse_hex(&written.sha256).context("档案的 SHA-256 无效")?;
     session

@@ -215,6 +215,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         _ => Path::new("."),
     };
     let mut tmp = tempfile::Builder::new()
+        // Readable by the office as the umask allows (0644 under 022), not tempfile's 0600.
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .prefix(".dangan-")
         .suffix(".tmp")
         .tempfile_in(dir)

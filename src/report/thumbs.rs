@@ -112,6 +112,8 @@ fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
+        // Readable by the office as the umask allows (0644 under 022), not tempfile's 0600.
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .prefix(".thumb-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
