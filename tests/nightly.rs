@@ -712,7 +712,26 @@ fn what_dangan_writes_is_readable_as_the_umask_allows() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+            .arg(common::BIN)
+            .current_dir(e.dir.path())
+            .arg("--inbox")
+            .arg(&e.inbox)
+            .arg("--archive")
+            .arg(&e.archive)
+            .args(["archive", "--year", "2025", "-q"])
+            .env("SOURCE_DATE_EPOCH", MAY_10)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let all = modes(&e.archive);
+        assert!(all.iter().any(|(p, _)| p.ends_with(".zip")), "no bag");
         for kind in [
             "objects/",
             "统计/",
