@@ -424,3 +424,42 @@ fn a_thumbnail_that_could_not_be_read_is_tried_again() {
             .exists()
     );
 }
+
+#[test]
+fn a_year_with_no_activity_and_no_file_is_refused_and_nothing_is_written() {
+    let env = Env::new();
+    sample(&env);
+    assert_eq!(env.run(&["import", "-q"]).code, 0);
+    let before: Vec<String> = std::fs::read_dir(&env.archive)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        // SQLite's own -wal/-shm files of a read come and go.
+        .filter(|n| !n.starts_with("catalog.sqlite-"))
+        .collect();
+    let mut c = env.command(&["archive", "--year", "2023"]);
+    c.env("SOURCE_DATE_EPOCH", EPOCH);
+    let r: Run = c.output().unwrap().into();
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("2023 年没有活动") && r.stderr.contains("2025"),
+        "{}",
+        r.stderr
+    );
+    let after: Vec<String> = std::fs::read_dir(&env.archive)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        // SQLite's own -wal/-shm files of a read come and go.
+        .filter(|n| !n.starts_with("catalog.sqlite-"))
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn a_nightly_without_an_inbox_leaves_no_archive_behind() {
+    let env = Env::new();
+    std::fs::remove_dir_all(&env.inbox).unwrap();
+    let r = env.run(&["nightly"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("找不到收件箱"), "{}", r.stderr);
+    assert!(!env.archive.exists());
+}

@@ -16,6 +16,13 @@ use crate::text::escape_controls;
 pub fn run(common: &Common) -> anyhow::Result<i32> {
     let started = Instant::now();
     let cfg = super::load_config(common)?;
+    // A missing inbox is said before anything is created (no empty archive/ left behind).
+    if !common.inbox.is_dir() {
+        anyhow::bail!(
+            "找不到收件箱文件夹 {}：请检查 --inbox，或在运行 dangan 的文件夹里建好 inbox/",
+            common.inbox.display()
+        );
+    }
     let _lock = crate::lock::RunLock::acquire(&common.archive, "nightly", cfg.utc_offset)?;
     // Holding the lock, no other run is writing a bag: a temp zip here is a killed archive's.
     let _ = crate::bag::remove_stale_temp_files(&common.archive);
