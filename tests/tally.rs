@@ -39,6 +39,7 @@ fn base() -> TallyInput {
         institution: INSTITUTION.into(),
         enrolled_students: 4000,
         own_units: vec!["教务科研处".into(), "学生处".into(), "机电工程学院".into()],
+        unit_aliases: vec![],
         activities: vec![
             activity("启动仪式", "教务科研处", d(5, 7), d(5, 7), false),
             activity("校园开放日", "学生处", d(5, 12), d(5, 13), true),

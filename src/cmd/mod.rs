@@ -140,6 +140,7 @@ impl Session {
         let texts = self.catalog.doc_texts().context("读取目录失败")?;
         let problems = self.catalog.row_problems().context("读取目录失败")?;
         let rejections = self.catalog.last_rejections().context("读取目录失败")?;
+        let media = classify::judge_media(&self.cfg, &self.files, &media);
         Ok(crate::report::sources(
             &self.files,
             &media,

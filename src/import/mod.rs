@@ -152,6 +152,7 @@ fn describe(
             sign_in: sheets.records.iter().any(|r| r.kind == "sign_in"),
             media: sheets.records.iter().any(|r| r.kind == "media"),
             row_activities: sheets.row_activities.clone(),
+            row_month_day: sheets.earliest_no_year,
         },
         inode: entry.inode,
         text: extracted.text,

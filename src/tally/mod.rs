@@ -110,8 +110,10 @@ pub struct TallyInput {
     pub institution: String,
     /// 在校生总数: the denominator of the coverage rate.
     pub enrolled_students: u64,
-    /// The institution's departments (inbox folders, catalog departments).
+    /// The institution's departments (inbox folders, catalog departments) and short names.
     pub own_units: Vec<String>,
+    /// (alias, department name): units written as an alias are that department, and own.
+    pub unit_aliases: Vec<(String, String)>,
     pub activities: Vec<ActivityInfo>,
     pub files: Vec<FileFact>,
     pub people: Vec<PersonFact>,
@@ -508,6 +510,16 @@ impl Names {
     }
 }
 
+/// `19 行`, `（第 3、4、5 行…）`: how a grouped warning names its rows (the first five).
+pub fn rows_text(rows: &[u32]) -> String {
+    let mut rows = rows.to_vec();
+    rows.sort_unstable();
+    rows.dedup();
+    let shown: Vec<String> = rows.iter().take(5).map(u32::to_string).collect();
+    let more = if rows.len() > 5 { "…" } else { "" };
+    format!("{} 行（第 {} 行{more}）", rows.len(), shown.join("、"))
+}
+
 /// Runs `f` on every group a fact counts in: the table once, each of its activity rows, and its
 /// department's row once (a fact of two activities is in both activity rows but counted once in
 /// the table and the department).
@@ -559,25 +571,84 @@ pub fn tally(input: &TallyInput) -> Tally {
         });
     }
 
-    // People.
+    // People: who each row is, first over all rows (an ID-less row may be the one person with
+    // an ID of the same role, name and unit), then counted.
+    let aliases = people::alias_keys(&input.unit_aliases);
     let mut unknown_sheets = BTreeSet::new();
     let mut nameless_enterprise = BTreeSet::new();
+    let mut lost_ids: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut no_identity: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     // A sheet repeats the same few role words, hints and units on every row: each is
     // classified once.
     let mut roles: HashMap<(Option<&str>, Option<&str>), Role> = HashMap::new();
     let mut owns: HashMap<Option<&str>, bool> = HashMap::new();
+    let mut units: HashMap<(Option<&str>, bool), String> = HashMap::new();
+    let mut judged: Vec<Option<(Role, Identity, String, bool)>> =
+        Vec::with_capacity(input.people.len());
     for p in &input.people {
         let role = *roles
             .entry((p.role.as_deref(), p.role_hint.as_deref()))
             .or_insert_with(|| classify_role(p.role.as_deref(), p.role_hint.as_deref()));
-        let Some(ident) = people::identity(&p.name, p.id.as_deref(), p.unit.as_deref()) else {
-            warnings.insert(format!("{}：既无姓名也无编号，未计数", p.at));
+        let enterprise = role == Role::Enterprise;
+        let unit_key = units
+            .entry((p.unit.as_deref(), enterprise))
+            .or_insert_with(|| {
+                people::unit_key(p.unit.as_deref(), &aliases, enterprise).unwrap_or_default()
+            })
+            .clone();
+        if p.id.as_deref().is_some_and(people::id_digits_lost) {
+            lost_ids
+                .entry(p.at.sheet_text())
+                .or_default()
+                .push(p.at.row);
+        }
+        let Some(ident) = people::identity(&p.name, p.id.as_deref(), &unit_key) else {
+            no_identity
+                .entry(p.at.sheet_text())
+                .or_default()
+                .push(p.at.row);
+            judged.push(None);
             continue;
         };
         let own = *owns.entry(p.unit.as_deref()).or_insert_with(|| {
             is_own_unit(p.unit.as_deref(), &input.institution, &input.own_units)
+                || people::is_alias(p.unit.as_deref(), &aliases)
         });
-        let unit_key = people::meaningful(p.unit.as_deref()).unwrap_or_default();
+        judged.push(Some((role, ident, unit_key, own)));
+    }
+    // (role, name, unit) → the IDs seen with it.
+    let mut with_ids: HashMap<(Role, String, String), BTreeSet<String>> = HashMap::new();
+    for (p, j) in input.people.iter().zip(&judged) {
+        if let Some((role, Identity::Id(id), unit, _)) = j {
+            with_ids
+                .entry((*role, match_key(&p.name), unit.clone()))
+                .or_default()
+                .insert(id.clone());
+        }
+    }
+    for (sheet, rows) in lost_ids {
+        warnings.insert(format!(
+            "{sheet}：{}的编号是 Excel 的科学计数法（如 5.11502E+17），位数已丢失，按姓名和单位计（请把编号列设为文本后重新导出）",
+            rows_text(&rows)
+        ));
+    }
+    for (sheet, rows) in no_identity {
+        warnings.insert(format!(
+            "{sheet}：{}既无姓名也无编号，未计数",
+            rows_text(&rows)
+        ));
+    }
+    for (p, j) in input.people.iter().zip(judged) {
+        let Some((role, mut ident, unit_key, own)) = j else {
+            continue;
+        };
+        if let Identity::NameUnit(name, unit) = &ident
+            && let Some(ids) = with_ids.get(&(role, name.clone(), unit.clone()))
+            && ids.len() == 1
+            && let Some(id) = ids.first()
+        {
+            ident = Identity::Id(id.clone());
+        }
         if role == Role::Unknown {
             unknown_sheets.insert(p.at.sheet_text());
         }
