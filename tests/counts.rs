@@ -419,3 +419,50 @@ fn a_central_register_puts_each_report_on_the_activity_its_title_names() {
     let rest = &rows[&("未归类".to_string(), "融媒体中心".to_string())];
     assert_eq!(rest["其他媒体"], "1");
 }
+
+#[test]
+fn warnings_are_grouped_per_sheet_and_reason_and_nightly_and_the_report_show_them() {
+    let env = Env::new();
+    let mut rows = vec![vec!["姓名", "学号", "身份", "班级", "签到时间"]];
+    let names: Vec<String> = (0..19).map(|i| format!("学生{i}")).collect();
+    let ids: Vec<String> = (0..19).map(|i| format!("2023{i:06}")).collect();
+    for (n, id) in names.iter().zip(&ids) {
+        rows.push(vec![n, id, "学生", "机电2301班", "待定"]);
+    }
+    env.put(
+        "教务科研处/启动仪式/签到表.xlsx",
+        &workbook(&[("上午", rows)]),
+    );
+    let r = env.run(&["nightly"]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    let grouped = "注意：教务科研处/启动仪式/签到表.xlsx 表“上午”：19 行签到时间不是日期，已忽略该日期（这些行仍计入）（第 2、3、4、5、6 行…；如「待定」）";
+    let notes: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("注意："))
+        .collect();
+    assert!(notes.contains(&grouped), "{}", r.stdout);
+    assert!(notes.len() <= 6, "{}", r.stdout);
+    assert!(!r.stdout.contains("第 7 行：签到时间"), "{}", r.stdout);
+    let stats = env.run(&["stats"]);
+    let all: Vec<&str> = stats
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("注意："))
+        .collect();
+    assert!(all.contains(&grouped), "{}", stats.stdout);
+    let last = r.stdout.lines().last().unwrap();
+    assert!(
+        last.contains(&format!("· 注意 {} 条 ·", all.len())),
+        "{last}"
+    );
+    let html = std::fs::read_to_string(env.archive.join("报告/index.html")).unwrap();
+    assert!(
+        html.contains(&format!("<h2 id=\"notes\">注意（{} 条）</h2>", all.len())),
+        "no 注意 section"
+    );
+    for line in &all {
+        let text = line.trim_start_matches("注意：");
+        assert!(html.contains(text), "report misses {text}");
+    }
+}

@@ -187,12 +187,19 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     }
     if !row_problems.is_empty() {
         writeln!(out, "\n表格中被跳过的行：")?;
-        for (p, s, r, why) in &row_problems {
-            if *r == 0 {
-                writeln!(out, "  {p} 表“{s}”：{why}")?;
-            } else {
-                writeln!(out, "  {p} 表“{s}”第 {r} 行：{why}")?;
-            }
+        let grouped: Vec<(crate::model::RowAt, String)> = row_problems
+            .iter()
+            .map(|(p, s, r, why)| {
+                let at = crate::model::RowAt {
+                    path: p.clone(),
+                    sheet: s.clone(),
+                    row: u32::try_from(*r).unwrap_or(0),
+                };
+                (at, why.clone())
+            })
+            .collect();
+        for line in crate::tally::group_row_problems(&grouped) {
+            writeln!(out, "  {line}")?;
         }
     }
     Ok(EXIT_OK)

@@ -520,6 +520,68 @@ pub fn rows_text(rows: &[u32]) -> String {
     format!("{} 行（第 {} 行{more}）", rows.len(), shown.join("、"))
 }
 
+/// The sheet rows that could not be fully used, one line per sheet and reason: the count and
+/// the first rows (`签到.xlsx 表“上午”：19 行签到时间不是日期…（第 3、4、5、6、7 行…；如「上午」）`).
+/// Reasons that differ only in the cell they quote (`「上午」`, `「待定」`) are one reason. A
+/// reason of one row, or of a whole sheet, is shown as it is.
+pub fn group_row_problems(problems: &[(RowAt, String)]) -> Vec<String> {
+    // (sheet text, reason without its quoted cells) → (rows, first quoted cell, first reason).
+    type Rows<'a> = (Vec<u32>, Option<String>, &'a RowAt, &'a str);
+    let mut groups: BTreeMap<(String, String), Rows<'_>> = BTreeMap::new();
+    let mut whole = Vec::new();
+    for (at, reason) in problems {
+        if at.row == 0 {
+            whole.push(format!("{at}：{reason}"));
+            continue;
+        }
+        let (generic, quoted) = unquote(reason);
+        let g = groups
+            .entry((at.sheet_text(), generic))
+            .or_insert_with(|| (Vec::new(), quoted, at, reason.as_str()));
+        g.0.push(at.row);
+    }
+    let mut out = whole;
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_by(|a, b| (&a.0.0, a.1.2.row).cmp(&(&b.0.0, b.1.2.row)));
+    for ((sheet, generic), (rows, quoted, first, reason)) in groups {
+        if rows.len() == 1 {
+            out.push(format!("{first}：{reason}"));
+            continue;
+        }
+        let example = quoted.map(|q| format!("；如「{q}」")).unwrap_or_default();
+        let text = rows_text(&rows);
+        let (count, list) = text.split_once('（').unwrap_or((&text, ""));
+        let list = list.trim_end_matches('）');
+        out.push(format!(
+            "{sheet}：{count}{}（{list}{example}）",
+            generic.replace("本行", "这些行")
+        ));
+    }
+    out
+}
+
+/// A reason without the cells it quotes in 「」, and the first quoted cell.
+fn unquote(reason: &str) -> (String, Option<String>) {
+    let mut generic = String::new();
+    let mut first = None;
+    let mut rest = reason;
+    while let Some((before, after)) = rest.split_once('「') {
+        generic.push_str(before);
+        match after.split_once('」') {
+            Some((quoted, tail)) => {
+                first.get_or_insert_with(|| quoted.to_string());
+                rest = tail;
+            }
+            None => {
+                generic.push('「');
+                rest = after;
+            }
+        }
+    }
+    generic.push_str(rest);
+    (generic, first)
+}
+
 /// Runs `f` on every group a fact counts in: the table once, each of its activity rows, and its
 /// department's row once (a fact of two activities is in both activity rows but counted once in
 /// the table and the department).
@@ -1054,6 +1116,33 @@ mod tests {
             }
             .text(),
             "12.50%（估算）"
+        );
+    }
+
+    #[test]
+    fn row_problems_are_grouped_per_sheet_and_reason() {
+        let at = |row| RowAt {
+            path: "教务科研处/签到表.xlsx".into(),
+            sheet: "上午".into(),
+            row,
+        };
+        let mut problems: Vec<(RowAt, String)> = (3..22)
+            .map(|r| {
+                (
+                    at(r),
+                    format!("签到时间「待定{r}」不是日期，已忽略该日期（本行仍计入）"),
+                )
+            })
+            .collect();
+        problems.push((at(30), "缺少姓名，已跳过".into()));
+        problems.push((at(0), "表格过大".into()));
+        assert_eq!(
+            group_row_problems(&problems),
+            [
+                "教务科研处/签到表.xlsx 表“上午”：表格过大",
+                "教务科研处/签到表.xlsx 表“上午”：19 行签到时间不是日期，已忽略该日期（这些行仍计入）（第 3、4、5、6、7 行…；如「待定3」）",
+                "教务科研处/签到表.xlsx 表“上午”第 30 行：缺少姓名，已跳过",
+            ]
         );
     }
 
