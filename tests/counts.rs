@@ -302,6 +302,23 @@ fn office_roles_department_aliases_short_names_and_one_enterprise_written_two_wa
     );
     assert_eq!(s["enterprises"], 1);
     assert_eq!(s["participants"], 13);
+    // The breakdown's people columns add up to its total; enterprises are counted as units.
+    let rows = activity_rows(&env);
+    let row = &rows[&("启动仪式".to_string(), "教务科研处".to_string())];
+    let n = |k: &str| row[k].parse::<u64>().unwrap();
+    assert_eq!(
+        (
+            n("教师"),
+            n("学生"),
+            n("校外学生"),
+            n("企业人员"),
+            n("访客"),
+            n("身份不明")
+        ),
+        (6, 3, 1, 3, 0, 0)
+    );
+    assert_eq!(n("参与人数"), 13);
+    assert_eq!(n("企业数（家）"), 1);
     // An edit of the config changes the table at the next run, without an import.
     let edited = std::fs::read_to_string(env.dir.path().join("dangan.toml")).unwrap();
     std::fs::write(

@@ -254,9 +254,15 @@ pub struct BreakdownRow {
     pub teachers: u64,
     /// Students of the own institution.
     pub students: u64,
-    /// Distinct enterprise units.
+    /// Students of other schools (counted in `participants`, not in the table's 学生数).
+    pub external_students: u64,
+    /// Distinct enterprise units (企业数（家）).
     pub enterprises: u64,
+    /// Enterprise staff, as persons.
+    pub enterprise_people: u64,
     pub visitors: u64,
+    /// Persons whose role nothing tells (no role column, no role word in the sheet's names).
+    pub unknown: u64,
     /// Distinct persons of every role (external students and unknown roles included).
     pub participants: u64,
     /// Distinct reports in the report window.
@@ -987,8 +993,13 @@ fn breakdown(
         files: g.files,
         teachers: g.role_count(Role::Teacher).saturating_add(d.teachers),
         students: (g.own_students.len() as u64).saturating_add(d.students),
+        external_students: g
+            .role_count(Role::Student)
+            .saturating_sub(g.own_students.len() as u64),
         enterprises: (g.enterprise_units.len() as u64).saturating_add(d.enterprises),
+        enterprise_people: g.role_count(Role::Enterprise),
         visitors: g.role_count(Role::Visitor),
+        unknown: g.participants().saturating_sub(g.known.len() as u64),
         participants: g.participants().saturating_add(d.participants),
         media: g.media(reports),
         source,
