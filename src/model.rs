@@ -65,6 +65,11 @@ pub enum Format {
     Xls,
     Ods,
     Csv,
+    /// An HTML page with a `<table>` saved under a sheet's name (what school systems export
+    /// as "xls").
+    HtmlTable,
+    /// An Excel 2003 XML Spreadsheet (`urn:schemas-microsoft-com:office:spreadsheet`).
+    XmlSpreadsheet,
     Docx,
     Doc,
     Odt,
@@ -82,7 +87,7 @@ impl Format {
         match self {
             Jpeg | Png | Webp | Heic | Tiff | Gif => Kind::Photo,
             Mp4 | Mov => Kind::Video,
-            Xlsx | Xlsm | Xlsb | Xls | Ods | Csv => Kind::Sheet,
+            Xlsx | Xlsm | Xlsb | Xls | Ods | Csv | HtmlTable | XmlSpreadsheet => Kind::Sheet,
             Docx | Doc | Odt | Pdf | Txt | Md => Kind::Document,
             Zip | Unknown => Kind::Other,
         }
@@ -104,6 +109,8 @@ impl Format {
             Xls => "xls",
             Ods => "ods",
             Csv => "csv",
+            HtmlTable => "html_table",
+            XmlSpreadsheet => "xml_spreadsheet",
             Docx => "docx",
             Doc => "doc",
             Odt => "odt",

@@ -483,3 +483,75 @@ fn warnings_are_grouped_per_sheet_and_reason_and_nightly_and_the_report_show_the
         assert!(html.contains(text), "report misses {text}");
     }
 }
+
+/// 2025-05-07 10:00 at +08:00: the day the files were saved.
+const MAY_7: i64 = 1_746_583_200;
+
+/// What a 教务系统 exports as "xls": an HTML page with one table, in GB18030 with a meta
+/// charset, the 单位 merged down with rowspan.
+fn html_xls(teachers: usize) -> Vec<u8> {
+    let mut html = String::from(
+        "<html xmlns:x=\"urn:schemas-microsoft-com:office:excel\"><head>\
+         <meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\"></head><body>\
+         <table border=1><tr><td colspan=4>教师签到表</td></tr>\
+         <tr><td>姓名</td><td>工号</td><td>身份</td><td>单位</td></tr>",
+    );
+    for i in 0..teachers {
+        let unit = if i == 0 {
+            format!("<td rowspan={teachers}>机电工程学院</td>")
+        } else {
+            String::new()
+        };
+        html.push_str(&format!(
+            "<tr><td>教师{i}</td><td x:str>T{i:03}</td><td>教师</td>{unit}</tr>"
+        ));
+    }
+    html.push_str("</table></body></html>");
+    encoding_rs::GB18030.encode(&html).0.into_owned()
+}
+
+#[test]
+fn an_html_table_saved_as_xls_is_read_as_a_sheet() {
+    let env = Env::new();
+    env.put("教务科研处/启动仪式/教师签到表.xls", &html_xls(8));
+    env.set_mtime("教务科研处/启动仪式/教师签到表.xls", MAY_7);
+    // Exit 0: no row or file was lost.
+    env.import(0);
+    let s = json(&env, &["stats", "--json"]);
+    assert_eq!(s["teachers"], 8);
+    let entry = env.entry("教务科研处/启动仪式/教师签到表.xls");
+    assert_eq!(entry["kind"], "sheet");
+}
+
+#[test]
+fn an_xml_spreadsheet_2003_saved_as_xls_is_read_as_a_sheet() {
+    let env = Env::new();
+    let mut rows = String::new();
+    for i in 0..6 {
+        let unit = if i == 0 {
+            "<Cell ss:MergeDown=\"5\"><Data ss:Type=\"String\">机电2301班</Data></Cell>"
+        } else {
+            "<Cell ss:Index=\"4\"/>"
+        };
+        rows.push_str(&format!(
+            "<Row><Cell><Data ss:Type=\"String\">学生{i}</Data></Cell>\
+             <Cell><Data ss:Type=\"Number\">20230000{i:02}</Data></Cell>\
+             <Cell><Data ss:Type=\"String\">学生</Data></Cell>{unit}</Row>\n"
+        ));
+    }
+    let xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<?mso-application progid=\"Excel.Sheet\"?>\n\
+         <Workbook xmlns=\"urn:schemas-microsoft-com:office:spreadsheet\" \
+         xmlns:ss=\"urn:schemas-microsoft-com:office:spreadsheet\">\n\
+         <Worksheet ss:Name=\"签到\"><Table>\n\
+         <Row><Cell><Data ss:Type=\"String\">姓名</Data></Cell><Cell><Data ss:Type=\"String\">学号</Data></Cell>\
+         <Cell><Data ss:Type=\"String\">身份</Data></Cell><Cell><Data ss:Type=\"String\">班级</Data></Cell></Row>\n\
+         {rows}</Table></Worksheet></Workbook>"
+    );
+    env.put("学生处/主题班会/签到.xls", xml.as_bytes());
+    env.set_mtime("学生处/主题班会/签到.xls", MAY_7);
+    // Exit 0: no row or file was lost.
+    env.import(0);
+    let s = json(&env, &["stats", "--json"]);
+    assert_eq!(s["students"], 6);
+}

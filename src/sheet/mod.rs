@@ -27,6 +27,7 @@ mod calc;
 mod csvfile;
 mod header;
 mod isolate;
+mod markup;
 mod merge;
 pub(crate) mod value;
 pub(crate) mod zipcheck;
@@ -248,6 +249,11 @@ fn midnight(d: NaiveDate) -> NaiveDateTime {
     d.and_time(chrono::NaiveTime::MIN)
 }
 
+/// Text as the sheet readers decode it: UTF-8 (BOM dropped), UTF-16 with a BOM, else GB18030.
+pub fn decode_text(bytes: &[u8]) -> String {
+    csvfile::decode(bytes)
+}
+
 /// Caps that bound the memory and time one file may take in-process. The defaults are far above
 /// any real sign-in sheet and far below what would hurt the machine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,6 +312,8 @@ pub fn read_in_process_if_fits(path: &Path, format: Format, limits: &Limits) -> 
 pub fn read_workbook_with(path: &Path, format: Format, limits: &Limits) -> Workbook {
     match format {
         Format::Csv => csvfile::read_csv(path, limits),
+        Format::HtmlTable => markup::read_html(path, limits),
+        Format::XmlSpreadsheet => markup::read_xml2003(path, limits),
         Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Xls | Format::Ods => {
             calc::read_calc(path, format, limits)
         }
