@@ -555,3 +555,69 @@ fn an_xml_spreadsheet_2003_saved_as_xls_is_read_as_a_sheet() {
     let s = json(&env, &["stats", "--json"]);
     assert_eq!(s["students"], 6);
 }
+
+/// A docx as Word saves it, reduced to its two needed parts.
+fn docx(body: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut out);
+    let opts = zip::write::SimpleFileOptions::default();
+    z.start_file("[Content_Types].xml", opts).unwrap();
+    z.write_all(
+        br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#,
+    )
+    .unwrap();
+    z.start_file("word/document.xml", opts).unwrap();
+    write!(
+        z,
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body>{body}</w:body></w:document>"
+    )
+    .unwrap();
+    z.finish().unwrap();
+    out.into_inner()
+}
+
+fn word_table(rows: &[Vec<(&str, &str)>]) -> String {
+    let mut t = String::from("<w:tbl>");
+    for r in rows {
+        t.push_str("<w:tr>");
+        for (text, props) in r {
+            t.push_str(&format!(
+                "<w:tc><w:tcPr>{props}</w:tcPr><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:tc>"
+            ));
+        }
+        t.push_str("</w:tr>");
+    }
+    t.push_str("</w:tbl>");
+    t
+}
+
+#[test]
+fn a_sign_in_sheet_made_in_word_counts_and_a_plan_s_tables_do_not() {
+    let env = Env::new();
+    let restart = "<w:vMerge w:val=\"restart\"/>";
+    let cont = "<w:vMerge/>";
+    let mut rows = vec![vec![("姓名", ""), ("学号", ""), ("身份", ""), ("班级", "")]];
+    let names: Vec<String> = (0..4).map(|i| format!("学生{i}")).collect();
+    let ids: Vec<String> = (0..4).map(|i| format!("202300000{i}")).collect();
+    for (i, (n, id)) in names.iter().zip(&ids).enumerate() {
+        let merge = if i == 0 { restart } else { cont };
+        let role = if i == 0 { "学生" } else { "" };
+        rows.push(vec![(n, ""), (id, ""), (role, merge), ("机电2301班", "")]);
+    }
+    let body = format!(
+        "<w:p><w:r><w:t>启动仪式签到表</w:t></w:r></w:p>{}",
+        word_table(&rows)
+    );
+    env.put("教务科研处/启动仪式/签到表.docx", &docx(&body));
+    // A plan lists its working group with 姓名 and 职务: not participants.
+    let plan = word_table(&[
+        vec![("姓名", ""), ("职务", "")],
+        vec![("王校长", ""), ("组长", "")],
+    ]);
+    env.put("教务科研处/启动仪式/启动仪式方案.docx", &docx(&plan));
+    env.import(0);
+    let s = json(&env, &["stats", "--json"]);
+    assert_eq!(s["students"], 4);
+    assert_eq!(s["participants"], 4);
+}

@@ -226,6 +226,7 @@ fn parse_format(s: &str) -> Option<Format> {
         "csv" => Format::Csv,
         "html_table" => Format::HtmlTable,
         "xml_spreadsheet" => Format::XmlSpreadsheet,
+        "docx" => Format::Docx,
         _ => return None,
     })
 }

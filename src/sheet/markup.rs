@@ -307,6 +307,203 @@ pub(crate) fn xml_workbook(text: &str, limits: &Limits) -> quick_xml::Result<Wor
     Ok(out)
 }
 
+/// Whether a docx's tables are worth reading as sheets: a 签到表 or 媒体报道登记 made in Word
+/// says so in its name. Other documents (a 方案 listing its 工作小组 with 姓名 and 职务) are
+/// not sign-in sheets, and their people must not be counted.
+pub fn docx_may_hold_sheets(file_name: &str) -> bool {
+    let key = crate::text::match_key(file_name);
+    ["签到", "报道", "登记", "名单", "名册"]
+        .iter()
+        .any(|w| key.contains(w))
+}
+
+/// The tables of a docx (`word/document.xml`), one sheet each (`表1`, `表2`…); only the tables
+/// recognised as 签到表, 媒体报道登记 or 申报统计 are kept (a form's layout table is not an
+/// unrecognised sheet). `w:gridSpan` and `w:vMerge` are merged regions.
+pub(crate) fn read_docx(path: &Path, limits: &Limits) -> Workbook {
+    use std::io::Read;
+    let xml = (|| {
+        let file = std::fs::File::open(path).map_err(|e| format!("无法打开文档：{e}"))?;
+        let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
+            .map_err(|e| format!("文档已损坏，无法读取其中的表格（{e}）"))?;
+        let part = zip
+            .by_name("word/document.xml")
+            .map_err(|e| format!("文档缺少正文，无法读取其中的表格（{e}）"))?;
+        let mut bytes = Vec::new();
+        part.take(MAX_MARKUP_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("文档已损坏，无法读取其中的表格（{e}）"))?;
+        if bytes.len() as u64 > MAX_MARKUP_BYTES {
+            return Err("文档正文过大，未读取其中的表格".to_string());
+        }
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    })();
+    let xml = match xml {
+        Ok(x) => x,
+        Err(e) => return Workbook::failed(e),
+    };
+    let mut wb = match docx_workbook(&xml, limits) {
+        Ok(wb) => wb,
+        Err(e) => return Workbook::failed(format!("文档已损坏，无法读取其中的表格（{e}）")),
+    };
+    let kept: Vec<String> = wb
+        .sheets
+        .iter()
+        .filter(|s| s.kind != super::SheetKind::Unrecognised)
+        .map(|s| s.name.clone())
+        .collect();
+    wb.sheets.retain(|s| kept.contains(&s.name));
+    wb.problems.retain(|p| kept.contains(&p.sheet));
+    wb
+}
+
+pub(crate) fn docx_workbook(xml: &str, limits: &Limits) -> quick_xml::Result<Workbook> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut out = Workbook::default();
+    let mut depth = 0u32;
+    let mut grid: Option<Grid> = None;
+    let mut row0: u32 = 0;
+    let mut col: u32 = 0;
+    let mut cells: Cells = Vec::new();
+    // The cell being read: its text, its column span, its vertical merge (None, restart, continue).
+    let mut cell: Option<(String, u32, Option<bool>)> = None;
+    // Column → index of the region a vertical merge started there.
+    let mut open: Vec<(u32, usize)> = Vec::new();
+    let mut tables = 0usize;
+    loop {
+        let ev = reader.read_event()?;
+        let (e, start) = match &ev {
+            Event::Eof => break,
+            Event::Start(e) => (Some(e), true),
+            Event::Empty(e) => (Some(e), false),
+            _ => (None, false),
+        };
+        if let Some(e) = e {
+            match local_name(e).as_str() {
+                "tbl" if start => {
+                    depth += 1;
+                    if depth == 1 {
+                        tables += 1;
+                        grid = Some(Grid {
+                            name: format!("表{tables}"),
+                            rows: Vec::new(),
+                            regions: Vec::new(),
+                        });
+                        row0 = 0;
+                        open.clear();
+                    }
+                }
+                "tr" if start && depth == 1 => {
+                    col = 0;
+                    cells = Vec::new();
+                }
+                "tc" if start && depth == 1 => cell = Some((String::new(), 1, None)),
+                "gridSpan" if depth == 1 => {
+                    if let Some(c) = cell.as_mut() {
+                        c.1 = attr(e, "val")
+                            .and_then(|v| v.parse::<u32>().ok())
+                            .unwrap_or(1)
+                            .clamp(1, MAX_SPAN);
+                    }
+                }
+                "vMerge" if depth == 1 => {
+                    if let Some(c) = cell.as_mut() {
+                        c.2 = Some(attr(e, "val").as_deref() == Some("restart"));
+                    }
+                }
+                "tab" | "br" => {
+                    if let Some(c) = cell.as_mut() {
+                        c.0.push(' ');
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        match ev {
+            Event::Text(t) => {
+                if let Some(c) = cell.as_mut() {
+                    c.0.push_str(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some(c) = cell.as_mut() {
+                    if let Ok(Some(ch)) = r.resolve_char_ref() {
+                        c.0.push(ch);
+                    } else if let Ok(t) = quick_xml::escape::unescape(&format!("&{};", &*r)) {
+                        c.0.push_str(&t);
+                    }
+                }
+            }
+            Event::End(e) => match e.local_name().as_ref() {
+                "p" => {
+                    if let Some(c) = cell.as_mut() {
+                        c.0.push(' ');
+                    }
+                }
+                "tc" if depth == 1 => {
+                    if let Some((text, span, vmerge)) = cell.take() {
+                        let g = grid.as_mut();
+                        match (vmerge, g) {
+                            (Some(true), Some(g)) => {
+                                open.retain(|(c, _)| *c != col);
+                                open.push((col, g.regions.len()));
+                                g.regions.push(Region {
+                                    top: row0,
+                                    left: col,
+                                    bottom: row0,
+                                    right: col + span - 1,
+                                });
+                            }
+                            (Some(false), Some(g)) => {
+                                if let Some(&(_, i)) = open.iter().find(|(c, _)| *c == col)
+                                    && let Some(r) = g.regions.get_mut(i)
+                                {
+                                    r.bottom = row0;
+                                }
+                            }
+                            _ => {
+                                if span > 1
+                                    && let Some(g) = grid.as_mut()
+                                {
+                                    g.regions.push(Region {
+                                        top: row0,
+                                        left: col,
+                                        bottom: row0,
+                                        right: col + span - 1,
+                                    });
+                                }
+                            }
+                        }
+                        let text = clean(&text);
+                        if vmerge != Some(false) && !text.is_empty() {
+                            cells.push((col, Value::Text(text)));
+                        }
+                        col = col.saturating_add(span);
+                    }
+                }
+                "tr" if depth == 1 => {
+                    if let Some(g) = grid.as_mut() {
+                        g.rows.push((row0, std::mem::take(&mut cells)));
+                    }
+                    row0 += 1;
+                }
+                "tbl" => {
+                    if depth == 1
+                        && let Some(g) = grid.take()
+                    {
+                        build(&mut out, g, limits);
+                    }
+                    depth = depth.saturating_sub(1);
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -338,6 +535,51 @@ mod tests {
                 ("李老师", Some("教师"), Some("机电 工程学院"))
             ]
         );
+    }
+
+    #[test]
+    fn the_tables_of_a_docx_are_sheets_with_vertical_merges() {
+        let cell = |t: &str, extra: &str| {
+            format!("<w:tc><w:tcPr>{extra}</w:tcPr><w:p><w:r><w:t>{t}</w:t></w:r></w:p></w:tc>")
+        };
+        let row = |cells: Vec<String>| format!("<w:tr>{}</w:tr>", cells.concat());
+        let xml = format!(
+            "<w:document><w:body><w:p><w:r><w:t>启动仪式签到表</w:t></w:r></w:p><w:tbl>{}{}{}{}</w:tbl>             <w:tbl>{}</w:tbl></w:body></w:document>",
+            row(vec![cell("姓名", ""), cell("身份", ""), cell("单位", "")]),
+            row(vec![
+                cell("张三", ""),
+                cell("学生", "<w:vMerge w:val=\"restart\"/>"),
+                cell("机电2301班", "")
+            ]),
+            row(vec![
+                cell("李四", ""),
+                cell("", "<w:vMerge/>"),
+                cell("机电2302班", "")
+            ]),
+            row(vec![
+                cell("王五", ""),
+                cell("教师", ""),
+                cell("教务科研处", "")
+            ]),
+            row(vec![cell("职务", ""), cell("负责人", "")]),
+        );
+        let wb = docx_workbook(&xml, &Limits::default()).unwrap();
+        assert_eq!(wb.sheets.len(), 2);
+        let roles: Vec<_> = wb.sheets[0]
+            .sign_in
+            .iter()
+            .map(|r| (r.name.as_str(), r.role.as_deref()))
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                ("张三", Some("学生")),
+                ("李四", Some("学生")),
+                ("王五", Some("教师"))
+            ]
+        );
+        assert!(docx_may_hold_sheets("启动仪式签到表.docx"));
+        assert!(!docx_may_hold_sheets("启动仪式方案.docx"));
     }
 
     #[test]

@@ -40,6 +40,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Format, MonthDay};
 
+pub use markup::docx_may_hold_sheets;
+
 pub use isolate::{
     CHILD_ARG, ChildLimits, child_hook, read_workbook_isolated, read_workbook_isolated_with,
 };
@@ -314,6 +316,7 @@ pub fn read_workbook_with(path: &Path, format: Format, limits: &Limits) -> Workb
         Format::Csv => csvfile::read_csv(path, limits),
         Format::HtmlTable => markup::read_html(path, limits),
         Format::XmlSpreadsheet => markup::read_xml2003(path, limits),
+        Format::Docx => markup::read_docx(path, limits),
         Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Xls | Format::Ods => {
             calc::read_calc(path, format, limits)
         }
