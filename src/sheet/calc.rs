@@ -47,14 +47,21 @@ fn read_checked(path: &Path, format: Format, limits: &Limits) -> Workbook {
                 Err(e) => return Workbook::failed(corrupt(&e)),
             };
             let date1904 = wb.has_1904_epoch();
+            let mut regions = File::open(path)
+                .ok()
+                .and_then(|f| merge::xlsx_regions(BufReader::new(f)));
             for name in worksheet_names(&wb) {
                 let mut b = SheetBuilder::new(&name, date1904);
-                let mut merges = MergeFill::new(
-                    wb.merge_cells_by_sheet_name(&name)
+                let found = match regions.as_mut() {
+                    Some(r) => r.remove(&name).unwrap_or_default(),
+                    None => wb
+                        .merge_cells_by_sheet_name(&name)
                         .unwrap_or_default()
                         .iter()
-                        .map(region),
-                );
+                        .map(region)
+                        .collect(),
+                };
+                let mut merges = MergeFill::new(found);
                 match wb.worksheet_cells_reader(&name) {
                     Ok(mut cells) => stream(&mut b, &mut budget, &mut merges, || {
                         cells

@@ -121,6 +121,173 @@ pub(crate) fn ods_regions<R: Read + Seek>(file: R) -> HashMap<String, Vec<Region
     out
 }
 
+/// The merged regions of every sheet of an xlsx/xlsm, by sheet name, found without parsing the
+/// sheets' XML a second time: each sheet part is inflated and searched for `</sheetData>`, and
+/// only what follows (where `<mergeCells>` lives) is parsed. `None` when the parts cannot be
+/// located (the caller then asks calamine, which parses the whole sheet again).
+pub(crate) fn xlsx_regions<R: Read + Seek>(file: R) -> Option<HashMap<String, Vec<Region>>> {
+    let mut zip = zip::ZipArchive::new(file).ok()?;
+    let workbook = read_part(&mut zip, "xl/workbook.xml", 16 << 20)?;
+    let rels = read_part(&mut zip, "xl/_rels/workbook.xml.rels", 16 << 20)?;
+    let targets = relationship_targets(&rels);
+    let mut out = HashMap::new();
+    for (name, rid) in workbook_sheets(&workbook) {
+        let Some(target) = targets.iter().find(|(id, _)| *id == rid).map(|(_, t)| t) else {
+            continue;
+        };
+        let part = match target.strip_prefix('/') {
+            Some(abs) => abs.to_string(),
+            None => format!("xl/{target}"),
+        };
+        let tail = sheet_tail(&mut zip, &part)?;
+        out.insert(name, merge_refs(&tail));
+    }
+    Some(out)
+}
+
+fn read_part<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, name: &str, cap: u64) -> Option<String> {
+    let part = zip.by_name(name).ok()?;
+    let mut bytes = Vec::new();
+    part.take(cap).read_to_end(&mut bytes).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn attr_text(e: &BytesStart<'_>, name: &str) -> Option<String> {
+    let a = e.try_get_attribute(name).ok().flatten()?;
+    Some(
+        quick_xml::escape::unescape(&a.value)
+            .map_or_else(|_| a.value.to_string(), |v| v.into_owned()),
+    )
+}
+
+/// (sheet name, relationship id) of `xl/workbook.xml`.
+fn workbook_sheets(xml: &str) -> Vec<(String, String)> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut out = Vec::new();
+    while let Ok(ev) = reader.read_event() {
+        match ev {
+            Event::Eof => break,
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "sheet" => {
+                if let (Some(name), Some(rid)) = (attr_text(&e, "name"), attr_text(&e, "r:id")) {
+                    out.push((name, rid));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// (id, target) of a `.rels` part.
+fn relationship_targets(xml: &str) -> Vec<(String, String)> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut out = Vec::new();
+    while let Ok(ev) = reader.read_event() {
+        match ev {
+            Event::Eof => break,
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "Relationship" => {
+                if let (Some(id), Some(target)) = (attr_text(&e, "Id"), attr_text(&e, "Target")) {
+                    out.push((id, target));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What follows `</sheetData>` in a sheet part (at most 16 MiB of it).
+fn sheet_tail<R: Read + Seek>(zip: &mut zip::ZipArchive<R>, name: &str) -> Option<String> {
+    const END: &[u8] = b"</sheetData>";
+    const CAP: usize = 16 << 20;
+    let mut part = zip.by_name(name).ok()?;
+    let mut buf = vec![0u8; 64 * 1024];
+    // The last bytes of the previous chunk, so that a marker split over two chunks is found.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut tail: Option<Vec<u8>> = None;
+    loop {
+        let n = part.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        let chunk = &buf[..n];
+        match tail.as_mut() {
+            Some(t) => {
+                if t.len() < CAP {
+                    t.extend_from_slice(&chunk[..chunk.len().min(CAP - t.len())]);
+                }
+            }
+            None => {
+                carry.extend_from_slice(chunk);
+                if let Some(at) = memchr::memmem::find(&carry, END) {
+                    tail = Some(carry[at..].to_vec());
+                } else {
+                    let keep = carry.len().saturating_sub(END.len());
+                    carry.drain(..keep);
+                }
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&tail.unwrap_or_default()).into_owned())
+}
+
+/// The `<mergeCell ref="B3:B12"/>` regions of a sheet part's tail.
+fn merge_refs(xml: &str) -> Vec<Region> {
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut out = Vec::new();
+    // The tail closes elements it never opened (`</sheetData>`, `</worksheet>`): those errors
+    // are skipped, a few of them.
+    let mut errors = 0;
+    loop {
+        let ev = match reader.read_event() {
+            Ok(ev) => ev,
+            Err(_) if errors < 16 => {
+                errors += 1;
+                continue;
+            }
+            Err(_) => break,
+        };
+        match ev {
+            Event::Eof => break,
+            Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == "mergeCell" => {
+                if let Some(r) = attr_text(&e, "ref").as_deref().and_then(parse_range)
+                    && out.len() < MAX_REGIONS
+                {
+                    out.push(r);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `B3:C12` → 0-based region; `B3` alone is one cell.
+fn parse_range(s: &str) -> Option<Region> {
+    let cell = |c: &str| -> Option<(u32, u32)> {
+        let c = c.trim().trim_start_matches('$');
+        let letters = c.bytes().take_while(u8::is_ascii_alphabetic).count();
+        if letters == 0 || letters > 3 {
+            return None;
+        }
+        let mut col: u32 = 0;
+        for b in c[..letters].bytes() {
+            col = col * 26 + u32::from(b.to_ascii_uppercase() - b'A' + 1);
+        }
+        let row: u32 = c[letters..].trim_start_matches('$').parse().ok()?;
+        Some((row.checked_sub(1)?, col - 1))
+    };
+    let (a, b) = s.split_once(':').unwrap_or((s, s));
+    let (r0, c0) = cell(a)?;
+    let (r1, c1) = cell(b)?;
+    Some(Region {
+        top: r0.min(r1),
+        left: c0.min(c1),
+        bottom: r0.max(r1),
+        right: c0.max(c1),
+    })
+}
+
 fn attr_u32(e: &BytesStart<'_>, name: &str) -> u32 {
     e.try_get_attribute(name)
         .ok()
@@ -270,6 +437,40 @@ mod tests {
         let mut r = vec![(0, t("x"))];
         m.fill(1, &mut r, Some(0));
         assert_eq!(r.len(), MAX_ACROSS as usize);
+    }
+
+    #[test]
+    fn excel_ranges() {
+        assert_eq!(
+            parse_range("B3:$C$12"),
+            Some(Region {
+                top: 2,
+                left: 1,
+                bottom: 11,
+                right: 2
+            })
+        );
+        assert_eq!(
+            parse_range("AA1"),
+            Some(Region {
+                top: 0,
+                left: 26,
+                bottom: 0,
+                right: 26
+            })
+        );
+        assert_eq!(parse_range("A0"), None);
+        assert_eq!(
+            merge_refs(
+                r#"</sheetData><mergeCells count="1"><mergeCell ref="A1:E1"/></mergeCells>"#
+            ),
+            [Region {
+                top: 0,
+                left: 0,
+                bottom: 0,
+                right: 4
+            }]
+        );
     }
 
     #[test]
