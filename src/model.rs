@@ -261,8 +261,22 @@ impl Sha256 {
     }
     /// 64 hex digits, as stored in the catalog and named in the store.
     pub fn parse_hex(s: &str) -> Option<Sha256> {
+        fn nibble(c: u8) -> Option<u8> {
+            match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                b'A'..=b'F' => Some(c - b'A' + 10),
+                _ => None,
+            }
+        }
+        let b = s.trim().as_bytes();
+        if b.len() != 64 {
+            return None;
+        }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(s.trim(), &mut out).ok()?;
+        for (i, pair) in b.chunks_exact(2).enumerate() {
+            out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+        }
         Some(Sha256(out))
     }
     pub fn hex(&self) -> String {

@@ -6,6 +6,8 @@
 use std::io::Write;
 use std::time::Instant;
 
+use anyhow::Context;
+
 use super::Session;
 use crate::cli::Common;
 use crate::output::CsvEncoding;
@@ -22,6 +24,11 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
     let (check, _) = super::check::write(common, &session, CsvEncoding::Utf8Bom)?;
     let report = super::report::write_with(common, &session, &tally, &check)?;
+    // After a night that went through: an online copy of the catalog, the last 7 kept.
+    session
+        .catalog
+        .back_up(&common.archive, super::epoch(), cfg.utc_offset)
+        .context("无法备份目录数据库")?;
     let seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
 
     let mut out = std::io::stdout().lock();

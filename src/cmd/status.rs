@@ -109,7 +109,8 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             let n = |k: &str| s.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
             let state = match run.status.as_str() {
                 "done" => "完成",
-                "running" => "未结束（可能被中断，下次运行会补完）",
+                "running" => "未结束（可能正在运行，或被中断：下次运行会补完）",
+                "interrupted" => "中断（被终止，之后的运行已补完）",
                 _ => "失败",
             };
             writeln!(
