@@ -49,10 +49,6 @@ const ROLE_WORDS: &[(&str, Role)] = &[
     ("校领导", Role::Teacher),
     ("院领导", Role::Teacher),
     ("领导", Role::Teacher),
-    // Longer words that end like a teacher's but name enterprise staff.
-    ("企业领导", Role::Enterprise),
-    ("企业职工", Role::Enterprise),
-    ("企业管理人员", Role::Enterprise),
     ("企业", Role::Enterprise),
     ("企业人员", Role::Enterprise),
     ("企业导师", Role::Enterprise),
@@ -375,7 +371,8 @@ mod tests {
         ] {
             assert_eq!(classify_role(Some(w), None), Role::Teacher, "{w}");
         }
-        assert_eq!(classify_role(Some("企业领导"), None), Role::Enterprise);
+        // DESIGN.md's rule: the role word that ends last decides.
+        assert_eq!(classify_role(Some("企业领导"), None), Role::Teacher);
     }
 
     #[test]
