@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveTime};
 
 use crate::catalog::{CatalogedVersion, DeclaredRow, MediaRow, PersonRow};
 use crate::config::Config;
@@ -262,6 +262,23 @@ impl<'a> Judge<'a> {
                 } else {
                     let deepest: Vec<&str> = folders.iter().rev().map(String::as_str).collect();
                     candidates.extend(date::date_from_names(file_name, &deepest, offset));
+                    // Rows dated without a year: the year of the activity the names say,
+                    // else the period's.
+                    if let Some(md) = facts.row_month_day {
+                        let named = deepest
+                            .iter()
+                            .copied()
+                            .chain(std::iter::once(file_name))
+                            .find_map(|t| self.names(t).first().copied());
+                        let year = named
+                            .map(|i| cfg.activities[i].range(cfg).start.year())
+                            .unwrap_or_else(|| cfg.period.start.year());
+                        candidates.extend(md.in_year(year).map(|d| DateCandidate {
+                            source: DateSource::Sheet,
+                            when: d.and_time(NaiveTime::MIN),
+                            offset: None,
+                        }));
+                    }
                     candidates.extend(
                         date::from_unix_seconds(facts.mtime_ns.div_euclid(1_000_000_000), offset)
                             .map(|when| DateCandidate {
@@ -510,19 +527,16 @@ pub fn tally_input(
             })
         })
         .collect();
-    let media = media
-        .iter()
-        .filter_map(|m| {
-            let f = counted.get(&m.version_id)?;
-            Some(MediaFact {
-                activities: activities_of(m.activity_raw.as_deref(), f),
-                department: f.judged.department.clone(),
-                title: m.title.clone(),
-                outlet: m.outlet.clone(),
-                level: m.level.clone(),
-                date: m.date,
-                url: m.url.clone(),
-            })
+    let media = judge_media(cfg, files, media)
+        .into_iter()
+        .map(|m| MediaFact {
+            activities: m.activities,
+            department: m.department,
+            title: m.row.title.clone(),
+            outlet: m.row.outlet.clone(),
+            level: m.row.level.clone(),
+            date: m.date,
+            url: m.row.url.clone(),
         })
         .collect();
     let declared = declared
@@ -556,6 +570,11 @@ pub fn tally_input(
         institution: cfg.institution.clone(),
         enrolled_students: cfg.enrolled_students,
         own_units,
+        unit_aliases: cfg
+            .department_list
+            .iter()
+            .flat_map(|d| d.aliases.iter().map(|a| (a.clone(), d.name.clone())))
+            .collect(),
         activities: activity_infos(cfg),
         files: file_facts,
         people,
@@ -563,6 +582,71 @@ pub fn tally_input(
         declared,
         report_window: (cfg.report_window.start, cfg.report_window.end),
     }
+}
+
+/// A media-register row of a counted file, with what is judged of it.
+#[derive(Debug, Clone)]
+pub struct JudgedMedia<'m> {
+    pub row: &'m MediaRow,
+    /// Its row's 活动名称, else its file's activities, else the activities its title names (a
+    /// central register kept by 融媒体中心 lists many activities' reports); empty: 未归类.
+    pub activities: Vec<String>,
+    pub department: String,
+    /// Its date; one written without a year takes its activity's year, else the period's.
+    pub date: Option<NaiveDate>,
+}
+
+/// Judges the media rows of the counted files, in the catalog's order.
+pub fn judge_media<'m>(
+    cfg: &Config,
+    files: &[ClassifiedFile],
+    media: &'m [MediaRow],
+) -> Vec<JudgedMedia<'m>> {
+    let counted: HashMap<i64, &ClassifiedFile> = files
+        .iter()
+        .filter(|f| f.counts())
+        .map(|f| (f.version.id, f))
+        .collect();
+    let judge = Judge::new(cfg, &NO_CORRECTIONS);
+    let period_year = cfg.period.start.year();
+    // A register repeats the same 活动名称 cell on many rows: each distinct cell is matched once.
+    let mut cells: HashMap<&str, Vec<String>> = HashMap::new();
+    media
+        .iter()
+        .filter_map(|m| {
+            let f = counted.get(&m.version_id)?;
+            let named = m
+                .activity_raw
+                .as_deref()
+                .map(|a| {
+                    cells
+                        .entry(a)
+                        .or_insert_with(|| judge.activity_names(a))
+                        .clone()
+                })
+                .unwrap_or_default();
+            let activities = if !named.is_empty() {
+                named
+            } else if !f.judged.activities.is_empty() {
+                f.judged.activities.clone()
+            } else {
+                judge.activity_names(&m.title)
+            };
+            let date = m.date.or_else(|| {
+                let year = activities
+                    .first()
+                    .and_then(|a| cfg.find_activity(a))
+                    .map_or(period_year, |a| a.range(cfg).start.year());
+                m.date_no_year.and_then(|md| md.in_year(year))
+            });
+            Some(JudgedMedia {
+                row: m,
+                activities,
+                department: f.judged.department.clone(),
+                date,
+            })
+        })
+        .collect()
 }
 
 static NO_CORRECTIONS: std::sync::LazyLock<Corrections> =

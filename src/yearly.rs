@@ -118,6 +118,7 @@ mod tests {
             sign_in: false,
             media: false,
             row_activities: vec![],
+            row_month_day: None,
         };
         let corrections = Corrections::default();
         let judged = Judge::new(cfg, &corrections).judge(&facts);

@@ -7,7 +7,9 @@ use chrono::{NaiveDate, NaiveDateTime};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Catalog, Result};
-use crate::model::{DateCandidate, DateSource, InboxPath, Kind, RowAt, Sha256, VersionFacts};
+use crate::model::{
+    DateCandidate, DateSource, InboxPath, Kind, MonthDay, RowAt, Sha256, VersionFacts,
+};
 
 /// Which versions to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +65,8 @@ pub struct MediaRow {
     pub outlet: String,
     pub level: Option<String>,
     pub date: Option<NaiveDate>,
+    /// A date written without a year (its year is judged from the activity or the period).
+    pub date_no_year: Option<MonthDay>,
     pub url: Option<String>,
     pub activity_raw: Option<String>,
 }
@@ -199,6 +203,23 @@ impl Catalog {
                 named.entry(v).or_default().push(a);
             }
         }
+        // Dates written without a year ('--MM-DD'), for versions whose rows gave no full date.
+        let mut month_days: HashMap<i64, MonthDay> = HashMap::new();
+        {
+            let mut stmt = self.conn.prepare(
+                "SELECT version_id, MIN(d) FROM (
+                     SELECT version_id, time AS d FROM people WHERE time LIKE '--%'
+                     UNION ALL SELECT version_id, date FROM media_reports WHERE date LIKE '--%')
+                 GROUP BY version_id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (v, d) = row?;
+                if let Some(md) = MonthDay::parse_stored(&d) {
+                    month_days.insert(v, md);
+                }
+            }
+        }
         let mut stmt = self.conn.prepare(&format!(
             "SELECT v.id, f.id, v.seq, f.current_version = v.id, f.withdrawn_run IS NOT NULL,
                     f.first_run, f.path_raw, v.size, v.mtime_ns, v.sha256, v.kind, v.format,
@@ -256,6 +277,7 @@ impl Catalog {
                     sign_in: false,
                     media: false,
                     row_activities: Vec::new(),
+                    row_month_day: None,
                 },
             })
         })?;
@@ -271,6 +293,9 @@ impl Catalog {
             v.facts.sign_in = sign_in;
             v.facts.media = media;
             v.facts.row_activities = named.remove(&v.id).unwrap_or_default();
+            if !v.facts.dates.iter().any(|c| c.source == DateSource::Sheet) {
+                v.facts.row_month_day = month_days.remove(&v.id);
+            }
             out.push((v.facts.path.display(), v));
         }
         // By path as a person reads it, then version (sorted here: cheaper than SQLite's sorter
@@ -314,13 +339,15 @@ impl Catalog {
              ORDER BY m.date, f.path, m.sheet, m.row",
         )?;
         let rows = stmt.query_map([], |r| {
+            let date: Option<String> = r.get(7)?;
             Ok(MediaRow {
                 version_id: r.get(0)?,
                 at: row_at(r.get(1)?, r.get(2)?, r.get(3)?),
                 title: r.get(4)?,
                 outlet: r.get(5)?,
                 level: r.get(6)?,
-                date: day(r.get(7)?),
+                date_no_year: date.as_deref().and_then(MonthDay::parse_stored),
+                date: day(date),
                 url: r.get(8)?,
                 activity_raw: r.get(9)?,
             })

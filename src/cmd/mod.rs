@@ -123,6 +123,24 @@ impl Session {
         tally
             .warnings
             .extend(self.corrections.problems.iter().cloned());
+        // The rows the sheet reader could not fully use, grouped, among the 注意 lines.
+        let counted: std::collections::HashSet<i64> = self
+            .files
+            .iter()
+            .filter(|f| f.counts())
+            .map(|f| f.version.id)
+            .collect();
+        let problems: Vec<_> = self
+            .catalog
+            .row_problems()
+            .context("读取目录失败")?
+            .into_iter()
+            .filter(|p| counted.contains(&p.version_id))
+            .map(|p| (p.at, p.reason))
+            .collect();
+        tally
+            .warnings
+            .extend(crate::tally::group_row_problems(&problems));
         Ok(tally)
     }
 
@@ -140,6 +158,7 @@ impl Session {
         let texts = self.catalog.doc_texts().context("读取目录失败")?;
         let problems = self.catalog.row_problems().context("读取目录失败")?;
         let rejections = self.catalog.last_rejections().context("读取目录失败")?;
+        let media = classify::judge_media(&self.cfg, &self.files, &media);
         Ok(crate::report::sources(
             &self.files,
             &media,

@@ -13,6 +13,9 @@ use crate::cli::Common;
 use crate::output::CsvEncoding;
 use crate::text::escape_controls;
 
+/// How many 注意 lines the nightly log shows before its summary line.
+const NOTES_SHOWN: usize = 5;
+
 pub fn run(common: &Common) -> anyhow::Result<i32> {
     let started = Instant::now();
     let cfg = super::load_config(common)?;
@@ -46,6 +49,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             o.insert("owed".into(), check.owed().into());
             o.insert("not_due".into(), check.not_due().into());
             o.insert("unassigned".into(), check.unassigned.into());
+            o.insert("notes".into(), tally.warnings.len().into());
             o.insert("report".into(), super::report::json(&report));
         }
         writeln!(out, "{v}")?;
@@ -58,9 +62,20 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
                 escape_controls(reason)
             )?;
         }
+        // The statistics' 注意 lines: the first few here, all of them in the report.
+        for w in tally.warnings.iter().take(NOTES_SHOWN) {
+            writeln!(out, "注意：{w}")?;
+        }
+        if tally.warnings.len() > NOTES_SHOWN {
+            writeln!(
+                out,
+                "注意：另有 {} 条，全部见报告的“注意”部分（或运行 dangan stats）",
+                tally.warnings.len() - NOTES_SHOWN
+            )?;
+        }
         writeln!(
             out,
-            "dangan nightly: 新增 {} 变更 {} 未变 {} 撤回 {} 拒收 {} 有问题 {} 坏行 {} · 欠交材料 {} 项（未到期 {} 项，未归类文件 {} 个）· 缩略图新建 {} · 报告 {} · 用时 {:.1} 秒",
+            "dangan nightly: 新增 {} 变更 {} 未变 {} 撤回 {} 拒收 {} 有问题 {} 坏行 {} · 注意 {} 条 · 欠交材料 {} 项（未到期 {} 项，未归类文件 {} 个）· 缩略图新建 {} · 报告 {} · 用时 {:.1} 秒",
             imported.new,
             imported.changed,
             imported.unchanged,
@@ -68,6 +83,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             imported.rejected,
             imported.problems,
             imported.rejected_rows,
+            tally.warnings.len(),
             check.owed(),
             check.not_due(),
             check.unassigned,

@@ -189,12 +189,19 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     }
     if !row_problems.is_empty() {
         writeln!(out, "\n表格中被跳过的行：")?;
-        for (p, s, r, why) in &row_problems {
-            if *r == 0 {
-                writeln!(out, "  {} 表“{}”：{}", e(p), e(s), e(why))?;
-            } else {
-                writeln!(out, "  {} 表“{}”第 {r} 行：{}", e(p), e(s), e(why))?;
-            }
+        let grouped: Vec<(crate::model::RowAt, String)> = row_problems
+            .iter()
+            .map(|(p, s, r, why)| {
+                let at = crate::model::RowAt {
+                    path: p.clone(),
+                    sheet: s.clone(),
+                    row: u32::try_from(*r).unwrap_or(0),
+                };
+                (at, why.clone())
+            })
+            .collect();
+        for line in crate::tally::group_row_problems(&grouped) {
+            writeln!(out, "  {}", e(&line))?;
         }
     }
     Ok(EXIT_OK)

@@ -51,7 +51,7 @@ pub fn table_title(year: i32) -> String {
 }
 
 /// The columns of 活动明细.csv.
-pub const ACTIVITY_HEADERS: [&str; 19] = [
+pub const ACTIVITY_HEADERS: [&str; 22] = [
     "活动",
     "部门",
     "开始日期",
@@ -63,9 +63,12 @@ pub const ACTIVITY_HEADERS: [&str; 19] = [
     "其他",
     "教师",
     "学生",
-    "企业",
+    "校外学生",
+    "企业人员",
     "访客",
+    "身份不明",
     "参与人数",
+    "企业数（家）",
     "省级及以上",
     "市（州）级",
     "县（区）级",
@@ -74,7 +77,7 @@ pub const ACTIVITY_HEADERS: [&str; 19] = [
 ];
 
 /// The columns of 部门明细.csv.
-pub const DEPARTMENT_HEADERS: [&str; 16] = [
+pub const DEPARTMENT_HEADERS: [&str; 19] = [
     "部门",
     "照片",
     "视频",
@@ -83,9 +86,12 @@ pub const DEPARTMENT_HEADERS: [&str; 16] = [
     "其他",
     "教师",
     "学生",
-    "企业",
+    "校外学生",
+    "企业人员",
     "访客",
+    "身份不明",
     "参与人数",
+    "企业数（家）",
     "省级及以上",
     "市（州）级",
     "县（区）级",
@@ -143,9 +149,12 @@ fn count_cells(r: &BreakdownRow) -> Vec<Cell> {
         Cell::Int(r.files.other),
         Cell::Int(r.teachers),
         Cell::Int(r.students),
-        Cell::Int(r.enterprises),
+        Cell::Int(r.external_students),
+        Cell::Int(r.enterprise_people),
         Cell::Int(r.visitors),
+        Cell::Int(r.unknown),
         Cell::Int(r.participants),
+        Cell::Int(r.enterprises),
         Cell::Int(r.media.provincial),
         Cell::Int(r.media.city),
         Cell::Int(r.media.county),

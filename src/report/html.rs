@@ -309,13 +309,27 @@ fn index(input: &ReportInput) -> String {
         .count()
         + input.row_problems.len()
         + input.rejections.len();
+    let notes = &input.tally.warnings;
     let _ = writeln!(
         b,
-        "<nav><a href=\"#figures\">附件5 统计</a><a href=\"#owed\">欠交材料</a><a href=\"#activities\">各项活动</a>\
-         <a href=\"{UNASSIGNED_PAGE}\">未归类文件（{unassigned}）</a><a href=\"{PROBLEMS_PAGE}\">问题与拒收（{problem_count}）</a></nav>"
+        "<nav><a href=\"#figures\">附件5 统计</a><a href=\"#notes\">注意（{}）</a><a href=\"#owed\">欠交材料</a><a href=\"#activities\">各项活动</a>\
+         <a href=\"{UNASSIGNED_PAGE}\">未归类文件（{unassigned}）</a><a href=\"{PROBLEMS_PAGE}\">问题与拒收（{problem_count}）</a></nav>",
+        notes.len()
     );
     b.push_str("<h2>附件5 情况统计（与 dangan stats 一致）</h2>\n");
     b.push_str(&figures_table(input));
+
+    // What the counting could not decide cleanly (the 注意 lines of dangan stats), all of them.
+    let _ = writeln!(b, "<h2 id=\"notes\">注意（{} 条）</h2>", notes.len());
+    if notes.is_empty() {
+        b.push_str("<p class=\"done\">统计时没有需要注意的情况。</p>\n");
+    } else {
+        b.push_str("<ul class=\"notes\">\n");
+        for w in notes {
+            let _ = writeln!(b, "<li>{}</li>", esc(w));
+        }
+        b.push_str("</ul>\n");
+    }
 
     b.push_str("<h2 id=\"owed\">欠交材料</h2>\n");
     let owed: Vec<_> = input
