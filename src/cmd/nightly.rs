@@ -1,4 +1,4 @@
-//! `dangan nightly`: import + stats + materials check + report — the cron job. Ends with one
+//! `dangan nightly`: import + stats + materials check + report + forms — the cron job. Ends with one
 //! summary line for the log; exit status 0 done, 3 done but something was rejected, 1 failed.
 //!
 //! The run lock is taken once, before the import, and held to the end.
@@ -31,6 +31,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
     let (check, _) = super::check::write(common, &session, CsvEncoding::Utf8Bom)?;
     let report = super::report::write_with(common, &session, &tally, &check)?;
+    let forms = super::forms::write(common, &session, &tally, &check)?;
     // After a night that went through: an online copy of the catalog, the last 7 kept.
     session
         .catalog
@@ -47,6 +48,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             o.insert("not_due".into(), check.not_due().into());
             o.insert("unassigned".into(), check.unassigned.into());
             o.insert("report".into(), super::report::json(&report));
+            o.insert("forms".into(), super::forms::json(&forms));
         }
         writeln!(out, "{v}")?;
     } else if !common.quiet {
@@ -57,6 +59,9 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
                 escape_controls(path),
                 escape_controls(reason)
             )?;
+        }
+        if let Some(note) = super::forms::contact_note(&forms) {
+            writeln!(out, "{note}")?;
         }
         writeln!(
             out,
