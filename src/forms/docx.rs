@@ -79,23 +79,24 @@ fn heading(level: usize, text: &str) -> Paragraph {
         .add_run(Run::new().add_text(text))
 }
 
-fn cell(text: &str, head: bool) -> TableCell {
+/// The 媒体宣传情况 table's column widths (twips), on an A4 page's text width.
+const MEDIA_WIDTHS: [usize; 4] = [1500, 2100, 4300, 1300];
+
+fn cell(text: &str, head: bool, width: usize) -> TableCell {
     let run = Run::new().add_text(text);
-    let mut c = TableCell::new().add_paragraph(Paragraph::new().add_run(if head {
-        run.bold()
-    } else {
-        run
-    }));
+    let mut c = TableCell::new()
+        .width(width, WidthType::Dxa)
+        .add_paragraph(Paragraph::new().add_run(if head { run.bold() } else { run }));
     if head {
         c = c.shading(Shading::new().fill("D9D9D9"));
     }
     c
 }
 
-/// `教务科研处`, `（未配置承办部门）` where none.
+/// `教务科研处`, `承办部门未配置` where none.
 fn departments(a: &ActivityFacts) -> String {
     if a.departments.is_empty() {
-        crate::check::NO_DEPARTMENT.to_string()
+        "承办部门未配置".to_string()
     } else {
         a.departments_text()
     }
@@ -381,20 +382,27 @@ pub fn report_docx(
     )));
     if !input.reports.is_empty() {
         let mut rows = vec![TableRow::new(
-            MEDIA_HEADER.iter().map(|h| cell(h, true)).collect(),
+            MEDIA_HEADER
+                .iter()
+                .zip(MEDIA_WIDTHS)
+                .map(|(h, w)| cell(h, true, w))
+                .collect(),
         )];
         for r in &input.reports {
-            rows.push(TableRow::new(vec![
-                cell(r.level.label(), false),
-                cell(&r.outlet, false),
-                cell(&r.title, false),
-                cell(&r.date.map(month_day).unwrap_or_default(), false),
-            ]));
+            let date = r.date.map(month_day).unwrap_or_default();
+            let texts = [r.level.label(), r.outlet.as_str(), r.title.as_str(), &date];
+            rows.push(TableRow::new(
+                texts
+                    .iter()
+                    .zip(MEDIA_WIDTHS)
+                    .map(|(t, w)| cell(t, false, w))
+                    .collect(),
+            ));
         }
         doc = doc.add_table(
             Table::new(rows)
-                .set_grid(vec![1400, 2200, 4300, 1300])
-                .width(9200, WidthType::Dxa),
+                .set_grid(MEDIA_WIDTHS.to_vec())
+                .width(MEDIA_WIDTHS.iter().sum(), WidthType::Dxa),
         );
     }
 
