@@ -102,8 +102,8 @@ mod tests {
     fn every_day_of_the_week_with_what_was_held() {
         let cfg = Config::builtin();
         let d = |day| NaiveDate::from_ymd_opt(2025, 5, day).unwrap();
-        let lead = vec!["党政领导讲职教".to_string()];
-        let two = vec!["闭幕式".to_string(), "党政领导讲职教".to_string()];
+        let lead = ["党政领导讲职教".to_string()];
+        let two = ["闭幕式".to_string(), "党政领导讲职教".to_string()];
         let days = week_days(
             &cfg,
             [
