@@ -30,37 +30,6 @@ pub struct FormsSummary {
     pub empty_days: Vec<String>,
 }
 
-/// The photos of an activity in the order they are tried for its 典型案例: the first, the
-/// middle and the last by date (a spread over the activity), then the rest in date order.
-fn photo_candidates<'a>(files: &'a [FileRow], activity: &str) -> Vec<&'a FileRow> {
-    let mut photos: Vec<&FileRow> = files
-        .iter()
-        .filter(|f| f.kind == "photo" && f.activities.iter().any(|a| a == activity))
-        .collect();
-    photos.sort_by(|a, b| {
-        (a.date.is_none(), &a.datetime, &a.date, &a.path).cmp(&(
-            b.date.is_none(),
-            &b.datetime,
-            &b.date,
-            &b.path,
-        ))
-    });
-    let n = photos.len();
-    if n <= forms::CASE_PHOTOS {
-        return photos;
-    }
-    let spread = [0, n / 2, n - 1];
-    let mut out: Vec<&FileRow> = spread.iter().map(|&i| photos[i]).collect();
-    out.extend(
-        photos
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !spread.contains(i))
-            .map(|(_, f)| *f),
-    );
-    out
-}
-
 /// A cached thumbnail as PNG (docx-rs embeds PNG), with its size.
 fn thumb_png(archive: &Path, f: &FileRow) -> Option<Photo> {
     let path =
@@ -87,7 +56,7 @@ fn case_photos(
 ) -> anyhow::Result<BTreeMap<String, Vec<Photo>>> {
     let mut out = BTreeMap::new();
     for a in input.featured() {
-        let candidates = photo_candidates(files, &a.name);
+        let candidates = forms::photo_candidates(files, &a.name);
         let mut chosen = Vec::new();
         for chunk in candidates.chunks(forms::CASE_PHOTOS).take(4) {
             let rows: Vec<FileRow> = chunk.iter().map(|f| (*f).clone()).collect();

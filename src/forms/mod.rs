@@ -23,7 +23,7 @@ use crate::check::{CheckResult, Status};
 use crate::classify::ClassifiedFile;
 use crate::config::{Config, Contact, DateRange, theme_day_index};
 use crate::model::Kind;
-use crate::report::Excerpt;
+use crate::report::{Excerpt, FileRow};
 use crate::tally::{MediaFact, ProvincialRow, Tally};
 pub use media::CountedReport;
 use text::{TEXT_LIMIT, body_sentences, fit, sentences, span};
@@ -319,6 +319,37 @@ impl FormsInput {
     }
 }
 
+/// The photos of an activity in the order they are tried for its 典型案例: the first, the
+/// middle and the last by date (a spread over the activity), then the rest in date order.
+pub fn photo_candidates<'a>(files: &'a [FileRow], activity: &str) -> Vec<&'a FileRow> {
+    let mut photos: Vec<&FileRow> = files
+        .iter()
+        .filter(|f| f.kind == "photo" && f.activities.iter().any(|a| a == activity))
+        .collect();
+    photos.sort_by(|a, b| {
+        (a.date.is_none(), &a.datetime, &a.date, &a.path).cmp(&(
+            b.date.is_none(),
+            &b.datetime,
+            &b.date,
+            &b.path,
+        ))
+    });
+    let n = photos.len();
+    if n <= CASE_PHOTOS {
+        return photos;
+    }
+    let spread = [0, n / 2, n - 1];
+    let mut out: Vec<&FileRow> = spread.iter().map(|&i| photos[i]).collect();
+    out.extend(
+        photos
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !spread.contains(i))
+            .map(|(_, f)| *f),
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,6 +464,42 @@ mod tests {
         let first = plan.find("5月1日，第1项").unwrap();
         let second = plan.find("5月2日，第2项").unwrap();
         assert!(first < second);
+    }
+
+    #[test]
+    fn case_photos_are_tried_first_middle_last_then_in_date_order() {
+        let row = |name: &str, date: &str, kind: &str| FileRow {
+            path: format!("教务科研处/启动仪式/{name}"),
+            file_name: name.into(),
+            department: "教务科研处".into(),
+            activities: vec!["启动仪式".into()],
+            kind: kind.into(),
+            format: "jpeg".into(),
+            date: Some(date.into()),
+            datetime: Some(format!("{date}T10:00:00")),
+            sha256: name.into(),
+            size: 1,
+            orientation: None,
+            has_thumbnail: false,
+            width: None,
+            height: None,
+            problems: vec![],
+        };
+        let files = vec![
+            row("e.jpg", "2025-05-09", "photo"),
+            row("a.jpg", "2025-05-05", "photo"),
+            row("v.mp4", "2025-05-06", "video"),
+            row("c.jpg", "2025-05-07", "photo"),
+            row("b.jpg", "2025-05-06", "photo"),
+            row("d.jpg", "2025-05-08", "photo"),
+        ];
+        let names: Vec<&str> = photo_candidates(&files, "启动仪式")
+            .iter()
+            .map(|f| f.file_name.as_str())
+            .collect();
+        assert_eq!(names, ["a.jpg", "c.jpg", "e.jpg", "b.jpg", "d.jpg"]);
+        assert_eq!(photo_candidates(&files[..2], "启动仪式").len(), 2);
+        assert!(photo_candidates(&files, "闭幕式").is_empty());
     }
 
     #[test]
