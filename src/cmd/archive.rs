@@ -63,6 +63,8 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     let session = Session::open(common)?;
     let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
     let (check, _) = super::check::write(common, &session, CsvEncoding::Utf8Bom)?;
+    // The submissions (附件4, the 工作总结报告) go into data/统计/ with the statistics.
+    super::forms::write(common, &session, &tally, &check)?;
     let run_starts = session.catalog.run_starts().context("读取目录失败")?;
     let mut year = crate::yearly::plan_year(
         &session.cfg,

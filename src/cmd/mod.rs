@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod check;
+pub mod forms;
 pub mod import;
 pub mod init;
 pub mod list;
@@ -113,12 +114,23 @@ impl Session {
         }
     }
 
-    /// The counting behind the provincial table, over the counted files.
-    pub fn tally(&self) -> anyhow::Result<Tally> {
+    /// What the tally counts: the counted files and their sheets' rows, judged.
+    pub fn tally_input(&self) -> anyhow::Result<crate::tally::TallyInput> {
         let people = self.catalog.people().context("读取目录失败")?;
         let media = self.catalog.media().context("读取目录失败")?;
         let declared = self.catalog.declared().context("读取目录失败")?;
-        let input = classify::tally_input(&self.cfg, &self.files, &people, &media, &declared);
+        Ok(classify::tally_input(
+            &self.cfg,
+            &self.files,
+            &people,
+            &media,
+            &declared,
+        ))
+    }
+
+    /// The counting behind the provincial table, over the counted files.
+    pub fn tally(&self) -> anyhow::Result<Tally> {
+        let input = self.tally_input()?;
         let mut tally = crate::tally::tally(&input);
         tally
             .warnings

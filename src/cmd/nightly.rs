@@ -1,4 +1,4 @@
-//! `dangan nightly`: import + stats + materials check + report — the cron job. Ends with one
+//! `dangan nightly`: import + stats + materials check + report + forms — the cron job. Ends with one
 //! summary line for the log; exit status 0 done, 3 done but something was rejected, 1 failed.
 //!
 //! The run lock is taken once, before the import, and held to the end.
@@ -34,6 +34,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
     let (check, _) = super::check::write(common, &session, CsvEncoding::Utf8Bom)?;
     let report = super::report::write_with(common, &session, &tally, &check)?;
+    let forms = super::forms::write(common, &session, &tally, &check)?;
     // After a night that went through: an online copy of the catalog, the last 7 kept.
     session
         .catalog
@@ -51,6 +52,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             o.insert("unassigned".into(), check.unassigned.into());
             o.insert("notes".into(), tally.warnings.len().into());
             o.insert("report".into(), super::report::json(&report));
+            o.insert("forms".into(), super::forms::json(&forms));
         }
         writeln!(out, "{v}")?;
     } else if !common.quiet {
@@ -62,9 +64,12 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
                 escape_controls(reason)
             )?;
         }
+        if let Some(note) = super::forms::contact_note(&forms) {
+            writeln!(out, "{note}")?;
+        }
         // The statistics' 注意 lines: the first few here, all of them in the report.
         for w in tally.warnings.iter().take(NOTES_SHOWN) {
-            writeln!(out, "注意：{w}")?;
+            writeln!(out, "注意：{}", escape_controls(w))?;
         }
         if tally.warnings.len() > NOTES_SHOWN {
             writeln!(

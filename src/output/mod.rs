@@ -249,6 +249,17 @@ pub fn write_stats(
     enc: CsvEncoding,
     epoch: i64,
 ) -> Result<Vec<PathBuf>, OutputError> {
+    write_stats_filled(tally, dir, enc, epoch, FILL_LINE)
+}
+
+/// [`write_stats`] with the XLSX's 填报 line filled in (see [`xlsx::fill_line`]).
+pub fn write_stats_filled(
+    tally: &Tally,
+    dir: &Path,
+    enc: CsvEncoding,
+    epoch: i64,
+    fill: &str,
+) -> Result<Vec<PathBuf>, OutputError> {
     std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
         path: dir.to_path_buf(),
         source,
@@ -259,10 +270,11 @@ pub fn write_stats(
     let depts_path = dir.join(DEPARTMENTS_CSV);
 
     let rows = std::slice::from_ref(&tally.table);
-    let xlsx = xlsx::table_xlsx(rows, tally.year, epoch).map_err(|source| OutputError::Xlsx {
-        path: xlsx_path.clone(),
-        source,
-    })?;
+    let xlsx =
+        xlsx::table_form(rows, tally.year, epoch, fill).map_err(|source| OutputError::Xlsx {
+            path: xlsx_path.clone(),
+            source,
+        })?;
     let acts: Vec<Vec<Cell>> = tally.activities.iter().map(activity_cells).collect();
     let depts: Vec<Vec<Cell>> = tally.departments.iter().map(department_cells).collect();
 
