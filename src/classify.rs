@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveTime};
 
 use crate::catalog::{CatalogedVersion, DeclaredRow, MediaRow, PersonRow};
 use crate::config::Config;
@@ -116,6 +116,9 @@ impl Corrections {
 
     /// Reports (and drops) rows whose 文件 is no path of the catalog.
     pub fn check_files(&mut self, origin: &str, versions: &[CatalogedVersion]) {
+        if self.by_path.is_empty() {
+            return;
+        }
         let known: BTreeSet<String> = versions
             .iter()
             .flat_map(|v| [v.facts.path.display(), v.facts.path.shown()])
@@ -163,8 +166,9 @@ impl Corrections {
 pub struct Judge<'a> {
     cfg: &'a Config,
     corrections: &'a Corrections,
-    keys: Vec<(usize, String)>,
-    names: HashMap<String, Vec<usize>>,
+    matcher: activity::ActivityMatcher,
+    /// Folder names seen (a year's files share a few hundred folders).
+    folders: HashMap<String, Vec<usize>>,
     departments: HashMap<String, (String, bool)>,
 }
 
@@ -173,24 +177,29 @@ impl<'a> Judge<'a> {
         Judge {
             cfg,
             corrections,
-            keys: activity::activity_keys(cfg),
-            names: HashMap::new(),
+            matcher: activity::ActivityMatcher::new(cfg),
+            folders: HashMap::new(),
             departments: HashMap::new(),
         }
     }
 
-    /// The activities a text names (folder, file name, a 活动名称 cell), as catalog indices.
-    pub fn names(&mut self, text: &str) -> Vec<usize> {
-        if let Some(found) = self.names.get(text) {
+    /// The activities a text names (a file name, a 活动名称 cell), as catalog indices.
+    pub fn names(&self, text: &str) -> Vec<usize> {
+        self.matcher.find(text)
+    }
+
+    /// The activities a folder names, remembered (folders repeat).
+    fn folder_names(&mut self, folder: &str) -> Vec<usize> {
+        if let Some(found) = self.folders.get(folder) {
             return found.clone();
         }
-        let found = activity::match_all(&self.keys, text);
-        self.names.insert(text.to_string(), found.clone());
+        let found = self.matcher.find(folder);
+        self.folders.insert(folder.to_string(), found.clone());
         found
     }
 
     /// The activity names a text names.
-    pub fn activity_names(&mut self, text: &str) -> Vec<String> {
+    pub fn activity_names(&self, text: &str) -> Vec<String> {
         self.names(text)
             .into_iter()
             .map(|i| self.cfg.activities[i].name.clone())
@@ -220,7 +229,11 @@ impl<'a> Judge<'a> {
         let (file_name, folders) = rest
             .split_last()
             .map_or(("", &[][..]), |(f, r)| (f.as_str(), r));
-        let correction = self.corrections.for_inbox_path(&facts.path).cloned();
+        let correction = if self.corrections.by_path.is_empty() {
+            None
+        } else {
+            self.corrections.for_inbox_path(&facts.path).cloned()
+        };
 
         let (mut department, mut known_department) = self.department(folder);
         if let Some(d) = correction.as_ref().and_then(|c| c.department.clone()) {
@@ -243,19 +256,49 @@ impl<'a> Judge<'a> {
                     .iter()
                     .map(|c| local_candidate(c, offset))
                     .collect();
-                let deepest: Vec<&str> = folders.iter().rev().map(String::as_str).collect();
-                candidates.extend(date::date_from_names(file_name, &deepest, offset));
-                candidates.extend(
-                    date::from_unix_seconds(facts.mtime_ns.div_euclid(1_000_000_000), offset).map(
-                        |when| DateCandidate {
-                            source: DateSource::Mtime,
-                            when,
-                            offset: None,
-                        },
-                    ),
-                );
                 let import_day = crate::clock::local_day(facts.imported, offset);
-                let choice = date::choose(&candidates, import_day);
+                // The chain's steps before the file name (EXIF, video) usually decide: the name
+                // and the modification time are only read when they do not.
+                let early = date::choose(
+                    &candidates
+                        .iter()
+                        .filter(|c| c.source < DateSource::Filename)
+                        .cloned()
+                        .collect::<Vec<_>>(),
+                    import_day,
+                );
+                let choice = if early.chosen.is_some() {
+                    early
+                } else {
+                    let deepest: Vec<&str> = folders.iter().rev().map(String::as_str).collect();
+                    candidates.extend(date::date_from_names(file_name, &deepest, offset));
+                    // Rows dated without a year: the year of the activity the names say,
+                    // else the period's.
+                    if let Some(md) = facts.row_month_day {
+                        let named = deepest
+                            .iter()
+                            .copied()
+                            .chain(std::iter::once(file_name))
+                            .find_map(|t| self.names(t).first().copied());
+                        let year = named
+                            .map(|i| cfg.activities[i].range(cfg).start.year())
+                            .unwrap_or_else(|| cfg.period.start.year());
+                        candidates.extend(md.in_year(year).map(|d| DateCandidate {
+                            source: DateSource::Sheet,
+                            when: d.and_time(NaiveTime::MIN),
+                            offset: None,
+                        }));
+                    }
+                    candidates.extend(
+                        date::from_unix_seconds(facts.mtime_ns.div_euclid(1_000_000_000), offset)
+                            .map(|when| DateCandidate {
+                                source: DateSource::Mtime,
+                                when,
+                                offset: None,
+                            }),
+                    );
+                    date::choose(&candidates, import_day)
+                };
                 notes.extend(choice.ignored.into_iter().map(|(_, why)| why));
                 choice.chosen
             }
@@ -272,7 +315,14 @@ impl<'a> Judge<'a> {
             match correction.as_ref().and_then(|c| c.activity.clone()) {
                 Some(a) => (vec![a], ActivityRule::Correction, false),
                 None => {
-                    let mut names = |t: &str| self.names(t);
+                    let own_name = self.names(file_name);
+                    let mut names = |t: &str| {
+                        if t == file_name {
+                            own_name.clone()
+                        } else {
+                            self.folder_names(t)
+                        }
+                    };
                     let r = activity::resolve_with(
                         cfg,
                         &FileFacts {
@@ -385,7 +435,7 @@ impl ClassifiedFile {
             .collect()
     }
     pub fn file_name(&self) -> String {
-        self.version.facts.path.parts().pop().unwrap_or_default()
+        crate::walk::display_bytes(self.version.facts.path.file_name_raw())
     }
 }
 
@@ -395,12 +445,20 @@ pub fn classify(
     corrections: &Corrections,
     versions: Vec<CatalogedVersion>,
 ) -> Vec<ClassifiedFile> {
-    let mut judge = Judge::new(cfg, corrections);
+    use rayon::prelude::*;
+    // Independent per file: judged in parallel, each worker with its own matcher and caches.
     versions
-        .into_iter()
-        .map(|version| {
-            let judged = judge.judge(&version.facts);
-            ClassifiedFile { version, judged }
+        .into_par_iter()
+        .chunks(4096)
+        .flat_map_iter(|chunk| {
+            let mut judge = Judge::new(cfg, corrections);
+            chunk
+                .into_iter()
+                .map(|version| {
+                    let judged = judge.judge(&version.facts);
+                    ClassifiedFile { version, judged }
+                })
+                .collect::<Vec<_>>()
         })
         .collect()
 }
@@ -418,7 +476,7 @@ pub fn tally_input(
         .filter(|f| f.counts())
         .map(|f| (f.version.id, f))
         .collect();
-    let mut judge = Judge::new(cfg, &NO_CORRECTIONS);
+    let judge = Judge::new(cfg, &NO_CORRECTIONS);
     let mut own_units = cfg.department_names();
     own_units.extend(cfg.short_names.iter().cloned());
     for f in counted.values() {
@@ -441,21 +499,29 @@ pub fn tally_input(
         })
         .collect();
 
+    // A row counts for the activities its 活动名称 names, else its file's. A sheet repeats the
+    // same cell on every row: each distinct cell is matched once.
+    let mut named: HashMap<String, Vec<String>> = HashMap::new();
+    let mut activities_of = |raw: Option<&str>, f: &ClassifiedFile| -> Vec<String> {
+        let found = match raw {
+            Some(a) => named
+                .entry(a.to_string())
+                .or_insert_with(|| judge.activity_names(a))
+                .clone(),
+            None => Vec::new(),
+        };
+        if found.is_empty() {
+            f.judged.activities.clone()
+        } else {
+            found
+        }
+    };
     let people = people
         .iter()
         .filter_map(|p| {
             let f = counted.get(&p.version_id)?;
-            let named = p
-                .activity_raw
-                .as_deref()
-                .map(|a| judge.activity_names(a))
-                .unwrap_or_default();
             Some(PersonFact {
-                activities: if named.is_empty() {
-                    f.judged.activities.clone()
-                } else {
-                    named
-                },
+                activities: activities_of(p.activity_raw.as_deref(), f),
                 department: f.judged.department.clone(),
                 role: p.role.clone(),
                 role_hint: Some(format!(
@@ -471,28 +537,16 @@ pub fn tally_input(
             })
         })
         .collect();
-    let media = media
-        .iter()
-        .filter_map(|m| {
-            let f = counted.get(&m.version_id)?;
-            let named = m
-                .activity_raw
-                .as_deref()
-                .map(|a| judge.activity_names(a))
-                .unwrap_or_default();
-            Some(MediaFact {
-                activities: if named.is_empty() {
-                    f.judged.activities.clone()
-                } else {
-                    named
-                },
-                department: f.judged.department.clone(),
-                title: m.title.clone(),
-                outlet: m.outlet.clone(),
-                level: m.level.clone(),
-                date: m.date,
-                url: m.url.clone(),
-            })
+    let media = judge_media(cfg, files, media)
+        .into_iter()
+        .map(|m| MediaFact {
+            activities: m.activities,
+            department: m.department,
+            title: m.row.title.clone(),
+            outlet: m.row.outlet.clone(),
+            level: m.row.level.clone(),
+            date: m.date,
+            url: m.row.url.clone(),
         })
         .collect();
     let declared = declared
@@ -526,6 +580,11 @@ pub fn tally_input(
         institution: cfg.institution.clone(),
         enrolled_students: cfg.enrolled_students,
         own_units,
+        unit_aliases: cfg
+            .department_list
+            .iter()
+            .flat_map(|d| d.aliases.iter().map(|a| (a.clone(), d.name.clone())))
+            .collect(),
         activities: activity_infos(cfg),
         files: file_facts,
         people,
@@ -533,6 +592,71 @@ pub fn tally_input(
         declared,
         report_window: (cfg.report_window.start, cfg.report_window.end),
     }
+}
+
+/// A media-register row of a counted file, with what is judged of it.
+#[derive(Debug, Clone)]
+pub struct JudgedMedia<'m> {
+    pub row: &'m MediaRow,
+    /// Its row's 活动名称, else its file's activities, else the activities its title names (a
+    /// central register kept by 融媒体中心 lists many activities' reports); empty: 未归类.
+    pub activities: Vec<String>,
+    pub department: String,
+    /// Its date; one written without a year takes its activity's year, else the period's.
+    pub date: Option<NaiveDate>,
+}
+
+/// Judges the media rows of the counted files, in the catalog's order.
+pub fn judge_media<'m>(
+    cfg: &Config,
+    files: &[ClassifiedFile],
+    media: &'m [MediaRow],
+) -> Vec<JudgedMedia<'m>> {
+    let counted: HashMap<i64, &ClassifiedFile> = files
+        .iter()
+        .filter(|f| f.counts())
+        .map(|f| (f.version.id, f))
+        .collect();
+    let judge = Judge::new(cfg, &NO_CORRECTIONS);
+    let period_year = cfg.period.start.year();
+    // A register repeats the same 活动名称 cell on many rows: each distinct cell is matched once.
+    let mut cells: HashMap<&str, Vec<String>> = HashMap::new();
+    media
+        .iter()
+        .filter_map(|m| {
+            let f = counted.get(&m.version_id)?;
+            let named = m
+                .activity_raw
+                .as_deref()
+                .map(|a| {
+                    cells
+                        .entry(a)
+                        .or_insert_with(|| judge.activity_names(a))
+                        .clone()
+                })
+                .unwrap_or_default();
+            let activities = if !named.is_empty() {
+                named
+            } else if !f.judged.activities.is_empty() {
+                f.judged.activities.clone()
+            } else {
+                judge.activity_names(&m.title)
+            };
+            let date = m.date.or_else(|| {
+                let year = activities
+                    .first()
+                    .and_then(|a| cfg.find_activity(a))
+                    .map_or(period_year, |a| a.range(cfg).start.year());
+                m.date_no_year.and_then(|md| md.in_year(year))
+            });
+            Some(JudgedMedia {
+                row: m,
+                activities,
+                department: f.judged.department.clone(),
+                date,
+            })
+        })
+        .collect()
 }
 
 static NO_CORRECTIONS: std::sync::LazyLock<Corrections> =
@@ -567,7 +691,7 @@ pub fn evidence_with_text(
     files: &[ClassifiedFile],
     first_lines: &HashMap<i64, String>,
 ) -> (Vec<crate::check::EvidenceFile>, u64) {
-    let mut judge = Judge::new(cfg, &NO_CORRECTIONS);
+    let judge = Judge::new(cfg, &NO_CORRECTIONS);
     let mut unassigned = 0;
     let mut out = Vec::new();
     for f in files.iter().filter(|f| f.counts()) {

@@ -65,6 +65,8 @@ pub enum Command {
     Check(cmd::check::CheckArgs),
     /// 写出图文报告 archive/报告/index.html（含缩略图）
     Report,
+    /// 写出报省材料：archive/统计/信息采集表.xlsx/.txt（附件4）和 工作总结报告.docx（草稿）
+    Forms,
     /// 把多个机构的情况统计表汇总为一张（含合计行）
     Rollup(cmd::rollup::RollupArgs),
     /// 生成并校验年度档案 zip（BagIt）
@@ -94,6 +96,7 @@ pub fn main() -> i32 {
         Command::Import(a) => cmd::import::run(&cli.common, a),
         Command::Check(a) => cmd::check::run(&cli.common, a),
         Command::Report => cmd::report::run(&cli.common),
+        Command::Forms => cmd::forms::run(&cli.common),
         Command::List(a) => cmd::list::run(&cli.common, a),
         Command::Status => cmd::status::run(&cli.common),
         Command::Stats(a) => cmd::stats::run(&cli.common, a),

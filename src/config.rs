@@ -17,6 +17,51 @@ pub const DEFAULT_TOML: &str = include_str!("default_config.toml");
 /// What the materials check can expect of an activity.
 pub const MATERIALS: [&str; 6] = ["方案", "总结", "案例", "照片", "签到表", "媒体报道"];
 
+/// 附件3's seven 主题活动日, in the notice's order (第一天 … 第七天).
+pub const THEME_DAYS: [&str; 7] = [
+    "职教发展研讨日",
+    "职普融通体验日",
+    "产教融合示范日",
+    "职教出海展示日",
+    "技能人才风采日",
+    "职教志愿服务日",
+    "地方特色活动日",
+];
+
+/// Names a plan gives a day in place of 附件3's: the college's plan puts its contests under
+/// （四）职教技能展示日 where 附件3 has 职教出海展示日.
+const THEME_DAY_VARIANTS: [(&str, usize); 1] = [("职教技能展示日", 3)];
+
+/// The day (0 = 第一天) a `theme_day` names: one of [`THEME_DAYS`] or a plan's variant of one.
+pub fn theme_day_index(name: &str) -> Option<usize> {
+    let key = match_key(name);
+    THEME_DAYS
+        .iter()
+        .position(|d| match_key(d) == key)
+        .or_else(|| {
+            THEME_DAY_VARIANTS
+                .iter()
+                .find(|(v, _)| match_key(v) == key)
+                .map(|(_, i)| *i)
+        })
+}
+
+/// `第一天` … `第七天`.
+pub fn theme_day_ordinal(index: usize) -> &'static str {
+    [
+        "第一天",
+        "第二天",
+        "第三天",
+        "第四天",
+        "第五天",
+        "第六天",
+        "第七天",
+    ]
+    .get(index)
+    .copied()
+    .unwrap_or("")
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct DateRange {
     pub start: NaiveDate,
@@ -38,6 +83,49 @@ pub struct Activity {
     pub dates: Option<DateRange>,
     pub experience: bool,
     pub materials: Vec<String>,
+    /// The 主题活动日 (附件3) it belongs to, as written (validated by [`theme_day_index`]).
+    pub theme_day: Option<String>,
+}
+
+/// `[contact]`: who fills in the forms, for the 填报人 line and 附件4's contact row, and the
+/// activities the forms feature. Every field may be empty: the form's cell stays empty.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Contact {
+    /// 填报人
+    pub filler: String,
+    /// 联系电话
+    pub phone: String,
+    /// 联系人
+    pub contact: String,
+    /// 职务
+    pub title: String,
+    /// 手机
+    pub mobile: String,
+    /// QQ号
+    pub qq: String,
+    /// 专题网站（专栏）链接地址
+    pub website: String,
+    /// 特色活动: activity names (aliases resolved), for 附件4 and the report's 典型案例.
+    pub featured: Vec<String>,
+}
+
+impl Contact {
+    /// The fields left empty, by the labels of the forms, in the forms' order.
+    pub fn empty_fields(&self) -> Vec<&'static str> {
+        [
+            ("填报人", &self.filler),
+            ("联系电话", &self.phone),
+            ("联系人", &self.contact),
+            ("职务", &self.title),
+            ("手机", &self.mobile),
+            ("QQ号", &self.qq),
+            ("专题网站（专栏）链接地址", &self.website),
+        ]
+        .into_iter()
+        .filter(|(_, v)| v.trim().is_empty())
+        .map(|(k, _)| k)
+        .collect()
+    }
 }
 
 /// A department as the office names it, and the other names its inbox folder and the sheets'
@@ -61,6 +149,8 @@ pub struct Config {
     pub week: DateRange,
     pub report_window: DateRange,
     pub activities: Vec<Activity>,
+    /// `[contact]` (all empty when the section is missing).
+    pub contact: Contact,
     /// Where it came from: a path, or "内置 2025 活动目录".
     pub origin: String,
 }
@@ -110,6 +200,21 @@ struct RawConfig {
     department: Vec<Spanned<RawDepartment>>,
     #[serde(default)]
     activity: Vec<Spanned<RawActivity>>,
+    contact: Option<RawContact>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawContact {
+    filler: Option<String>,
+    phone: Option<String>,
+    contact: Option<String>,
+    title: Option<String>,
+    mobile: Option<String>,
+    qq: Option<String>,
+    website: Option<String>,
+    #[serde(default)]
+    featured: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -140,6 +245,7 @@ struct RawActivity {
     #[serde(default)]
     experience: bool,
     materials: Option<Spanned<Vec<String>>>,
+    theme_day: Option<Spanned<String>>,
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -395,7 +501,24 @@ impl Config {
                     m.get_ref().clone()
                 }
             };
+            let theme_day = match &a.theme_day {
+                None => None,
+                Some(t) => {
+                    let text = t.get_ref().trim().to_string();
+                    if theme_day_index(&text).is_none() {
+                        return Err(at(
+                            t.span().start,
+                            format!(
+                                "活动“{name_text}”的 theme_day“{text}”不是附件3 的主题活动日（可选：{}；不属于任何一天就删去这一行）",
+                                THEME_DAYS.join("、")
+                            ),
+                        ));
+                    }
+                    Some(text)
+                }
+            };
             activities.push(Activity {
+                theme_day,
                 name: name_text,
                 aliases: a
                     .aliases
@@ -408,6 +531,45 @@ impl Config {
                 materials,
             });
         }
+        let contact = match &raw.contact {
+            None => Contact::default(),
+            Some(c) => {
+                let text_of = |v: &Option<String>| v.as_deref().unwrap_or("").trim().to_string();
+                let mut featured = Vec::new();
+                for f in &c.featured {
+                    let key = match_key(f.get_ref());
+                    let found = activities
+                        .iter()
+                        .find(|a: &&Activity| {
+                            std::iter::once(&a.name)
+                                .chain(a.aliases.iter())
+                                .any(|n| match_key(n) == key)
+                        })
+                        .ok_or_else(|| {
+                            at(
+                                f.span().start,
+                                format!(
+                                    "contact.featured 中的“{}”不是配置中的活动（请写活动的 name 或别名）",
+                                    f.get_ref()
+                                ),
+                            )
+                        })?;
+                    if !featured.contains(&found.name) {
+                        featured.push(found.name.clone());
+                    }
+                }
+                Contact {
+                    filler: text_of(&c.filler),
+                    phone: text_of(&c.phone),
+                    contact: text_of(&c.contact),
+                    title: text_of(&c.title),
+                    mobile: text_of(&c.mobile),
+                    qq: text_of(&c.qq),
+                    website: text_of(&c.website),
+                    featured,
+                }
+            }
+        };
         let short_names = raw
             .short_names
             .iter()
@@ -424,6 +586,7 @@ impl Config {
             week,
             report_window,
             activities,
+            contact,
             origin: origin.to_string(),
         })
     }
@@ -524,6 +687,73 @@ mod tests {
             "2025-05-28"
         );
         assert_eq!(c.activities.len(), 20);
+    }
+
+    #[test]
+    fn builtin_catalog_carries_the_plan_theme_days_and_an_empty_contact() {
+        let c = Config::builtin();
+        let day = |name: &str| c.activity(name).unwrap().theme_day.clone();
+        assert_eq!(day("党政领导讲职教").as_deref(), Some("职教发展研讨日"));
+        assert_eq!(day("教师“职教大讨论”").as_deref(), Some("职教发展研讨日"));
+        assert_eq!(day("职普融通体验日").as_deref(), Some("职普融通体验日"));
+        assert_eq!(day("企业谈职教").as_deref(), Some("产教融合示范日"));
+        assert_eq!(day("社团活动").as_deref(), Some("职教技能展示日"));
+        assert_eq!(theme_day_index("职教技能展示日"), Some(3));
+        assert_eq!(
+            day("“职教学生谈职教”演讲比赛").as_deref(),
+            Some("技能人才风采日")
+        );
+        assert_eq!(
+            day("走进社区开展服务活动").as_deref(),
+            Some("职教志愿服务日")
+        );
+        assert_eq!(day("美育进校园活动").as_deref(), Some("地方特色活动日"));
+        // Outside section 四: the ceremonies, the exhibition, the awards.
+        for name in ["启动仪式", "教学成果展", "活动表彰", "闭幕式"] {
+            assert_eq!(day(name), None, "{name}");
+        }
+        assert_eq!(
+            c.activities
+                .iter()
+                .filter(|a| a.theme_day.is_some())
+                .count(),
+            16
+        );
+        assert_eq!(c.contact, Contact::default());
+        assert_eq!(c.contact.empty_fields().len(), 7);
+    }
+
+    #[test]
+    fn contact_and_featured_are_read_and_checked() {
+        let c = Config::parse(
+            &format!(
+                "{HEAD}[contact]\nfiller = \"王梦霞\"\nphone = \" 0813-1234567 \"\nfeatured = [\"启动\", \"甲\"]\n\
+                 [[activity]]\nname = \"启动仪式\"\naliases = [\"启动\"]\ntheme_day = \"职教出海展示日\"\n\
+                 [[activity]]\nname = \"甲\"\n"
+            ),
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(c.contact.filler, "王梦霞");
+        assert_eq!(c.contact.phone, "0813-1234567");
+        assert_eq!(c.contact.featured, ["启动仪式", "甲"]);
+        assert_eq!(
+            c.contact.empty_fields(),
+            ["联系人", "职务", "手机", "QQ号", "专题网站（专栏）链接地址"]
+        );
+        assert_eq!(c.activities[0].theme_day.as_deref(), Some("职教出海展示日"));
+
+        let e = err(&format!("{HEAD}[contact]\nemail = \"a@b\"\n"));
+        assert!(e.contains("第 4 行") && e.contains("email"), "{e}");
+        let e = err(&format!("{HEAD}[contact]\nfeatured = [\"乙\"]\n"));
+        assert!(e.contains("第 4 行") && e.contains("乙"), "{e}");
+        let e = err(&format!(
+            "{HEAD}[[activity]]\nname = \"甲\"\ntheme_day = \"职教出海日\"\n"
+        ));
+        assert!(
+            e.contains("第 5 行") && e.contains("职教出海日") && e.contains("附件3"),
+            "{e}"
+        );
     }
 
     fn err(text: &str) -> String {

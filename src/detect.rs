@@ -104,6 +104,8 @@ pub fn describe(format: Format) -> &'static str {
         Xls => "Excel 97-2003 工作簿（xls）",
         Ods => "OpenDocument 表格（ods）",
         Csv => "CSV 表格",
+        HtmlTable => "网页格式的表格（HTML）",
+        XmlSpreadsheet => "Excel 2003 XML 表格",
         Docx => "Word 文档（docx）",
         Doc => "Word 97-2003 文档（doc）",
         Odt => "OpenDocument 文档（odt）",
@@ -472,6 +474,16 @@ fn read_part<R: Read + Seek>(
 /// Neither magic nor zip: text by extension after a text check, else unknown.
 fn detect_text_or_unknown(head: &[u8], ext: Option<&str>, expected: Option<Format>) -> Detected {
     let text = looks_like_text(head);
+    // What school systems export as "xls": an HTML table or an Excel 2003 XML Spreadsheet.
+    if text
+        && matches!(expected, Some(Format::Xls | Format::Xlsx | Format::Xlsm))
+        && let Some(format) = markup_sheet(head)
+    {
+        return Detected {
+            format,
+            warning: None,
+        };
+    }
     let text_format = match ext {
         Some("csv") => Some(Format::Csv),
         Some("txt" | "text" | "log") => Some(Format::Txt),
@@ -510,6 +522,21 @@ fn detect_text_or_unknown(head: &[u8], ext: Option<&str>, expected: Option<Forma
             warning: None,
         },
     }
+}
+
+/// An HTML table or an XML Spreadsheet 2003, from the first bytes of a text file.
+fn markup_sheet(head: &[u8]) -> Option<Format> {
+    let start: String =
+        crate::sheet::decode_text(&head[..head.len().min(64 * 1024)]).to_ascii_lowercase();
+    if start.contains("urn:schemas-microsoft-com:office:spreadsheet") && start.contains("<workbook")
+    {
+        return Some(Format::XmlSpreadsheet);
+    }
+    let trimmed = start.trim_start_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
+    if trimmed.starts_with('<') && start.contains("<table") {
+        return Some(Format::HtmlTable);
+    }
+    None
 }
 
 /// Valid UTF-8, UTF-16 with a BOM, or GB18030 without errors, and no NUL bytes (outside

@@ -12,6 +12,7 @@ pub mod config;
 pub mod corrections;
 pub mod detect;
 pub mod extract;
+pub mod forms;
 pub mod import;
 pub mod lock;
 pub mod model;

@@ -65,6 +65,11 @@ pub enum Format {
     Xls,
     Ods,
     Csv,
+    /// An HTML page with a `<table>` saved under a sheet's name (what school systems export
+    /// as "xls").
+    HtmlTable,
+    /// An Excel 2003 XML Spreadsheet (`urn:schemas-microsoft-com:office:spreadsheet`).
+    XmlSpreadsheet,
     Docx,
     Doc,
     Odt,
@@ -82,7 +87,7 @@ impl Format {
         match self {
             Jpeg | Png | Webp | Heic | Tiff | Gif => Kind::Photo,
             Mp4 | Mov => Kind::Video,
-            Xlsx | Xlsm | Xlsb | Xls | Ods | Csv => Kind::Sheet,
+            Xlsx | Xlsm | Xlsb | Xls | Ods | Csv | HtmlTable | XmlSpreadsheet => Kind::Sheet,
             Docx | Doc | Odt | Pdf | Txt | Md => Kind::Document,
             Zip | Unknown => Kind::Other,
         }
@@ -104,6 +109,8 @@ impl Format {
             Xls => "xls",
             Ods => "ods",
             Csv => "csv",
+            HtmlTable => "html_table",
+            XmlSpreadsheet => "xml_spreadsheet",
             Docx => "docx",
             Doc => "doc",
             Odt => "odt",
@@ -254,8 +261,22 @@ impl Sha256 {
     }
     /// 64 hex digits, as stored in the catalog and named in the store.
     pub fn parse_hex(s: &str) -> Option<Sha256> {
+        fn nibble(c: u8) -> Option<u8> {
+            match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                b'A'..=b'F' => Some(c - b'A' + 10),
+                _ => None,
+            }
+        }
+        let b = s.trim().as_bytes();
+        if b.len() != 64 {
+            return None;
+        }
         let mut out = [0u8; 32];
-        hex::decode_to_slice(s.trim(), &mut out).ok()?;
+        for (i, pair) in b.chunks_exact(2).enumerate() {
+            out[i] = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+        }
         Some(Sha256(out))
     }
     pub fn hex(&self) -> String {
@@ -291,18 +312,29 @@ pub struct RowAt {
 }
 
 impl RowAt {
-    /// The sheet part: `部门/文件.xlsx 表“Sheet1”`.
+    /// The sheet part: `部门/文件.xlsx 表“Sheet1”`; a CSV file is one sheet, named by the file
+    /// alone (`部门/签到.csv`).
     pub fn sheet_text(&self) -> String {
-        format!("{} 表“{}”", self.path, self.sheet)
+        if self.is_csv() {
+            self.path.clone()
+        } else {
+            format!("{} 表“{}”", self.path, self.sheet)
+        }
+    }
+
+    fn is_csv(&self) -> bool {
+        self.path
+            .rsplit_once('.')
+            .is_some_and(|(_, ext)| ext.eq_ignore_ascii_case("csv"))
     }
 }
 
 impl std::fmt::Display for RowAt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.row == 0 {
-            write!(f, "{} 表“{}”", self.path, self.sheet)
-        } else {
-            write!(f, "{} 表“{}”第 {} 行", self.path, self.sheet, self.row)
+        match (self.row, self.is_csv()) {
+            (0, _) => write!(f, "{}", self.sheet_text()),
+            (row, true) => write!(f, "{} 第 {row} 行", self.path),
+            (row, false) => write!(f, "{} 表“{}”第 {row} 行", self.path, self.sheet),
         }
     }
 }
@@ -363,6 +395,40 @@ pub struct VersionFacts {
     pub media: bool,
     /// The 活动名称 cells of its sign-in and declared rows, distinct, as written.
     pub row_activities: Vec<String>,
+    /// The earliest date its sheet rows wrote without a year (`5月15日`), when no row had a
+    /// full date: the judgement gives it a year (the activity's, else the period's).
+    pub row_month_day: Option<MonthDay>,
+}
+
+/// A date written without a year (`5月15日 14:00`): a fact of the sheet. Its year is a
+/// judgement — the row's activity's, else the configured period's (DESIGN.md, *Spreadsheets*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct MonthDay {
+    pub month: u32,
+    pub day: u32,
+}
+
+impl MonthDay {
+    /// A valid month and day (29 February included).
+    pub fn new(month: u32, day: u32) -> Option<MonthDay> {
+        NaiveDate::from_ymd_opt(2000, month, day).map(|_| MonthDay { month, day })
+    }
+
+    /// The date in `year`; `None` for 29 February of a common year.
+    pub fn in_year(self, year: i32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(year, self.month, self.day)
+    }
+
+    /// As the catalog stores it: ISO 8601's year-less `--MM-DD`.
+    pub fn stored(self) -> String {
+        format!("--{:02}-{:02}", self.month, self.day)
+    }
+
+    /// Reads [`MonthDay::stored`] (anything after the day is ignored).
+    pub fn parse_stored(s: &str) -> Option<MonthDay> {
+        let rest = s.strip_prefix("--")?;
+        MonthDay::new(rest.get(..2)?.parse().ok()?, rest.get(3..5)?.parse().ok()?)
+    }
 }
 
 /// How the name of a zip member was read (DESIGN.md: the UTF-8 flag, else the Info-ZIP Unicode

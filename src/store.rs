@@ -111,6 +111,8 @@ impl Store {
         still_same: impl FnOnce() -> Result<(), String>,
     ) -> Result<Stored, StoreError> {
         let tmp = tempfile::Builder::new()
+            // Readable by the office as the umask allows (0644 under 022), not tempfile's 0600.
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
             .prefix("in-")
             .tempfile_in(&self.tmp)
             .map_err(StoreError::Write)?;

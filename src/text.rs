@@ -49,9 +49,41 @@ pub fn clean_cell(s: &str) -> String {
         .to_string()
 }
 
+/// Control characters (ESC, CR, LF, TAB, DEL, …) shown escaped (`\x1b`, `\n`): what is
+/// printed to a terminal or a log from a file name or a cell cannot move the cursor, colour the
+/// screen or forge a line.
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() && (c as u32) < 0x100 => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_shown_escaped() {
+        assert_eq!(escape_controls("照片.jpg"), "照片.jpg");
+        assert_eq!(
+            escape_controls("a\x1b[31mb\nc\rd\te\u{7f}"),
+            "a\\x1b[31mb\\nc\\rd\\te\\x7f"
+        );
+    }
 
     #[test]
     fn full_width_forms_fold() {

@@ -50,6 +50,9 @@ pub struct WalkResult {
 
 /// Text for a person: valid UTF-8 as is, every invalid byte as `\xNN`.
 pub fn display_bytes(raw: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(raw) {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(raw.len());
     for chunk in raw.utf8_chunks() {
         out.push_str(chunk.valid());

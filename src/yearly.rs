@@ -118,6 +118,7 @@ mod tests {
             sign_in: false,
             media: false,
             row_activities: vec![],
+            row_month_day: None,
         };
         let corrections = Corrections::default();
         let judged = Judge::new(cfg, &corrections).judge(&facts);
@@ -341,7 +342,7 @@ pub fn plan_year(
             info: BagInfo {
                 source_organization: cfg.institution.clone(),
                 external_description: format!(
-                    "{} {year} 年职业教育活动周（月）档案：各部门的活动照片、视频、签到表、媒体报道登记、方案与总结，按活动、部门、日期存放；附情况统计表、活动与部门明细、文件索引",
+                    "{} {year} 年职业教育活动周（月）档案：各部门的活动照片、视频、签到表、媒体报道登记、方案与总结，按活动、部门、日期存放；附情况统计表、活动与部门明细、文件索引、信息采集表和工作总结报告草稿",
                     cfg.institution
                 ),
                 bagging_date,

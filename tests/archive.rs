@@ -371,3 +371,95 @@ fn the_report_in_the_bag_links_inside_the_bag() {
         "thumbnails in the bag"
     );
 }
+
+#[test]
+fn a_bag_with_a_damaged_photo_is_byte_identical_when_built_again() {
+    let env = Env::new();
+    sample(&env);
+    // Stored with a problem, and no thumbnail can be made of it: the decoder's message for
+    // this one ends with a newline.
+    let mut damaged = b"\xff\xd8\xff\xe0".to_vec();
+    damaged.extend(b"garbage".repeat(100));
+    env.put("教务科研处/启动仪式/IMG_20250507_坏.jpg", &damaged);
+    assert_eq!(env.run(&["import", "-q"]).code, 0);
+    let first = env.dir.path().join("first.zip");
+    let second = env.dir.path().join("second.zip");
+    // The first build makes the thumbnails (and records why the damaged one has none); the
+    // second reads them from the cache.
+    assert_eq!(archive(&env, &first).code, 0);
+    assert_eq!(archive(&env, &second).code, 0);
+    assert_eq!(
+        sha256_hex(&std::fs::read(&first).unwrap()),
+        sha256_hex(&std::fs::read(&second).unwrap())
+    );
+}
+
+#[test]
+fn a_thumbnail_that_could_not_be_read_is_tried_again() {
+    let env = Env::new();
+    let photo = jpeg(3);
+    env.put("教务科研处/启动仪式/IMG_20250507_101500.jpg", &photo);
+    assert_eq!(env.run(&["import", "-q"]).code, 0);
+    let sha = sha256_hex(&photo);
+    let object = env.archive.join("objects").join(&sha[..2]).join(&sha);
+    let aside = env.dir.path().join("aside");
+    std::fs::rename(&object, &aside).unwrap();
+    let r = env.run(&["report", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        !env.archive
+            .join("thumbs")
+            .join(format!("{sha}.jpg"))
+            .exists()
+    );
+    // The object is readable again: the next report makes its thumbnail.
+    std::fs::rename(&aside, &object).unwrap();
+    let r = env.run(&["report", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(v["thumbs_made"], 1, "{}", r.stdout);
+    assert!(
+        env.archive
+            .join("thumbs")
+            .join(format!("{sha}.jpg"))
+            .exists()
+    );
+}
+
+#[test]
+fn a_year_with_no_activity_and_no_file_is_refused_and_nothing_is_written() {
+    let env = Env::new();
+    sample(&env);
+    assert_eq!(env.run(&["import", "-q"]).code, 0);
+    let before: Vec<String> = std::fs::read_dir(&env.archive)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        // SQLite's own -wal/-shm files of a read come and go.
+        .filter(|n| !n.starts_with("catalog.sqlite-"))
+        .collect();
+    let mut c = env.command(&["archive", "--year", "2023"]);
+    c.env("SOURCE_DATE_EPOCH", EPOCH);
+    let r: Run = c.output().unwrap().into();
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("2023 年没有活动") && r.stderr.contains("2025"),
+        "{}",
+        r.stderr
+    );
+    let after: Vec<String> = std::fs::read_dir(&env.archive)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        // SQLite's own -wal/-shm files of a read come and go.
+        .filter(|n| !n.starts_with("catalog.sqlite-"))
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn a_nightly_without_an_inbox_leaves_no_archive_behind() {
+    let env = Env::new();
+    std::fs::remove_dir_all(&env.inbox).unwrap();
+    let r = env.run(&["nightly"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("找不到收件箱"), "{}", r.stderr);
+    assert!(!env.archive.exists());
+}

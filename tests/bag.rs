@@ -919,3 +919,91 @@ fn temp_files_of_a_killed_run_can_be_cleared() {
     assert!(!stale.exists());
     assert!(out.exists());
 }
+
+/// `verify` of `bytes` written to a file beside the sample.
+fn verify_bytes(dir: &Path, bytes: &[u8]) -> VerifyReport {
+    let path = dir.join("altered.zip");
+    fs::write(&path, bytes).unwrap();
+    verify_zip(&path)
+}
+
+fn reasons(r: &VerifyReport) -> String {
+    r.problems
+        .iter()
+        .map(|p| format!("{}: {}", p.entry, p.reason))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn verify_is_strict_about_the_frame_and_the_tag_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, _) = write_sample(dir.path());
+    let good = fs::read(&out).unwrap();
+    assert!(verify_bytes(dir.path(), &good).ok);
+
+    // An extra tag file, not in the tag manifest, named like one.
+    let extra = dir.path().join("extra.zip");
+    fs::write(&extra, &good).unwrap();
+    {
+        let f = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&extra)
+            .unwrap();
+        let mut w = ZipWriter::new_append(f).unwrap();
+        w.start_file(
+            format!("{BAG}/tagmanifest-evil.txt"),
+            SimpleFileOptions::default(),
+        )
+        .unwrap();
+        w.write_all(b"evil\n").unwrap();
+        w.finish().unwrap();
+    }
+    let r = verify_zip(&extra);
+    assert!(!r.ok);
+    assert!(
+        reasons(&r).contains("tagmanifest-evil.txt: 不是 BagIt 1.0 定义的标签文件"),
+        "{}",
+        reasons(&r)
+    );
+
+    // Junk before the first entry.
+    let mut prepended = b"MZ junk before the zip".to_vec();
+    prepended.extend_from_slice(&good);
+    let r = verify_bytes(dir.path(), &prepended);
+    assert!(
+        !r.ok && reasons(&r).contains("第一个条目之前有多余的字节"),
+        "{}",
+        reasons(&r)
+    );
+
+    // Junk after the end of the central directory.
+    let mut appended = good.clone();
+    appended.extend_from_slice(b"trailing junk");
+    let r = verify_bytes(dir.path(), &appended);
+    assert!(
+        !r.ok && reasons(&r).contains("结尾之后还有 13 字节"),
+        "{}",
+        reasons(&r)
+    );
+
+    // A zip comment.
+    let mut commented = good.clone();
+    let n = commented.len();
+    commented[n - 2..].copy_from_slice(&7u16.to_le_bytes());
+    commented.extend_from_slice(b"comment");
+    let r = verify_bytes(dir.path(), &commented);
+    assert!(
+        !r.ok && reasons(&r).contains("带有注释（7 字节）"),
+        "{}",
+        reasons(&r)
+    );
+
+    // Cut by 100 bytes: said to be truncated, and nothing else (no inner workbook's entries).
+    let cut = &good[..good.len() - 100];
+    let r = verify_bytes(dir.path(), cut);
+    assert!(!r.ok);
+    assert_eq!(r.problems.len(), 1, "{}", reasons(&r));
+    assert!(reasons(&r).contains("截断"), "{}", reasons(&r));
+}

@@ -410,3 +410,191 @@ fn a_run_killed_part_way_is_completed_by_the_next_with_nothing_lost_or_doubled()
     );
     assert_eq!(env.import(0)["unchanged"], n as u64);
 }
+
+fn nightly_at(env: &Env, epoch: i64) -> Run {
+    env.command(&["nightly", "-q"])
+        .env("SOURCE_DATE_EPOCH", epoch.to_string())
+        .output()
+        .unwrap()
+        .into()
+}
+
+#[test]
+fn each_nightly_backs_the_catalog_up_and_seven_copies_are_kept() {
+    let env = Env::new();
+    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
+    for night in 0..9 {
+        let r = nightly_at(&env, MAY_13_2025_NOON_CST + night * 86_400);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let mut copies: Vec<String> = std::fs::read_dir(env.archive.join("备份"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    copies.sort();
+    assert_eq!(copies.len(), 7, "{copies:?}");
+    assert_eq!(copies[0], "catalog-20250515-120000.sqlite");
+    assert_eq!(copies[6], "catalog-20250521-120000.sqlite");
+    // A copy is a whole catalog.
+    let conn = rusqlite::Connection::open(env.archive.join("备份").join(&copies[6])).unwrap();
+    let files: i64 = conn
+        .query_row("SELECT COUNT(*) FROM files", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(files, 1);
+}
+
+#[test]
+fn an_emptied_catalog_is_refused_and_restored_from_the_backup_with_nothing_lost() {
+    let env = Env::new();
+    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
+    env.put("学生处/b.jpg", &jpeg(2));
+    assert_eq!(nightly_at(&env, MAY_13_2025_NOON_CST).code, 0);
+    std::fs::remove_file(env.inbox.join("学生处/b.jpg")).unwrap();
+    assert_eq!(nightly_at(&env, MAY_13_2025_NOON_CST + 86_400).code, 0);
+    let before = env.list();
+    assert_eq!(before.len(), 2);
+    // Truncated to 0 bytes (a full disk, a bad copy): refused, not started afresh.
+    std::fs::write(env.archive.join("catalog.sqlite"), b"").unwrap();
+    for args in [
+        &["nightly"][..],
+        &["import"],
+        &["stats"],
+        &["status"],
+        &["list"],
+    ] {
+        let r = env.run(args);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stdout);
+        assert!(
+            r.stderr.contains("是空的") && r.stderr.contains("备份/catalog-20250514-120000.sqlite"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    // Not a database at all: the same.
+    std::fs::write(env.archive.join("catalog.sqlite"), b"garbage, not sqlite").unwrap();
+    let r = env.run(&["nightly"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("已损坏"), "{}", r.stderr);
+    // Restored as the message says: every version and the withdrawal are back.
+    std::fs::copy(
+        env.archive.join("备份/catalog-20250514-120000.sqlite"),
+        env.archive.join("catalog.sqlite"),
+    )
+    .unwrap();
+    assert_eq!(env.list(), before);
+    assert_eq!(nightly_at(&env, MAY_13_2025_NOON_CST + 2 * 86_400).code, 0);
+}
+
+#[test]
+fn a_run_killed_part_way_is_marked_interrupted_at_the_next_start() {
+    let env = Env::new();
+    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
+    env.import(0);
+    {
+        let conn = rusqlite::Connection::open(env.archive.join("catalog.sqlite")).unwrap();
+        conn.execute(
+            "INSERT INTO runs(command, started, status, tool_version) VALUES ('import', '2025-05-13T01:30:00+08:00', 'running', 'x')",
+            [],
+        )
+        .unwrap();
+    }
+    env.import(0);
+    let conn = rusqlite::Connection::open(env.archive.join("catalog.sqlite")).unwrap();
+    let states: Vec<String> = conn
+        .prepare("SELECT status FROM runs ORDER BY id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(states, ["done", "interrupted", "done"]);
+}
+
+#[test]
+fn a_read_only_archive_can_be_audited() {
+    if !is_root() {
+        eprintln!("skipped: needs root to run as nobody on a copy nobody may not write");
+        return;
+    }
+    let env = Env::new();
+    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
+    env.import(0);
+    // A copy of the archive that the reader cannot write (as over a read-only share).
+    let copy = env.dir.path().join("只读存档");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(
+        env.archive.join("catalog.sqlite"),
+        copy.join("catalog.sqlite"),
+    )
+    .unwrap();
+    for p in [copy.join("catalog.sqlite"), copy.clone()] {
+        let mode = if p.is_dir() { 0o555 } else { 0o444 };
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    for args in [&["status", "--json"][..], &["list", "--json"], &["verify"]] {
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", BIN])
+            .current_dir(env.dir.path())
+            .arg("--archive")
+            .arg(&copy)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if args[0] == "list" {
+            assert!(String::from_utf8_lossy(&out.stdout).contains("a.jpg"));
+        }
+    }
+}
+
+#[test]
+fn control_characters_in_names_are_printed_escaped_and_cannot_forge_a_log_line() {
+    let env = Env::new();
+    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
+    // An empty file (rejected, so printed) whose name carries ESC and a forged summary line.
+    let name = "教务科研处/x\u{1b}[2J\ndangan nightly: 新增 0 拒收 0.jpg";
+    env.put(name, b"");
+    let r = env.run(&["nightly"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(!r.stdout.contains('\u{1b}'), "{:?}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("x\\x1b[2J\\ndangan nightly: 新增 0 拒收 0.jpg"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.starts_with("dangan nightly:"))
+            .count(),
+        1,
+        "{}",
+        r.stdout
+    );
+    for args in [
+        &["status"][..],
+        &["list", "--rejected"],
+        &["import", "--dry-run"],
+    ] {
+        let r = env.run(args);
+        assert!(!r.stdout.contains('\u{1b}'), "{args:?}: {:?}", r.stdout);
+        assert!(r.stdout.contains("x\\x1b[2J\\n"), "{args:?}: {}", r.stdout);
+    }
+}
+
+#[test]
+fn nightly_removes_the_temp_zip_of_a_killed_archive() {
+    let env = Env::new();
+    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
+    assert_eq!(env.run(&["nightly", "-q"]).code, 0);
+    let stale = env.archive.join(".dangan-bag-abc123.zip.tmp");
+    std::fs::write(&stale, vec![0u8; 4096]).unwrap();
+    assert_eq!(env.run(&["nightly", "-q"]).code, 0);
+    assert!(!stale.exists());
+}

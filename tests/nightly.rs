@@ -14,6 +14,7 @@ use std::path::{Component, Path, PathBuf};
 use common::{Env, Exif, jpeg, jpeg_with_exif};
 use rusqlite::{Connection, params};
 use serde_json::Value;
+use std::process::Command;
 
 const CONFIG: &str = r#"institution = "测试职业技术学院"
 enrolled_students = 1000
@@ -673,4 +674,87 @@ fn nightly_refuses_and_writes_nothing_while_another_run_holds_the_archive() {
     let r = run_at(&e, MAY_10, &["nightly", "-q"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(e.archive.join("报告/index.html").is_file());
+}
+
+/// Every file and folder under `dir` with its mode bits.
+fn modes(dir: &Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(dir).min_depth(1) {
+        let e = e.unwrap();
+        let m = e.metadata().unwrap().permissions().mode() & 0o777;
+        out.push((e.path().display().to_string(), m));
+    }
+    out
+}
+
+#[test]
+fn what_dangan_writes_is_readable_as_the_umask_allows() {
+    for (umask, file_mode, dir_mode) in [("022", 0o644, 0o755), ("077", 0o600, 0o700)] {
+        let e = env();
+        e.put("教务科研处/启动仪式/IMG_20250507_093000.jpg", &jpeg(1));
+        e.put("教务科研处/启动仪式/启动仪式总结.txt", "总结\n".as_bytes());
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+            .arg(common::BIN)
+            .current_dir(e.dir.path())
+            .arg("--inbox")
+            .arg(&e.inbox)
+            .arg("--archive")
+            .arg(&e.archive)
+            .args(["nightly", "-q"])
+            .env("SOURCE_DATE_EPOCH", MAY_10)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+            .arg(common::BIN)
+            .current_dir(e.dir.path())
+            .arg("--inbox")
+            .arg(&e.inbox)
+            .arg("--archive")
+            .arg(&e.archive)
+            .args(["archive", "--year", "2025", "-q"])
+            .env("SOURCE_DATE_EPOCH", MAY_10)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let all = modes(&e.archive);
+        assert!(all.iter().any(|(p, _)| p.ends_with(".zip")), "no bag");
+        for kind in [
+            "objects/",
+            "统计/",
+            "报告/",
+            "thumbs/",
+            "catalog.sqlite",
+            "备份/",
+        ] {
+            assert!(
+                all.iter().any(|(p, _)| p.contains(kind)),
+                "nothing under {kind}"
+            );
+        }
+        for (path, mode) in &all {
+            if path.ends_with(".lock") || path.contains("/objects/tmp") {
+                continue;
+            }
+            let want = if Path::new(path).is_dir() {
+                dir_mode
+            } else {
+                file_mode
+            };
+            assert_eq!(*mode, want, "umask {umask}: {path} is {mode:o}");
+        }
+    }
 }

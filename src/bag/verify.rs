@@ -144,6 +144,19 @@ fn check(
     progress: &(dyn Fn(u64) + Sync),
     p: &mut Problems,
 ) -> (Option<String>, u64, u64) {
+    match framing(path) {
+        Ok(problems) => {
+            for reason in problems {
+                p.add(zip_name, reason);
+            }
+        }
+        Err(reason) => {
+            // Not read further: a zip cut short would otherwise be described by the central
+            // directory of a workbook stored inside it.
+            p.add(zip_name, reason);
+            return (None, 0, 0);
+        }
+    }
     let mut archive = match open(path) {
         Ok(a) => a,
         Err(reason) => {
@@ -317,11 +330,18 @@ fn check(
             let Some(rel) = l.name.strip_prefix(&prefix) else {
                 continue;
             };
-            if rel.starts_with("data/") || rel.starts_with("tagmanifest-") {
+            if rel.starts_with("data/") || rel == TAGMANIFEST {
                 continue;
             }
             if !lines.contains_key(rel) {
-                p.add(&l.name, format!("标签文件未列入 {TAGMANIFEST}"));
+                p.add(
+                    &l.name,
+                    if is_other_tag_manifest(rel) {
+                        format!("另一种算法的标签清单，本程序不核验，也未列入 {TAGMANIFEST}")
+                    } else {
+                        format!("不是 BagIt 1.0 定义的标签文件，也未列入 {TAGMANIFEST}（多余）")
+                    },
+                );
             }
         }
         for required in ["bagit.txt", "bag-info.txt", MANIFEST] {
@@ -343,6 +363,87 @@ fn check(
     }
 
     (Some(top), payload_files, payload_bytes)
+}
+
+/// `tagmanifest-<algorithm>.txt` for an algorithm BagIt 1.0 names other than SHA-256.
+fn is_other_tag_manifest(rel: &str) -> bool {
+    ["md5", "sha1", "sha224", "sha384", "sha512"]
+        .iter()
+        .any(|a| rel == format!("tagmanifest-{a}.txt"))
+}
+
+/// The zip's frame: the first entry at byte 0, the end-of-central-directory record the last
+/// bytes of the file, no comment. `Err`: the file is cut short (no end record at the end, nor
+/// one followed only by junk), and is not read further.
+fn framing(path: &Path) -> Result<Vec<String>, String> {
+    use std::io::{Read, Seek};
+    const EOCD: &[u8; 4] = b"PK\x05\x06";
+    const MAX_TAIL: u64 = 22 + 65_535;
+    let mut f = File::open(path).map_err(|e| format!("无法打开文件：{e}"))?;
+    let len = f
+        .metadata()
+        .map_err(|e| format!("无法读取文件信息：{e}"))?
+        .len();
+    if len < 22 {
+        return Err(format!("zip 不完整：只有 {len} 字节（文件被截断）"));
+    }
+    let mut problems = Vec::new();
+    let mut head = [0u8; 4];
+    f.read_exact(&mut head)
+        .map_err(|e| format!("无法读取：{e}"))?;
+    let prepended = &head != b"PK\x03\x04";
+    if prepended {
+        problems.push("zip 第一个条目之前有多余的字节（文件开头被加了内容）".to_string());
+    }
+    let tail_len = len.min(MAX_TAIL);
+    f.seek(std::io::SeekFrom::Start(len - tail_len))
+        .map_err(|e| format!("无法读取：{e}"))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    f.read_exact(&mut tail)
+        .map_err(|e| format!("无法读取：{e}"))?;
+    // End records in the tail, last first: (position in tail, comment length).
+    let records: Vec<(usize, usize)> = (0..tail.len().saturating_sub(21))
+        .rev()
+        .filter(|&i| &tail[i..i + 4] == EOCD)
+        .map(|i| (i, u16::from_le_bytes([tail[i + 20], tail[i + 21]]) as usize))
+        .collect();
+    let end = tail.len();
+    match records.first() {
+        Some(&(i, 0)) if i + 22 == end => {}
+        _ => {
+            if let Some(&(_, c)) = records.iter().find(|(i, c)| i + 22 + c == end && *c > 0) {
+                problems.push(format!("zip 带有注释（{c} 字节）：年度档案不带注释"));
+            } else if let Some(&(i, _)) = records
+                .iter()
+                .find(|&&(i, c)| c == 0 && is_outer_end(&tail, i, len - tail_len, prepended))
+            {
+                problems.push(format!(
+                    "zip 结尾之后还有 {} 字节多余的数据",
+                    end - (i + 22)
+                ));
+            } else {
+                return Err("zip 不完整：结尾的中央目录不在文件末尾（文件被截断）".to_string());
+            }
+        }
+    }
+    Ok(problems)
+}
+
+/// Whether the end record at `i` of `tail` (which starts at byte `tail_start` of the file) is
+/// the zip's own, not that of a workbook stored inside it: its central directory ends where the
+/// record starts (anywhere before it when bytes were prepended), or a zip64 locator precedes it.
+fn is_outer_end(tail: &[u8], i: usize, tail_start: u64, prepended: bool) -> bool {
+    let u32_at = |k: usize| u32::from_le_bytes([tail[k], tail[k + 1], tail[k + 2], tail[k + 3]]);
+    if i >= 20 && &tail[i - 20..i - 16] == b"PK\x06\x07" {
+        return true;
+    }
+    let cd_end = u64::from(u32_at(i + 16)) + u64::from(u32_at(i + 12));
+    let at = tail_start + i as u64;
+    if prepended {
+        cd_end <= at
+    } else {
+        cd_end == at
+    }
 }
 
 /// Why an entry name is unsafe to unpack, if it is.

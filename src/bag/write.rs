@@ -86,6 +86,8 @@ fn write_bag_with(
         _ => PathBuf::from("."),
     };
     let tmp = tempfile::Builder::new()
+        // Readable by the office as the umask allows (0644 under 022), not tempfile's 0600.
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .prefix(TEMP_PREFIX)
         .suffix(TEMP_SUFFIX)
         .tempfile_in(&dir)

@@ -33,6 +33,10 @@ pub const SCHEMA_VERSION: i64 = 2;
 
 /// The catalog's file under `archive/`.
 pub const CATALOG_FILE: &str = "catalog.sqlite";
+/// Where the nightly online copies of the catalog go, under `archive/`.
+pub const BACKUP_DIR: &str = "备份";
+/// How many nightly copies are kept.
+pub const BACKUPS_KEPT: usize = 7;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -189,6 +193,15 @@ pub enum CatalogError {
     )]
     NeedsMigration { path: String, found: i64 },
     #[error(
+        "目录数据库 {path} {what}，但存档里已经存着 {objects} 个文件的内容：dangan 不会把已有的存档当成新的重新开始。{restore}"
+    )]
+    Lost {
+        path: String,
+        what: &'static str,
+        objects: u64,
+        restore: String,
+    },
+    #[error(
         "目录数据库 {path} 是更新的 dangan 写的（第 {found} 版，本程序认识到第 {SCHEMA_VERSION} 版）：请换用新版 dangan"
     )]
     TooNew { path: String, found: i64 },
@@ -229,10 +242,98 @@ fn schema_version(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     Ok(v.and_then(|v| v.parse().ok()))
 }
 
+/// Refuses to start a catalog afresh over a store that already holds objects: a missing, empty
+/// or damaged catalog is restored from a backup by a person, never silently replaced.
+fn refuse_lost_catalog(archive: &Path, path: &Path) -> Result<()> {
+    let what = match std::fs::File::open(path) {
+        Err(_) => "不见了",
+        Ok(mut f) => {
+            use std::io::Read;
+            let mut head = [0u8; 16];
+            match f.read(&mut head) {
+                Ok(0) => "是空的（0 字节）",
+                Ok(16) if &head == b"SQLite format 3\0" => return Ok(()),
+                _ => "已损坏（不是 SQLite 数据库）",
+            }
+        }
+    };
+    // A fresh catalog's pages may still be only in its write-ahead log.
+    let wal = path.with_extension("sqlite-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Ok(());
+    }
+    let objects = count_objects(&archive.join("objects"));
+    if objects == 0 {
+        return Ok(());
+    }
+    let restore = match newest_backup(archive) {
+        Some(b) => format!(
+            "请用最新的备份恢复后再运行：cp '{}' '{}'（先把现在的文件另存一份）",
+            b.display(),
+            path.display()
+        ),
+        None => format!(
+            "{} 里没有备份。如果确实要从头建立目录，请把整个存档文件夹改名保存，再重新运行",
+            archive.join(BACKUP_DIR).display()
+        ),
+    };
+    Err(CatalogError::Lost {
+        path: path.display().to_string(),
+        what,
+        objects,
+        restore,
+    })
+}
+
+/// Objects in the store (counted up to a few, which is all the refusal needs).
+fn count_objects(objects: &Path) -> u64 {
+    let mut n = 0;
+    let Ok(dirs) = std::fs::read_dir(objects) else {
+        return 0;
+    };
+    for d in dirs.flatten() {
+        if d.file_name().len() != 2 {
+            continue;
+        }
+        if let Ok(files) = std::fs::read_dir(d.path()) {
+            n += files.flatten().count() as u64;
+        }
+        if n > 1000 {
+            break;
+        }
+    }
+    n
+}
+
+/// The newest nightly copy in `archive/备份/`.
+pub fn newest_backup(archive: &Path) -> Option<PathBuf> {
+    backups(archive).pop()
+}
+
+/// The nightly copies, oldest first (their names sort by time).
+fn backups(archive: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(archive.join(BACKUP_DIR))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("catalog-") && n.ends_with(".sqlite"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 impl Catalog {
-    /// Opens (creating, or migrating an older schema in place) the catalog in `archive/`.
+    /// Opens (creating, or migrating an older schema in place) the catalog in `archive/`. A
+    /// catalog that is missing, empty or not a database while the store holds objects is
+    /// refused with the backup to restore.
     pub fn open(archive: &Path) -> Result<Catalog> {
         let path = catalog_path(archive);
+        refuse_lost_catalog(archive, &path)?;
         let sql = |source| CatalogError::Sql {
             path: path.display().to_string(),
             source,
@@ -265,23 +366,35 @@ impl Catalog {
         Ok(Catalog { conn })
     }
 
-    /// Opens an existing catalog for reading only; `None` when there is none yet. A catalog of
-    /// an older schema is migrated first when the archive is writable, else refused with what
-    /// to run.
+    /// Opens an existing catalog for reading only; `None` when there is none yet. Works on a
+    /// read-only copy or mount of the archive. A catalog of an older schema is migrated first
+    /// when the archive is writable, else refused with what to run.
     pub fn open_read_only(archive: &Path) -> Result<Option<Catalog>> {
         let path = catalog_path(archive);
         if !path.exists() {
-            return Ok(None);
+            return match refuse_lost_catalog(archive, &path) {
+                Ok(()) => Ok(None),
+                Err(e) => Err(e),
+            };
         }
+        refuse_lost_catalog(archive, &path)?;
         let sql = |source| CatalogError::Sql {
             path: path.display().to_string(),
             source,
         };
-        let conn = Connection::open_with_flags(
-            &path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(sql)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags)
+            .and_then(|c| {
+                // A WAL catalog needs its -shm file: on a read-only mount it cannot be made,
+                // and the first read fails. Then read it as an immutable file.
+                c.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(()))?;
+                Ok(c)
+            })
+            .or_else(|_| {
+                let uri = format!("file:{}?immutable=1", uri_path(&path));
+                Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+            })
+            .map_err(sql)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(sql)?;
         match schema_version(&conn).map_err(sql)? {
@@ -316,4 +429,55 @@ impl Catalog {
     pub fn tool_version() -> &'static str {
         env!("CARGO_PKG_VERSION")
     }
+
+    /// An online copy of the catalog into `archive/备份/catalog-<local time>.sqlite` (SQLite's
+    /// backup API, written to a temp file and renamed), keeping the newest [`BACKUPS_KEPT`].
+    pub fn back_up(
+        &self,
+        archive: &Path,
+        now: i64,
+        offset: chrono::FixedOffset,
+    ) -> Result<PathBuf> {
+        let dir = archive.join(BACKUP_DIR);
+        let io = |e: std::io::Error| CatalogError::Sql {
+            path: dir.display().to_string(),
+            source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+        };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        let stamp = crate::clock::local(now, offset).format("%Y%m%d-%H%M%S");
+        let target = dir.join(format!("catalog-{stamp}.sqlite"));
+        let temp = dir.join(format!(".catalog-{stamp}.sqlite.tmp"));
+        let _ = std::fs::remove_file(&temp);
+        self.conn.backup(
+            rusqlite::MAIN_DB,
+            &temp,
+            None::<fn(rusqlite::backup::Progress)>,
+        )?;
+        std::fs::File::open(&temp)
+            .and_then(|f| f.sync_all())
+            .map_err(io)?;
+        std::fs::rename(&temp, &target).map_err(io)?;
+        let all = backups(archive);
+        if all.len() > BACKUPS_KEPT {
+            for old in &all[..all.len() - BACKUPS_KEPT] {
+                let _ = std::fs::remove_file(old);
+            }
+        }
+        Ok(target)
+    }
+}
+
+/// A path as a SQLite URI path (`%`, `?` and `#` escaped).
+fn uri_path(path: &Path) -> String {
+    let abs = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::new();
+    for c in abs.to_string_lossy().chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3F"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
 }

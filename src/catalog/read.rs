@@ -8,7 +8,7 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Catalog, Result};
 use crate::model::{
-    DateCandidate, DateSource, InboxPath, Kind, NameEncoding, RowAt, Sha256, VersionFacts,
+    DateCandidate, DateSource, InboxPath, Kind, MonthDay, NameEncoding, RowAt, Sha256, VersionFacts,
 };
 
 /// Which versions to read.
@@ -67,6 +67,8 @@ pub struct MediaRow {
     pub outlet: String,
     pub level: Option<String>,
     pub date: Option<NaiveDate>,
+    /// A date written without a year (its year is judged from the activity or the period).
+    pub date_no_year: Option<MonthDay>,
     pub url: Option<String>,
     pub activity_raw: Option<String>,
 }
@@ -144,11 +146,13 @@ impl Catalog {
             Which::Latest => "WHERE f.current_version = v.id",
             Which::All => "",
         };
-        let mut dates: HashMap<i64, Vec<DateCandidate>> = HashMap::new();
+        // Date candidates by version id, in id order: merged with the versions below (which
+        // come in id order too) without a map of 40 000 small vectors.
+        let mut dates: Vec<(i64, DateCandidate)> = Vec::new();
         {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT version_id, source, datetime, offset FROM date_candidates")?;
+            let mut stmt = self.conn.prepare(
+                "SELECT version_id, source, datetime, offset FROM date_candidates ORDER BY version_id",
+            )?;
             let rows = stmt.query_map([], |r| {
                 Ok((
                     r.get::<_, i64>(0)?,
@@ -159,17 +163,19 @@ impl Catalog {
             })?;
             for row in rows {
                 let (v, source, when, offset) = row?;
-                let (Some(source), Ok(when)) = (
-                    DateSource::parse(&source),
-                    NaiveDateTime::parse_from_str(&when, "%Y-%m-%dT%H:%M:%S"),
-                ) else {
+                let (Some(source), Ok(when)) =
+                    (DateSource::parse(&source), when.parse::<NaiveDateTime>())
+                else {
                     continue;
                 };
-                dates.entry(v).or_default().push(DateCandidate {
-                    source,
-                    when,
-                    offset,
-                });
+                dates.push((
+                    v,
+                    DateCandidate {
+                        source,
+                        when,
+                        offset,
+                    },
+                ));
             }
         }
         let mut sheets: HashMap<i64, (bool, bool)> = HashMap::new();
@@ -213,19 +219,46 @@ impl Catalog {
                 }
             }
         }
+        // Dates written without a year ('--MM-DD'), for versions whose rows gave no full date.
+        let mut month_days: HashMap<i64, MonthDay> = HashMap::new();
+        {
+            let mut stmt = self.conn.prepare(
+                "SELECT version_id, MIN(d) FROM (
+                     SELECT version_id, time AS d FROM people WHERE time LIKE '--%'
+                     UNION ALL SELECT version_id, date FROM media_reports WHERE date LIKE '--%')
+                 GROUP BY version_id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                let (v, d) = row?;
+                if let Some(md) = MonthDay::parse_stored(&d) {
+                    month_days.insert(v, md);
+                }
+            }
+        }
         let mut stmt = self.conn.prepare(&format!(
             "SELECT v.id, f.id, v.seq, f.current_version = v.id, f.withdrawn_run IS NOT NULL,
                     f.first_run, f.path_raw, v.size, v.mtime_ns, v.sha256, v.kind, v.format,
                     v.imported, v.problems, v.width, v.height, v.orientation, v.has_thumbnail
              FROM versions v JOIN files f ON f.id = v.file_id
              {filter}
-             ORDER BY f.path, v.seq"
+             ORDER BY v.id"
         ))?;
         let rows = stmt.query_map([], |r| {
             let id: i64 = r.get(0)?;
-            let sha: String = r.get(9)?;
-            let kind: String = r.get(10)?;
-            let problems: String = r.get(13)?;
+            // Borrowed, not copied: 40 000 rows of a year's catalog are read at every run.
+            let text = |i: usize| -> rusqlite::Result<&str> {
+                r.get_ref(i)?.as_str().map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        i,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })
+            };
+            let sha = Sha256::parse_hex(text(9)?).unwrap_or(Sha256([0; 32]));
+            let kind = Kind::parse(text(10)?).unwrap_or(Kind::Other);
+            let problems = text(13)?;
             Ok(CatalogedVersion {
                 id,
                 file_id: r.get(1)?,
@@ -238,12 +271,16 @@ impl Catalog {
                     path: InboxPath(r.get(6)?),
                     size: r.get::<_, i64>(7)?.max(0) as u64,
                     mtime_ns: r.get(8)?,
-                    sha256: Sha256::parse_hex(&sha).unwrap_or(Sha256([0; 32])),
-                    kind: Kind::parse(&kind).unwrap_or(Kind::Other),
+                    sha256: sha,
+                    kind,
                     format: r.get(11)?,
                     dates: Vec::new(),
                     imported: r.get(12)?,
-                    problems: serde_json::from_str(&problems).unwrap_or_default(),
+                    problems: if problems == "[]" {
+                        Vec::new()
+                    } else {
+                        serde_json::from_str(problems).unwrap_or_default()
+                    },
                     width: r
                         .get::<_, Option<i64>>(14)?
                         .and_then(|x| u32::try_from(x).ok()),
@@ -257,21 +294,32 @@ impl Catalog {
                     sign_in: false,
                     media: false,
                     row_activities: Vec::new(),
+                    row_month_day: None,
                 },
             })
         })?;
         let mut out = Vec::new();
+        let mut dates = dates.into_iter().peekable();
         for row in rows {
             let mut v = row?;
-            v.facts.dates = dates.remove(&v.id).unwrap_or_default();
+            while dates.next_if(|(id, _)| *id < v.id).is_some() {}
+            while let Some((_, c)) = dates.next_if(|(id, _)| *id == v.id) {
+                v.facts.dates.push(c);
+            }
             let (sign_in, media) = sheets.get(&v.id).copied().unwrap_or_default();
             v.facts.sign_in = sign_in;
             v.facts.media = media;
             v.facts.row_activities = named.remove(&v.id).unwrap_or_default();
             v.name_encoding = encodings.get(&v.file_id).copied();
-            out.push(v);
+            if !v.facts.dates.iter().any(|c| c.source == DateSource::Sheet) {
+                v.facts.row_month_day = month_days.remove(&v.id);
+            }
+            out.push((v.facts.path.display(), v));
         }
-        Ok(out)
+        // By path as a person reads it, then version (sorted here: cheaper than SQLite's sorter
+        // over wide rows).
+        out.sort_by(|(a, x), (b, y)| a.cmp(b).then(x.seq.cmp(&y.seq)));
+        Ok(out.into_iter().map(|(_, v)| v).collect())
     }
 
     /// The sign-in rows of counted versions, by path, sheet and row.
@@ -309,13 +357,15 @@ impl Catalog {
              ORDER BY m.date, f.path, m.sheet, m.row",
         )?;
         let rows = stmt.query_map([], |r| {
+            let date: Option<String> = r.get(7)?;
             Ok(MediaRow {
                 version_id: r.get(0)?,
                 at: row_at(r.get(1)?, r.get(2)?, r.get(3)?),
                 title: r.get(4)?,
                 outlet: r.get(5)?,
                 level: r.get(6)?,
-                date: day(r.get(7)?),
+                date_no_year: date.as_deref().and_then(MonthDay::parse_stored),
+                date: day(date),
                 url: r.get(8)?,
                 activity_raw: r.get(9)?,
             })

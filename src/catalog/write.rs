@@ -85,7 +85,13 @@ pub struct Batch<'c> {
 }
 
 impl Catalog {
+    /// Records a run as started. A run still marked running was killed part-way (the run lock
+    /// lets one run at a time): it is marked interrupted (中断).
     pub fn start_run(&self, command: &str, inbox: &str) -> Result<i64> {
+        self.conn.execute(
+            "UPDATE runs SET status = 'interrupted' WHERE status = 'running'",
+            [],
+        )?;
         self.conn.execute(
             "INSERT INTO runs(command, started, status, tool_version, inbox) VALUES (?1, ?2, 'running', ?3, ?4)",
             params![

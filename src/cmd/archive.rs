@@ -23,6 +23,39 @@ pub struct ArchiveArgs {
 
 pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     let cfg = super::load_config(common)?;
+    // A year with no activity and no file is a typo, not an empty archive: said before
+    // anything is written.
+    let year = args.year;
+    let has_activity = cfg
+        .activities
+        .iter()
+        .any(|a| crate::yearly::activity_year(&cfg, &a.name) == Some(year));
+    if !has_activity {
+        use chrono::Datelike;
+        let has_files = Session::open_read_only(common, crate::catalog::Which::Latest)?
+            .is_some_and(|s| {
+                s.files
+                    .iter()
+                    .any(|f| f.judged.day().is_some_and(|d| d.year() == year))
+            });
+        if !has_files {
+            let mut years: Vec<i32> = cfg
+                .activities
+                .iter()
+                .filter_map(|a| crate::yearly::activity_year(&cfg, &a.name))
+                .collect();
+            years.sort();
+            years.dedup();
+            anyhow::bail!(
+                "{year} 年没有活动（配置中的活动在 {} 年），目录里也没有 {year} 年的文件：没有生成档案。请检查 --year",
+                years
+                    .iter()
+                    .map(i32::to_string)
+                    .collect::<Vec<_>>()
+                    .join("、")
+            );
+        }
+    }
     let _lock = crate::lock::RunLock::acquire(&common.archive, "archive", cfg.utc_offset)?;
     let epoch = super::epoch();
     // The statistics, the materials check and the report inside the bag are made from the
@@ -30,6 +63,8 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     let session = Session::open(common)?;
     let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
     let (check, _) = super::check::write(common, &session, CsvEncoding::Utf8Bom)?;
+    // The submissions (附件4, the 工作总结报告) go into data/统计/ with the statistics.
+    super::forms::write(common, &session, &tally, &check)?;
     let run_starts = session.catalog.run_starts().context("读取目录失败")?;
     let mut year = crate::yearly::plan_year(
         &session.cfg,
@@ -62,11 +97,6 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     }
     let written = crate::bag::write_bag(&year.plan, &out)
         .with_context(|| format!("没有生成 {}", out.display()))?;
-    // Readable by the records office like any other document (the temp file was private).
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&written.path, std::fs::Permissions::from_mode(0o644));
-    }
     let absolute = std::fs::canonicalize(&written.path).unwrap_or(written.path.clone());
     let sha = crate::model::Sha256::parse_hex(&written.sha256).context("档案的 SHA-256 无效")?;
     session

@@ -1,5 +1,6 @@
 //! `dangan check`: write archive/统计/材料检查.csv — what each department still owes — and
-//! print it grouped by department, ready to paste into a message.
+//! print it grouped by department, ready to paste into a message, then each day of the
+//! activity week with what was held on it (a day with no evidence flagged).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,6 +11,7 @@ use clap::Args;
 use super::Session;
 use crate::check::{self, CHECK_CSV, CheckResult};
 use crate::cli::{Common, EXIT_OK};
+use crate::forms::WeekDay;
 use crate::output::{CsvEncoding, write_atomic};
 
 #[derive(Args, Clone)]
@@ -33,6 +35,60 @@ pub fn write(
     Ok((result, path))
 }
 
+/// Each day of the configured week with the activities that have counted evidence dated on it.
+pub fn week(session: &Session) -> Vec<WeekDay> {
+    crate::forms::week_days(
+        &session.cfg,
+        session
+            .files
+            .iter()
+            .filter(|f| f.counts())
+            .filter_map(|f| Some((&f.judged.activities[..], f.judged.day()?))),
+    )
+}
+
+/// The day-by-day lines `dangan check` prints; a day without evidence is flagged.
+pub fn write_week(out: &mut impl Write, days: &[WeekDay]) -> std::io::Result<()> {
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        return Ok(());
+    };
+    let empty = days.iter().filter(|d| d.is_empty()).count();
+    writeln!(
+        out,
+        "活动周逐日（{}）：{}",
+        crate::forms::text::span(first.date, last.date),
+        if empty == 0 {
+            "每天都有活动材料".to_string()
+        } else {
+            format!("{empty} 天没有活动材料")
+        }
+    )?;
+    for d in days {
+        writeln!(
+            out,
+            "  {}{} {}",
+            if d.is_empty() { "⚠ " } else { "" },
+            d.label(),
+            d.text()
+        )?;
+    }
+    Ok(())
+}
+
+pub fn week_json(days: &[WeekDay]) -> serde_json::Value {
+    serde_json::Value::Array(
+        days.iter()
+            .map(|d| {
+                serde_json::json!({
+                    "date": d.date.to_string(),
+                    "activities": d.activities.iter().map(|(a, n)| serde_json::json!({"activity": a, "files": n})).collect::<Vec<_>>(),
+                    "empty": d.is_empty(),
+                })
+            })
+            .collect(),
+    )
+}
+
 pub fn json(result: &CheckResult) -> serde_json::Value {
     serde_json::json!({
         "owed": result.owed(),
@@ -53,11 +109,18 @@ pub fn run(common: &Common, args: &CheckArgs) -> anyhow::Result<i32> {
     let _lock = crate::lock::RunLock::acquire(&common.archive, "check", cfg.utc_offset)?;
     let session = Session::open(common)?;
     let (result, path) = write(common, &session, args.encoding)?;
+    let days = week(&session);
     let mut out = std::io::stdout().lock();
     if common.json {
-        writeln!(out, "{}", json(&result))?;
+        let mut v = json(&result);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("week".into(), week_json(&days));
+        }
+        writeln!(out, "{v}")?;
     } else if !common.quiet {
         check::write_text(&mut out, &result)?;
+        writeln!(out)?;
+        write_week(&mut out, &days)?;
         writeln!(out)?;
         writeln!(out, "已写入 {}", path.display())?;
     }

@@ -7,6 +7,7 @@ use clap::Args;
 
 use crate::cli::{Common, EXIT_OK, EXIT_REJECTED};
 use crate::import::{ImportOptions, ImportSummary, run_import};
+use crate::text::escape_controls;
 
 #[derive(Args)]
 pub struct ImportArgs {
@@ -57,7 +58,9 @@ pub fn print_summary(common: &Common, s: &ImportSummary, dry_run: bool) -> anyho
     }
     if dry_run {
         for line in &s.plan {
-            writeln!(out, "{line}")?;
+            // Fields are tab-separated: escape within each, keep the tabs.
+            let fields: Vec<_> = line.split('\t').map(escape_controls).collect();
+            writeln!(out, "{}", fields.join("\t"))?;
         }
         writeln!(
             out,
@@ -67,7 +70,12 @@ pub fn print_summary(common: &Common, s: &ImportSummary, dry_run: bool) -> anyho
         return Ok(());
     }
     for (path, reason) in &s.rejections {
-        writeln!(out, "拒收\t{path}\t{reason}")?;
+        writeln!(
+            out,
+            "拒收\t{}\t{}",
+            escape_controls(path),
+            escape_controls(reason)
+        )?;
     }
     writeln!(
         out,

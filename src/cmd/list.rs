@@ -14,6 +14,7 @@ use crate::cli::{Common, EXIT_OK, EXIT_USAGE};
 use crate::config::Config;
 use crate::model::Sha256;
 use crate::tally::UNASSIGNED;
+use crate::text::escape_controls as e;
 
 #[derive(Args)]
 pub struct ListArgs {
@@ -140,7 +141,7 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
                 };
                 writeln!(out, "{}", serde_json::to_string(&line)?)?;
             } else {
-                writeln!(out, "{path}\t{reason}")?;
+                writeln!(out, "{}\t{}", e(&path), e(&reason))?;
             }
         }
         return Ok(EXIT_OK);
@@ -179,8 +180,8 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
             writeln!(
                 out,
                 "{}\t{}\t{}\t{}\t{}（{}）\t{}\t{}\t{}",
-                f.version.facts.path.shown(),
-                j.department,
+                e(&f.version.facts.path.shown()),
+                e(&j.department),
                 if j.activities.is_empty() {
                     UNASSIGNED.to_string()
                 } else {
@@ -193,7 +194,7 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
                 j.date_source().label(),
                 super::human_bytes(f.version.facts.size),
                 state,
-                f.problems().join("；")
+                e(&f.problems().join("；"))
             )?;
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod check;
+pub mod forms;
 pub mod import;
 pub mod init;
 pub mod list;
@@ -113,16 +114,45 @@ impl Session {
         }
     }
 
-    /// The counting behind the provincial table, over the counted files.
-    pub fn tally(&self) -> anyhow::Result<Tally> {
+    /// What the tally counts: the counted files and their sheets' rows, judged.
+    pub fn tally_input(&self) -> anyhow::Result<crate::tally::TallyInput> {
         let people = self.catalog.people().context("读取目录失败")?;
         let media = self.catalog.media().context("读取目录失败")?;
         let declared = self.catalog.declared().context("读取目录失败")?;
-        let input = classify::tally_input(&self.cfg, &self.files, &people, &media, &declared);
+        Ok(classify::tally_input(
+            &self.cfg,
+            &self.files,
+            &people,
+            &media,
+            &declared,
+        ))
+    }
+
+    /// The counting behind the provincial table, over the counted files.
+    pub fn tally(&self) -> anyhow::Result<Tally> {
+        let input = self.tally_input()?;
         let mut tally = crate::tally::tally(&input);
         tally
             .warnings
             .extend(self.corrections.problems.iter().cloned());
+        // The rows the sheet reader could not fully use, grouped, among the 注意 lines.
+        let counted: std::collections::HashSet<i64> = self
+            .files
+            .iter()
+            .filter(|f| f.counts())
+            .map(|f| f.version.id)
+            .collect();
+        let problems: Vec<_> = self
+            .catalog
+            .row_problems()
+            .context("读取目录失败")?
+            .into_iter()
+            .filter(|p| counted.contains(&p.version_id))
+            .map(|p| (p.at, p.reason))
+            .collect();
+        tally
+            .warnings
+            .extend(crate::tally::group_row_problems(&problems));
         Ok(tally)
     }
 
@@ -144,6 +174,7 @@ impl Session {
         let texts = self.catalog.doc_texts().context("读取目录失败")?;
         let problems = self.catalog.row_problems().context("读取目录失败")?;
         let rejections = self.catalog.last_rejections().context("读取目录失败")?;
+        let media = classify::judge_media(&self.cfg, &self.files, &media);
         Ok(crate::report::sources(
             &self.files,
             &media,

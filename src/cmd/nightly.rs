@@ -1,4 +1,4 @@
-//! `dangan nightly`: import + stats + materials check + report — the cron job. Ends with one
+//! `dangan nightly`: import + stats + materials check + report + forms — the cron job. Ends with one
 //! summary line for the log; exit status 0 done, 3 done but something was rejected, 1 failed.
 //!
 //! The run lock is taken once, before the import, and held to the end.
@@ -6,19 +6,40 @@
 use std::io::Write;
 use std::time::Instant;
 
+use anyhow::Context;
+
 use super::Session;
 use crate::cli::Common;
 use crate::output::CsvEncoding;
+use crate::text::escape_controls;
+
+/// How many 注意 lines the nightly log shows before its summary line.
+const NOTES_SHOWN: usize = 5;
 
 pub fn run(common: &Common) -> anyhow::Result<i32> {
     let started = Instant::now();
     let cfg = super::load_config(common)?;
+    // A missing inbox is said before anything is created (no empty archive/ left behind).
+    if !common.inbox.is_dir() {
+        anyhow::bail!(
+            "找不到收件箱文件夹 {}：请检查 --inbox，或在运行 dangan 的文件夹里建好 inbox/",
+            common.inbox.display()
+        );
+    }
     let _lock = crate::lock::RunLock::acquire(&common.archive, "nightly", cfg.utc_offset)?;
+    // Holding the lock, no other run is writing a bag: a temp zip here is a killed archive's.
+    let _ = crate::bag::remove_stale_temp_files(&common.archive);
     let imported = super::import::import(common, false, false)?;
     let session = Session::open(common)?;
     let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
     let (check, _) = super::check::write(common, &session, CsvEncoding::Utf8Bom)?;
     let report = super::report::write_with(common, &session, &tally, &check)?;
+    let forms = super::forms::write(common, &session, &tally, &check)?;
+    // After a night that went through: an online copy of the catalog, the last 7 kept.
+    session
+        .catalog
+        .back_up(&common.archive, super::epoch(), cfg.utc_offset)
+        .context("无法备份目录数据库")?;
     let seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
 
     let mut out = std::io::stdout().lock();
@@ -29,16 +50,37 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             o.insert("owed".into(), check.owed().into());
             o.insert("not_due".into(), check.not_due().into());
             o.insert("unassigned".into(), check.unassigned.into());
+            o.insert("notes".into(), tally.warnings.len().into());
             o.insert("report".into(), super::report::json(&report));
+            o.insert("forms".into(), super::forms::json(&forms));
         }
         writeln!(out, "{v}")?;
     } else if !common.quiet {
         for (path, reason) in &imported.rejections {
-            writeln!(out, "拒收\t{path}\t{reason}")?;
+            writeln!(
+                out,
+                "拒收\t{}\t{}",
+                escape_controls(path),
+                escape_controls(reason)
+            )?;
+        }
+        if let Some(note) = super::forms::contact_note(&forms) {
+            writeln!(out, "{note}")?;
+        }
+        // The statistics' 注意 lines: the first few here, all of them in the report.
+        for w in tally.warnings.iter().take(NOTES_SHOWN) {
+            writeln!(out, "注意：{}", escape_controls(w))?;
+        }
+        if tally.warnings.len() > NOTES_SHOWN {
+            writeln!(
+                out,
+                "注意：另有 {} 条，全部见报告的“注意”部分（或运行 dangan stats）",
+                tally.warnings.len() - NOTES_SHOWN
+            )?;
         }
         writeln!(
             out,
-            "dangan nightly: 新增 {} 变更 {} 未变 {} 撤回 {} 拒收 {} 有问题 {} 坏行 {} · 欠交材料 {} 项（未到期 {} 项，未归类文件 {} 个）· 缩略图新建 {} · 报告 {} · 用时 {:.1} 秒",
+            "dangan nightly: 新增 {} 变更 {} 未变 {} 撤回 {} 拒收 {} 有问题 {} 坏行 {} · 注意 {} 条 · 欠交材料 {} 项（未到期 {} 项，未归类文件 {} 个）· 缩略图新建 {} · 报告 {} · 用时 {:.1} 秒",
             imported.new,
             imported.changed,
             imported.unchanged,
@@ -46,6 +88,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             imported.rejected,
             imported.problems,
             imported.rejected_rows,
+            tally.warnings.len(),
             check.owed(),
             check.not_due(),
             check.unassigned,

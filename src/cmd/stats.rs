@@ -32,7 +32,8 @@ pub fn write(
     let tally = session.tally()?;
     let dir = common.archive.join("统计");
     let epoch = super::epoch();
-    let mut files = output::write_stats(&tally, &dir, enc, epoch)
+    let fill = output::xlsx::fill_line(&session.cfg.institution, &session.cfg.contact);
+    let mut files = output::write_stats_filled(&tally, &dir, enc, epoch, &fill)
         .with_context(|| format!("无法写入 {}", dir.display()))?;
     let pending = crate::classify::pending_rows(&session.files, &session.corrections);
     let activities: Vec<String> = session

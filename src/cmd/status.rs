@@ -12,6 +12,7 @@ use crate::catalog::Which;
 use crate::cli::{Common, EXIT_OK};
 use crate::model::ActivityRule;
 use crate::tally::UNASSIGNED;
+use crate::text::escape_controls as e;
 
 pub fn run(common: &Common) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
@@ -109,7 +110,8 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             let n = |k: &str| s.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
             let state = match run.status.as_str() {
                 "done" => "完成",
-                "running" => "未结束（可能被中断，下次运行会补完）",
+                "running" => "未结束（可能正在运行，或被中断：下次运行会补完）",
+                "interrupted" => "中断（被终止，之后的运行已补完）",
                 _ => "失败",
             };
             writeln!(
@@ -142,11 +144,11 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     )?;
     writeln!(out, "\n按部门：")?;
     for (d, n) in &by_department {
-        writeln!(out, "  {d}\t{n}")?;
+        writeln!(out, "  {}\t{n}", e(d))?;
     }
     writeln!(out, "\n按活动：")?;
     for (a, n) in &by_activity {
-        writeln!(out, "  {a}\t{n}")?;
+        writeln!(out, "  {}\t{n}", e(a))?;
     }
     writeln!(out, "  {UNASSIGNED}\t{}", unassigned.len())?;
     if !unassigned.is_empty() {
@@ -155,7 +157,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             "\n{UNASSIGNED}（在 统计/待归类.xlsx 里填写更正活动，另存为 更正.xlsx 放在 dangan.toml 旁，下次运行生效）："
         )?;
         for p in &unassigned {
-            writeln!(out, "  {p}")?;
+            writeln!(out, "  {}", e(p))?;
         }
     }
     if !corrected.is_empty() {
@@ -164,35 +166,42 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     if !excluded.is_empty() {
         writeln!(out, "不计入统计的文件 {} 个：", excluded.len())?;
         for p in &excluded {
-            writeln!(out, "  {p}")?;
+            writeln!(out, "  {}", e(p))?;
         }
     }
     if !session.corrections.problems.is_empty() {
         writeln!(out, "\n更正文件中被忽略的行：")?;
         for p in &session.corrections.problems {
-            writeln!(out, "  {p}")?;
+            writeln!(out, "  {}", e(p))?;
         }
     }
     if !rejections.is_empty() {
         writeln!(out, "\n拒收：")?;
         for (p, r) in &rejections {
-            writeln!(out, "  {p}\t{r}")?;
+            writeln!(out, "  {}\t{}", e(p), e(r))?;
         }
     }
     if !with_problems.is_empty() {
         writeln!(out, "\n已存档但有问题：")?;
         for (p, r) in &with_problems {
-            writeln!(out, "  {p}\t{r}")?;
+            writeln!(out, "  {}\t{}", e(p), e(r))?;
         }
     }
     if !row_problems.is_empty() {
         writeln!(out, "\n表格中被跳过的行：")?;
-        for (p, s, r, why) in &row_problems {
-            if *r == 0 {
-                writeln!(out, "  {p} 表“{s}”：{why}")?;
-            } else {
-                writeln!(out, "  {p} 表“{s}”第 {r} 行：{why}")?;
-            }
+        let grouped: Vec<(crate::model::RowAt, String)> = row_problems
+            .iter()
+            .map(|(p, s, r, why)| {
+                let at = crate::model::RowAt {
+                    path: p.clone(),
+                    sheet: s.clone(),
+                    row: u32::try_from(*r).unwrap_or(0),
+                };
+                (at, why.clone())
+            })
+            .collect();
+        for line in crate::tally::group_row_problems(&grouped) {
+            writeln!(out, "  {}", e(&line))?;
         }
     }
     Ok(EXIT_OK)

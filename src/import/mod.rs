@@ -138,7 +138,10 @@ fn describe(
     );
     problems.extend(extracted.problems.iter().cloned());
 
-    let sheets = if read_sheets && kind == Kind::Sheet {
+    // A 签到表 or 媒体报道登记 made in Word: its tables are read as sheets.
+    let word_sheet = format == crate::model::Format::Docx
+        && crate::sheet::docx_may_hold_sheets(&entry.file_name);
+    let sheets = if read_sheets && (kind == Kind::Sheet || word_sheet) {
         sheets::read(full, format, opts.exe.as_deref())
     } else {
         sheets::SheetsRead::default()
@@ -185,6 +188,7 @@ fn describe(
             sign_in: sheets.records.iter().any(|r| r.kind == "sign_in"),
             media: sheets.records.iter().any(|r| r.kind == "media"),
             row_activities: sheets.row_activities.clone(),
+            row_month_day: sheets.earliest_no_year,
         },
         inode: entry.inode,
         text,
@@ -309,6 +313,7 @@ fn describe_member(opts: &ImportOptions, zip: &WalkEntry, m: zipped::Member) -> 
                 sign_in: false,
                 media: false,
                 row_activities: Vec::new(),
+                row_month_day: None,
             },
             inode: 0,
             text: None,

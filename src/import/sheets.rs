@@ -19,6 +19,8 @@ pub struct SheetsRead {
     pub earliest: Option<DateCandidate>,
     /// The 活动名称 cells of sign-in and declared rows, distinct, as written (for rule 3).
     pub row_activities: Vec<String>,
+    /// The earliest year-less date of the rows, when no row had a full date.
+    pub earliest_no_year: Option<crate::model::MonthDay>,
 }
 
 /// Caps under which a small xlsx is read in this process: its cells are streamed, and no part
@@ -90,7 +92,10 @@ pub fn to_records(wb: &Workbook) -> SheetsRead {
                 person_id: r.id.clone(),
                 role: r.role.clone(),
                 unit: r.unit.clone(),
-                time: r.time.map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string()),
+                time: r
+                    .time
+                    .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+                    .or_else(|| r.time_no_year.map(|md| md.stored())),
                 activity_raw: r.activity.clone(),
             });
         }
@@ -100,9 +105,12 @@ pub fn to_records(wb: &Workbook) -> SheetsRead {
                 title: r.title.clone(),
                 outlet: r.outlet.clone(),
                 level: r.level.clone(),
-                date: r.date.map(|d| d.to_string()),
+                date: r
+                    .date
+                    .map(|d| d.to_string())
+                    .or_else(|| r.date_no_year.map(|md| md.stored())),
                 url: r.url.clone(),
-                activity_raw: None,
+                activity_raw: r.activity.clone(),
             });
         }
         for r in &s.declared {
@@ -154,6 +162,7 @@ pub fn to_records(wb: &Workbook) -> SheetsRead {
         ));
     }
     out.row_activities = named.into_iter().collect();
+    out.earliest_no_year = wb.earliest_no_year();
     out.earliest = wb.earliest_date().map(|when| DateCandidate {
         source: DateSource::Sheet,
         when,

@@ -51,7 +51,7 @@ pub fn table_title(year: i32) -> String {
 }
 
 /// The columns of 活动明细.csv.
-pub const ACTIVITY_HEADERS: [&str; 19] = [
+pub const ACTIVITY_HEADERS: [&str; 22] = [
     "活动",
     "部门",
     "开始日期",
@@ -63,9 +63,12 @@ pub const ACTIVITY_HEADERS: [&str; 19] = [
     "其他",
     "教师",
     "学生",
-    "企业",
+    "校外学生",
+    "企业人员",
     "访客",
+    "身份不明",
     "参与人数",
+    "企业数（家）",
     "省级及以上",
     "市（州）级",
     "县（区）级",
@@ -74,7 +77,7 @@ pub const ACTIVITY_HEADERS: [&str; 19] = [
 ];
 
 /// The columns of 部门明细.csv.
-pub const DEPARTMENT_HEADERS: [&str; 16] = [
+pub const DEPARTMENT_HEADERS: [&str; 19] = [
     "部门",
     "照片",
     "视频",
@@ -83,9 +86,12 @@ pub const DEPARTMENT_HEADERS: [&str; 16] = [
     "其他",
     "教师",
     "学生",
-    "企业",
+    "校外学生",
+    "企业人员",
     "访客",
+    "身份不明",
     "参与人数",
+    "企业数（家）",
     "省级及以上",
     "市（州）级",
     "县（区）级",
@@ -143,9 +149,12 @@ fn count_cells(r: &BreakdownRow) -> Vec<Cell> {
         Cell::Int(r.files.other),
         Cell::Int(r.teachers),
         Cell::Int(r.students),
-        Cell::Int(r.enterprises),
+        Cell::Int(r.external_students),
+        Cell::Int(r.enterprise_people),
         Cell::Int(r.visitors),
+        Cell::Int(r.unknown),
         Cell::Int(r.participants),
+        Cell::Int(r.enterprises),
         Cell::Int(r.media.provincial),
         Cell::Int(r.media.city),
         Cell::Int(r.media.county),
@@ -215,6 +224,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         _ => Path::new("."),
     };
     let mut tmp = tempfile::Builder::new()
+        // Readable by the office as the umask allows (0644 under 022), not tempfile's 0600.
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .prefix(".dangan-")
         .suffix(".tmp")
         .tempfile_in(dir)
@@ -238,6 +249,17 @@ pub fn write_stats(
     enc: CsvEncoding,
     epoch: i64,
 ) -> Result<Vec<PathBuf>, OutputError> {
+    write_stats_filled(tally, dir, enc, epoch, FILL_LINE)
+}
+
+/// [`write_stats`] with the XLSX's 填报 line filled in (see [`xlsx::fill_line`]).
+pub fn write_stats_filled(
+    tally: &Tally,
+    dir: &Path,
+    enc: CsvEncoding,
+    epoch: i64,
+    fill: &str,
+) -> Result<Vec<PathBuf>, OutputError> {
     std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
         path: dir.to_path_buf(),
         source,
@@ -248,10 +270,11 @@ pub fn write_stats(
     let depts_path = dir.join(DEPARTMENTS_CSV);
 
     let rows = std::slice::from_ref(&tally.table);
-    let xlsx = xlsx::table_xlsx(rows, tally.year, epoch).map_err(|source| OutputError::Xlsx {
-        path: xlsx_path.clone(),
-        source,
-    })?;
+    let xlsx =
+        xlsx::table_form(rows, tally.year, epoch, fill).map_err(|source| OutputError::Xlsx {
+            path: xlsx_path.clone(),
+            source,
+        })?;
     let acts: Vec<Vec<Cell>> = tally.activities.iter().map(activity_cells).collect();
     let depts: Vec<Vec<Cell>> = tally.departments.iter().map(department_cells).collect();
 

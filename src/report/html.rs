@@ -69,6 +69,7 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 .card .strip{display:flex;gap:4px;margin-top:8px;overflow:hidden}
 .card .strip img,.card .strip .ph{width:70px;height:70px;object-fit:cover;border-radius:4px}
 .owed{color:var(--accent)}
+h3.theme{font-size:1.05em;margin:18px 0 8px;color:#8c1d18}
 .done{color:var(--ok)}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:10px}
 figure{margin:0;border:1px solid var(--line);border-radius:6px;overflow:hidden;background:var(--bg)}
@@ -310,13 +311,27 @@ fn index(input: &ReportInput) -> String {
         .count()
         + input.row_problems.len()
         + input.rejections.len();
+    let notes = &input.tally.warnings;
     let _ = writeln!(
         b,
-        "<nav><a href=\"#figures\">附件5 统计</a><a href=\"#owed\">欠交材料</a><a href=\"#activities\">各项活动</a>\
-         <a href=\"{UNASSIGNED_PAGE}\">未归类文件（{unassigned}）</a><a href=\"{PROBLEMS_PAGE}\">问题与拒收（{problem_count}）</a></nav>"
+        "<nav><a href=\"#figures\">附件5 统计</a><a href=\"#notes\">注意（{}）</a><a href=\"#owed\">欠交材料</a><a href=\"#week\">活动周逐日</a><a href=\"#activities\">各项活动</a>\
+         <a href=\"{UNASSIGNED_PAGE}\">未归类文件（{unassigned}）</a><a href=\"{PROBLEMS_PAGE}\">问题与拒收（{problem_count}）</a></nav>",
+        notes.len()
     );
     b.push_str("<h2>附件5 情况统计（与 dangan stats 一致）</h2>\n");
     b.push_str(&figures_table(input));
+
+    // What the counting could not decide cleanly (the 注意 lines of dangan stats), all of them.
+    let _ = writeln!(b, "<h2 id=\"notes\">注意（{} 条）</h2>", notes.len());
+    if notes.is_empty() {
+        b.push_str("<p class=\"done\">统计时没有需要注意的情况。</p>\n");
+    } else {
+        b.push_str("<ul class=\"notes\">\n");
+        for w in notes {
+            let _ = writeln!(b, "<li>{}</li>", esc(w));
+        }
+        b.push_str("</ul>\n");
+    }
 
     b.push_str("<h2 id=\"owed\">欠交材料</h2>\n");
     let owed: Vec<_> = input
@@ -361,67 +376,160 @@ fn index(input: &ReportInput) -> String {
         );
     }
 
-    b.push_str("<h2 id=\"activities\">各项活动</h2>\n<div class=\"cards\">\n");
-    for (i, a) in input.cfg.activities.iter().enumerate() {
-        let files: Vec<&FileRow> = input
-            .files
-            .iter()
-            .filter(|f| f.activities.contains(&a.name))
-            .collect();
-        let photos = by_date(files.iter().copied());
-        let rows = input
-            .tally
-            .activities
-            .iter()
-            .filter(|r| r.activity == a.name);
-        let s = sums(rows);
-        let depts = if a.departments.is_empty() {
-            crate::check::NO_DEPARTMENT.to_string()
-        } else {
-            a.departments.join("、")
-        };
-        let _ = write!(
+    b.push_str(&week_section(input));
+
+    b.push_str("<h2 id=\"activities\">各项活动（按主题活动日）</h2>\n");
+    for (title, indices) in theme_groups(input.cfg) {
+        let _ = writeln!(
             b,
-            "<div class=\"card\"><h3><a href=\"{}\">{}</a>{}</h3>\
-             <div class=\"meta\">{} · {}</div>\
-             <div>文件 {} 个，其中照片/视频 {} 个</div>\
-             <div>参与 {} 人：教师 {}、学生 {}、企业 {} 家、其他来宾 {}</div>\
-             <div>媒体报道：省级及以上 {}、市（州）级 {}、县（区）级 {}、其他 {}</div>",
-            activity_page(i),
-            esc(&a.name),
-            if a.experience {
-                " <small>（观摩体验）</small>"
-            } else {
-                ""
-            },
-            esc(&crate::check::dates_text(a, input.cfg)),
-            esc(&depts),
-            files.len(),
-            photos.len(),
-            s.participants,
-            s.teachers,
-            s.students,
-            s.enterprises,
-            s.visitors,
-            s.media.provincial,
-            s.media.city,
-            s.media.county,
-            s.media.other,
+            "<h3 class=\"theme\">{}</h3>\n<div class=\"cards\">",
+            esc(&title)
         );
-        if files.is_empty() {
-            b.push_str("<div class=\"muted\">尚无材料</div>");
-        }
-        if !photos.is_empty() {
-            b.push_str("<div class=\"strip\">");
-            for f in photos.iter().take(4) {
-                b.push_str(&figure_small(f, input));
-            }
-            b.push_str("</div>");
+        for i in indices {
+            b.push_str(&card(input, i));
         }
         b.push_str("</div>\n");
     }
-    b.push_str("</div>\n");
     page("职业教育活动周（月）材料报告", &subtitle(input), &b)
+}
+
+/// The activities of the catalog grouped by 主题活动日 (附件3's order), then those without one,
+/// each group in catalog order: (heading, catalog indices).
+fn theme_groups(cfg: &crate::config::Config) -> Vec<(String, Vec<usize>)> {
+    let days = crate::config::THEME_DAYS.len();
+    let mut groups: BTreeMap<usize, (Vec<String>, Vec<usize>)> = BTreeMap::new();
+    for (i, a) in cfg.activities.iter().enumerate() {
+        let day = a
+            .theme_day
+            .as_deref()
+            .and_then(crate::config::theme_day_index)
+            .unwrap_or(days);
+        let g = groups.entry(day).or_default();
+        if let Some(name) = &a.theme_day
+            && !g.0.contains(name)
+        {
+            g.0.push(name.clone());
+        }
+        g.1.push(i);
+    }
+    groups
+        .into_iter()
+        .map(|(day, (names, indices))| {
+            let title = if day < days {
+                format!(
+                    "{} {}",
+                    crate::config::theme_day_ordinal(day),
+                    names.join("／")
+                )
+            } else {
+                "其他活动（未设主题活动日）".to_string()
+            };
+            (title, indices)
+        })
+        .collect()
+}
+
+/// Each day of the configured week with the activities that have evidence dated that day; a
+/// day with none is flagged.
+fn week_section(input: &ReportInput) -> String {
+    let evidence: Vec<(&[String], chrono::NaiveDate)> = input
+        .files
+        .iter()
+        .filter_map(|f| {
+            let d = chrono::NaiveDate::parse_from_str(f.date.as_deref()?, "%Y-%m-%d").ok()?;
+            Some((&f.activities[..], d))
+        })
+        .collect();
+    let days = crate::forms::week_days(input.cfg, evidence);
+    let empty = days.iter().filter(|d| d.is_empty()).count();
+    let mut b = String::from("<h2 id=\"week\">活动周逐日</h2>\n");
+    if empty > 0 {
+        let _ = writeln!(
+            b,
+            "<p class=\"owed\">活动周有 {empty} 天没有注明日期的活动材料（通知要求“活动周期间天天有活动”）。</p>"
+        );
+    }
+    b.push_str(
+        "<div class=\"scroll\"><table class=\"week\"><tr><th>日期</th><th>有材料的活动</th></tr>\n",
+    );
+    for d in &days {
+        let cell = if d.is_empty() {
+            format!("<td class=\"owed empty-day\">{}</td>", esc(&d.text()))
+        } else {
+            format!("<td>{}</td>", esc(&d.text()))
+        };
+        let _ = writeln!(
+            b,
+            "<tr data-date=\"{}\"><td>{}</td>{cell}</tr>",
+            d.date,
+            esc(&d.label())
+        );
+    }
+    b.push_str("</table></div>\n");
+    b
+}
+
+/// An activity's card on the index page.
+fn card(input: &ReportInput, i: usize) -> String {
+    let a = &input.cfg.activities[i];
+    let mut b = String::new();
+    let files: Vec<&FileRow> = input
+        .files
+        .iter()
+        .filter(|f| f.activities.contains(&a.name))
+        .collect();
+    let photos = by_date(files.iter().copied());
+    let rows = input
+        .tally
+        .activities
+        .iter()
+        .filter(|r| r.activity == a.name);
+    let s = sums(rows);
+    let depts = if a.departments.is_empty() {
+        crate::check::NO_DEPARTMENT.to_string()
+    } else {
+        a.departments.join("、")
+    };
+    let _ = write!(
+        b,
+        "<div class=\"card\"><h3><a href=\"{}\">{}</a>{}</h3>\
+         <div class=\"meta\">{} · {}</div>\
+         <div>文件 {} 个，其中照片/视频 {} 个</div>\
+         <div>参与 {} 人：教师 {}、学生 {}、企业 {} 家、其他来宾 {}</div>\
+         <div>媒体报道：省级及以上 {}、市（州）级 {}、县（区）级 {}、其他 {}</div>",
+        activity_page(i),
+        esc(&a.name),
+        if a.experience {
+            " <small>（观摩体验）</small>"
+        } else {
+            ""
+        },
+        esc(&crate::check::dates_text(a, input.cfg)),
+        esc(&depts),
+        files.len(),
+        photos.len(),
+        s.participants,
+        s.teachers,
+        s.students,
+        s.enterprises,
+        s.visitors,
+        s.media.provincial,
+        s.media.city,
+        s.media.county,
+        s.media.other,
+    );
+    if files.is_empty() {
+        b.push_str("<div class=\"muted\">尚无材料</div>");
+    }
+    if !photos.is_empty() {
+        b.push_str("<div class=\"strip\">");
+        for f in photos.iter().take(4) {
+            b.push_str(&figure_small(f, input));
+        }
+        b.push_str("</div>");
+    }
+    b.push_str("</div>\n");
+    b
 }
 
 fn figure_small(f: &FileRow, input: &ReportInput) -> String {
@@ -457,9 +565,13 @@ fn activity(input: &ReportInput, i: usize, name: &str) -> String {
     };
     let _ = writeln!(
         b,
-        "<p>日期：{} · 承办部门：{}{}</p>",
+        "<p>日期：{} · 承办部门：{}{}{}</p>",
         esc(&crate::check::dates_text(a, cfg)),
         esc(&depts),
+        match &a.theme_day {
+            Some(t) => format!(" · 主题活动日：{}", esc(t)),
+            None => String::new(),
+        },
         if a.experience {
             " · 观摩体验项目"
         } else {

@@ -162,7 +162,7 @@ pub enum ReportError {
 /// The report's view of the counted files and their rows. Pure: the caller reads the catalog.
 pub fn sources(
     files: &[crate::classify::ClassifiedFile],
-    media: &[crate::catalog::MediaRow],
+    media: &[crate::classify::JudgedMedia<'_>],
     texts: &[crate::catalog::DocText],
     row_problems: &[crate::catalog::RowProblem],
     rejections: Vec<(String, String)>,
@@ -204,17 +204,14 @@ pub fn sources(
     rows.sort_by(|a, b| a.path.cmp(&b.path));
     let media = media
         .iter()
-        .filter_map(|m| {
-            let f = counted.get(&m.version_id)?;
-            Some(MediaRow {
-                activities: f.judged.activities.clone(),
-                department: f.judged.department.clone(),
-                title: m.title.clone(),
-                outlet: m.outlet.clone(),
-                level: m.level.clone(),
-                date: m.date.map(|d| d.to_string()),
-                url: m.url.clone(),
-            })
+        .map(|m| MediaRow {
+            activities: m.activities.clone(),
+            department: m.department.clone(),
+            title: m.row.title.clone(),
+            outlet: m.row.outlet.clone(),
+            level: m.row.level.clone(),
+            date: m.date.map(|d| d.to_string()),
+            url: m.row.url.clone(),
         })
         .collect();
     // The start of each activity's 总结: the first counted document (by path) whose name has

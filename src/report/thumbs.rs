@@ -93,7 +93,13 @@ pub fn ensure(objects: &Path, thumbs: &Path, req: &ThumbRequest) -> (Thumb, Made
             Err(_) => (Thumb::Placeholder("缩略图无法写入".into()), Made::Now),
         },
         Err(reason) => {
-            let _ = write_cache(&why, reason.as_bytes());
+            // The same text whether made now or read from the cache (a bag built twice is
+            // byte-identical). A read error may pass (a share that came back, a healed
+            // object): it is not cached, and the next run tries again.
+            let reason = reason.trim().to_string();
+            if !reason.starts_with(UNREADABLE) {
+                let _ = write_cache(&why, reason.as_bytes());
+            }
             (Thumb::Placeholder(reason), Made::Now)
         }
     }
@@ -106,6 +112,8 @@ fn write_cache(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
+        // Readable by the office as the umask allows (0644 under 022), not tempfile's 0600.
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .prefix(".thumb-")
         .suffix(".tmp")
         .tempfile_in(dir)?;
@@ -197,7 +205,7 @@ fn decode_bytes(bytes: &[u8]) -> Result<DynamicImage, String> {
 fn decode_file(src: &Path) -> Result<DynamicImage, String> {
     let mut r = ImageReader::open(src)
         .and_then(|r| r.with_guessed_format())
-        .map_err(|e| format!("无法读取照片：{e}"))?;
+        .map_err(|e| format!("{UNREADABLE}：{e}"))?;
     if r.format().is_none() {
         return Err("无法识别的图片格式，无法预览".into());
     }
@@ -211,13 +219,17 @@ fn decode_file(src: &Path) -> Result<DynamicImage, String> {
     }
     let mut r = ImageReader::open(src)
         .and_then(|r| r.with_guessed_format())
-        .map_err(|e| format!("无法读取照片：{e}"))?;
+        .map_err(|e| format!("{UNREADABLE}：{e}"))?;
     r.limits(limits());
     r.decode().map_err(|e| match e {
         image::ImageError::Limits(_) => format!("图片 {w}×{h} 像素，超出解码限制，拒绝生成预览"),
+        image::ImageError::IoError(e) => format!("{UNREADABLE}：{e}"),
         e => format!("照片已损坏，无法预览：{e}"),
     })
 }
+
+/// How a reason that the object could not be read begins (not cached: tried again).
+const UNREADABLE: &str = "无法读取照片";
 
 fn too_big(w: u32, h: u32) -> String {
     format!("图片声称有 {w}×{h} 像素，过大，拒绝生成预览")

@@ -6,6 +6,7 @@ use super::value::{
     DateCell, Value, count_of, date_of, find_date_in_text, id_of, looks_numeric, text_of,
 };
 use super::{DeclaredRow, MediaRow, RowProblem, Sheet, SheetKind, SignInRow};
+use crate::model::MonthDay;
 use crate::text::match_key;
 
 /// One row's non-empty cells: (0-based column, value).
@@ -23,6 +24,9 @@ pub(crate) struct SheetBuilder {
     /// Rows above the header, for [`Sheet::title`].
     title_lines: Vec<Vec<(u32, String)>>,
     date1904: bool,
+    /// A cell of the rows searched that says 姓名 (`姓名签字`), for the reason an unrecognised
+    /// sheet was not counted.
+    name_cell: Option<(u32, String)>,
 }
 
 impl SheetBuilder {
@@ -36,12 +40,18 @@ impl SheetBuilder {
             refinable: None,
             title_lines: Vec::new(),
             date1904,
+            name_cell: None,
         }
     }
 
     /// False once the rest of the sheet cannot matter (no header in the first rows).
     pub(crate) fn wants_more(&self) -> bool {
         self.header.is_some() || self.rows_searched < HEADER_SEARCH_ROWS
+    }
+
+    /// The 0-based row of the header, once found.
+    pub(crate) fn header_row0(&self) -> Option<u32> {
+        self.sheet.header_row.map(|r| r.saturating_sub(1))
     }
 
     /// Feeds row `row0` (0-based, as the readers count).
@@ -57,6 +67,11 @@ impl SheetBuilder {
             let text = texts(cells);
             if self.rows_searched < HEADER_SEARCH_ROWS {
                 self.rows_searched += 1;
+                if self.name_cell.is_none()
+                    && let Some((_, t)) = text.iter().find(|(_, t)| match_key(t).contains("姓名"))
+                {
+                    self.name_cell = Some((row, crate::text::clean_cell(t)));
+                }
                 let previous = self.previous.take();
                 if let Some(h) = header::detect(&[&text]) {
                     self.title_lines.extend(previous);
@@ -159,7 +174,15 @@ impl SheetBuilder {
         }
     }
 
-    pub(crate) fn finish(self) -> (Sheet, Vec<RowProblem>) {
+    pub(crate) fn finish(mut self) -> (Sheet, Vec<RowProblem>) {
+        if self.sheet.kind == SheetKind::Unrecognised
+            && let Some((row, cell)) = self.name_cell.take()
+        {
+            let shown: String = cell.chars().take(30).collect();
+            self.sheet_problem(format!(
+                "第 {row} 行有“{shown}”，但前 {HEADER_SEARCH_ROWS} 行里找不到可识别的表头（签到表要有“姓名”一列，媒体报道登记要有“标题”和“媒体”，申报统计要有“活动名称”和人数），此表按未识别的表存档，未计数"
+            ));
+        }
         (self.sheet, self.problems)
     }
 
@@ -171,16 +194,22 @@ impl SheetBuilder {
         });
     }
 
-    fn date(&mut self, row: u32, what: &str, v: &Value) -> Option<chrono::NaiveDateTime> {
+    fn date(
+        &mut self,
+        row: u32,
+        what: &str,
+        v: &Value,
+    ) -> (Option<chrono::NaiveDateTime>, Option<MonthDay>) {
         match date_of(v, self.date1904) {
-            DateCell::Date(dt) => Some(dt),
-            DateCell::Blank | DateCell::TimeOnly => None,
+            DateCell::Date(dt) => (Some(dt), None),
+            DateCell::NoYear(md) => (None, Some(md)),
+            DateCell::Blank | DateCell::TimeOnly => (None, None),
             DateCell::NotADate(shown) => {
                 self.problem(
                     row,
                     format!("{what}「{shown}」不是日期，已忽略该日期（本行仍计入）"),
                 );
-                None
+                (None, None)
             }
         }
     }
@@ -235,7 +264,7 @@ impl SheetBuilder {
             return self.problem(row, format!("姓名一栏不像姓名「{shown}」，已跳过"));
         }
         let id = id_of(get(Field::Id)).or_else(|| id_of(get(Field::Phone)));
-        let time = self.date(row, "签到时间", get(Field::Time));
+        let (time, time_no_year) = self.date(row, "签到时间", get(Field::Time));
         self.sheet.sign_in.push(SignInRow {
             row,
             name,
@@ -243,6 +272,7 @@ impl SheetBuilder {
             role: text_of(get(Field::Role)),
             unit: text_of(get(Field::Unit)),
             time,
+            time_no_year,
             activity: text_of(get(Field::Activity)),
         });
     }
@@ -259,16 +289,16 @@ impl SheetBuilder {
         if outlet.is_empty() {
             self.problem(row, "缺少媒体名称（本行仍计入）".to_string());
         }
-        let date = self
-            .date(row, "报道日期", get(Field::Date))
-            .map(|d| d.date());
+        let (date, date_no_year) = self.date(row, "报道日期", get(Field::Date));
         self.sheet.media.push(MediaRow {
             row,
             title,
             outlet,
             level: text_of(get(Field::Level)),
-            date,
+            date: date.map(|d| d.date()),
+            date_no_year,
             url: text_of(get(Field::Url)),
+            activity: text_of(get(Field::Activity)),
         });
     }
 
@@ -285,7 +315,7 @@ impl SheetBuilder {
         if ["合计", "总计", "小计"].iter().any(|t| key.starts_with(t)) {
             return;
         }
-        let date = self.date(row, "日期", get(Field::Date)).map(|d| d.date());
+        let date = self.date(row, "日期", get(Field::Date)).0.map(|d| d.date());
         let teachers = self.count(row, "教师数", get(Field::Teachers));
         let students = self.count(row, "学生数", get(Field::Students));
         let enterprises = self.count(row, "企业数", get(Field::Enterprises));
@@ -396,17 +426,49 @@ mod tests {
     }
 
     #[test]
-    fn no_header_in_ten_rows_is_unrecognised_and_stops() {
+    fn no_header_in_thirty_rows_is_unrecognised_and_stops() {
         let mut b = SheetBuilder::new("x", false);
-        for r in 0..10 {
+        for r in 0..30 {
             assert!(b.wants_more());
             b.push_row(r, &row(vec![t("随便"), Value::Number(1.0)]));
         }
         assert!(!b.wants_more());
-        b.push_row(11, &row(vec![t("姓名")]));
+        b.push_row(31, &row(vec![t("姓名")]));
         let (sheet, problems) = b.finish();
         assert_eq!(sheet.kind, SheetKind::Unrecognised);
         assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn a_header_below_row_ten_is_found() {
+        let mut b = SheetBuilder::new("x", false);
+        for r in 0..20 {
+            b.push_row(r, &row(vec![t("说明"), Value::Number(1.0)]));
+        }
+        b.push_row(20, &row(vec![t("姓名"), t("学号")]));
+        b.push_row(21, &row(vec![t("张三"), t("1")]));
+        let (sheet, problems) = b.finish();
+        assert_eq!(sheet.header_row, Some(21));
+        assert_eq!(sheet.sign_in.len(), 1);
+        assert!(problems.is_empty());
+    }
+
+    #[test]
+    fn a_sheet_that_says_name_but_has_no_header_is_reported() {
+        let mut b = SheetBuilder::new("登记", false);
+        b.push_row(0, &row(vec![t("参会人员"), t("姓名签字")]));
+        b.push_row(1, &row(vec![t("张三"), t("张三")]));
+        let (sheet, problems) = b.finish();
+        assert_eq!(sheet.kind, SheetKind::Unrecognised);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].row, 0);
+        assert!(
+            problems[0]
+                .reason
+                .starts_with("第 1 行有“姓名签字”，但前 30 行里找不到可识别的表头"),
+            "{}",
+            problems[0].reason
+        );
     }
 
     #[test]

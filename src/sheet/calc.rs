@@ -12,6 +12,7 @@ use calamine::{Data, Ods, OdsError, Range, Reader, SheetType, Xls, XlsError, Xls
 use calamine::{Xlsx, XlsxError, open_workbook};
 
 use super::build::{Cells, SheetBuilder};
+use super::merge::{self, MergeFill, Region};
 use super::value::{Value, from_data, from_data_ref};
 use super::zipcheck::{self, PASSWORD};
 use super::{Limits, Workbook};
@@ -46,10 +47,23 @@ fn read_checked(path: &Path, format: Format, limits: &Limits) -> Workbook {
                 Err(e) => return Workbook::failed(corrupt(&e)),
             };
             let date1904 = wb.has_1904_epoch();
+            let mut regions = File::open(path)
+                .ok()
+                .and_then(|f| merge::xlsx_regions(BufReader::new(f)));
             for name in worksheet_names(&wb) {
                 let mut b = SheetBuilder::new(&name, date1904);
+                let found = match regions.as_mut() {
+                    Some(r) => r.remove(&name).unwrap_or_default(),
+                    None => wb
+                        .merge_cells_by_sheet_name(&name)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(region)
+                        .collect(),
+                };
+                let mut merges = MergeFill::new(found);
                 match wb.worksheet_cells_reader(&name) {
-                    Ok(mut cells) => stream(&mut b, &mut budget, || {
+                    Ok(mut cells) => stream(&mut b, &mut budget, &mut merges, || {
                         cells
                             .next_cell()
                             .map(|c| {
@@ -84,8 +98,10 @@ fn read_checked(path: &Path, format: Format, limits: &Limits) -> Workbook {
             let date1904 = wb.has_1904_epoch();
             for name in worksheet_names(&wb) {
                 let mut b = SheetBuilder::new(&name, date1904);
+                // calamine gives no merged regions for xlsb.
+                let mut merges = MergeFill::default();
                 match wb.worksheet_cells_reader(&name) {
-                    Ok(mut cells) => stream(&mut b, &mut budget, || {
+                    Ok(mut cells) => stream(&mut b, &mut budget, &mut merges, || {
                         cells
                             .next_cell()
                             .map(|c| {
@@ -109,7 +125,13 @@ fn read_checked(path: &Path, format: Format, limits: &Limits) -> Workbook {
             let date1904 = wb.has_1904_epoch();
             for name in worksheet_names(&wb) {
                 let range = wb.worksheet_range(&name).map_err(|e| e.to_string());
-                if !whole_sheet(&mut out, &mut budget, &name, date1904, range) {
+                let merges = MergeFill::new(
+                    wb.merge_cells_by_sheet_name(&name)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(region),
+                );
+                if !whole_sheet(&mut out, &mut budget, &name, date1904, range, merges) {
                     break;
                 }
             }
@@ -120,9 +142,13 @@ fn read_checked(path: &Path, format: Format, limits: &Limits) -> Workbook {
                 Err(OdsError::Password) => return Workbook::failed(PASSWORD),
                 Err(e) => return Workbook::failed(corrupt(&e)),
             };
+            let mut regions = File::open(path)
+                .map(|f| merge::ods_regions(BufReader::new(f)))
+                .unwrap_or_default();
             for name in worksheet_names(&wb) {
                 let range = wb.worksheet_range(&name).map_err(|e| e.to_string());
-                if !whole_sheet(&mut out, &mut budget, &name, false, range) {
+                let merges = MergeFill::new(regions.remove(&name).unwrap_or_default());
+                if !whole_sheet(&mut out, &mut budget, &name, false, range, merges) {
                     break;
                 }
             }
@@ -132,6 +158,15 @@ fn read_checked(path: &Path, format: Format, limits: &Limits) -> Workbook {
         }
     }
     out
+}
+
+fn region(d: &calamine::Dimensions) -> Region {
+    Region {
+        top: d.start.0,
+        left: d.start.1,
+        bottom: d.end.0,
+        right: d.end.1,
+    }
 }
 
 fn corrupt(e: &dyn std::fmt::Display) -> String {
@@ -164,6 +199,7 @@ fn whole_sheet(
     name: &str,
     date1904: bool,
     range: Result<Range<Data>, String>,
+    mut merges: MergeFill,
 ) -> bool {
     let mut b = SheetBuilder::new(name, date1904);
     match range {
@@ -183,7 +219,12 @@ fn whole_sheet(
                     stop = budget.cell(v.text_len()).err();
                     cells.push((c0.saturating_add(j as u32), v));
                 }
-                b.push_row(r0.saturating_add(i as u32), &cells);
+                let row0 = r0.saturating_add(i as u32);
+                let added = merges.fill(row0, &mut cells, b.header_row0());
+                if stop.is_none() {
+                    stop = budget.cells(added).err();
+                }
+                b.push_row(row0, &cells);
                 if let Some(reason) = stop {
                     b.sheet_problem(reason);
                     break;
@@ -198,7 +239,7 @@ fn whole_sheet(
 type Pos = (u32, u32);
 
 /// Feeds a stream of cells (in file order) to the builder, row by row, under the caps.
-fn stream<F>(b: &mut SheetBuilder, budget: &mut Budget, mut next: F)
+fn stream<F>(b: &mut SheetBuilder, budget: &mut Budget, merges: &mut MergeFill, mut next: F)
 where
     F: FnMut() -> Result<Option<(Pos, Value)>, String>,
 {
@@ -227,8 +268,12 @@ where
         }
         if current != Some(r) {
             if let Some(prev) = current {
+                let added = merges.fill(prev, &mut cells, b.header_row0());
                 b.push_row(prev, &cells);
                 cells.clear();
+                if let Err(reason) = budget.cells(added) {
+                    break Some(reason);
+                }
             }
             current = Some(r);
             if let Err(reason) = budget.row() {
@@ -240,6 +285,7 @@ where
         }
     };
     if let Some(prev) = current {
+        merges.fill(prev, &mut cells, b.header_row0());
         b.push_row(prev, &cells);
     }
     if let Some(reason) = stop {
@@ -275,6 +321,14 @@ impl Budget {
                 "表格过大：超过 {} 行的上限，其余内容未读取",
                 self.limits.max_rows
             ));
+        }
+        Ok(())
+    }
+
+    /// Cells added by filling merged regions: counted like read ones.
+    fn cells(&mut self, n: usize) -> Result<(), String> {
+        for _ in 0..n {
+            self.cell(0)?;
         }
         Ok(())
     }

@@ -11,7 +11,7 @@
 //! serves one field. A sign-in header that repeats at a fixed period (`序号 姓名 班级 序号 姓名
 //! 班级`, two people to a printed line) gives one block of fields per repetition.
 //!
-//! **Header row.** The first of a sheet's first ten non-empty rows whose columns hold every
+//! **Header row.** The first of a sheet's first thirty non-empty rows whose columns hold every
 //! must-have field of a kind (DESIGN.md's table). Kinds are tried in the order declared counts,
 //! media register, sign-in, so a declared-counts sheet with a 联系人姓名 column stays one.
 //! A header split over two lines (`参与人数` merged over `教师数 学生数 企业数`) is read by pooling
@@ -25,7 +25,7 @@ use crate::text::match_key;
 use super::SheetKind;
 
 /// How many non-empty rows are searched for the header.
-pub const HEADER_SEARCH_ROWS: usize = 10;
+pub const HEADER_SEARCH_ROWS: usize = 30;
 
 /// What a column means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -108,6 +108,7 @@ pub fn synonyms(kind: SheetKind, field: Field) -> &'static [&'static str] {
             "刊发时间",
         ],
         (MediaRegister, Url) => &["链接", "网址", "url", "报道链接", "网页链接", "链接地址"],
+        (MediaRegister, Activity) => &["活动名称", "所属活动", "活动"],
         (Declared, Activity) => &["活动名称", "项目名称"],
         (Declared, Department) => &["部门", "承办部门", "单位"],
         (Declared, Date) => &["日期", "活动日期", "活动时间", "时间"],
@@ -124,7 +125,7 @@ fn fields(kind: SheetKind) -> &'static [Field] {
     use Field::*;
     match kind {
         SheetKind::SignIn => &[Name, Id, Phone, Role, Time, Activity, Unit],
-        SheetKind::MediaRegister => &[Title, Outlet, Level, Date, Url],
+        SheetKind::MediaRegister => &[Title, Outlet, Level, Date, Url, Activity],
         SheetKind::Declared => &[
             Activity,
             Teachers,

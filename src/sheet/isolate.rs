@@ -224,6 +224,9 @@ fn parse_format(s: &str) -> Option<Format> {
         "xls" => Format::Xls,
         "ods" => Format::Ods,
         "csv" => Format::Csv,
+        "html_table" => Format::HtmlTable,
+        "xml_spreadsheet" => Format::XmlSpreadsheet,
+        "docx" => Format::Docx,
         _ => return None,
     })
 }
@@ -263,6 +266,8 @@ mod tests {
             Format::Xls,
             Format::Ods,
             Format::Csv,
+            Format::HtmlTable,
+            Format::XmlSpreadsheet,
         ] {
             assert_eq!(parse_format(f.as_str()), Some(f));
         }

@@ -27,6 +27,8 @@ mod calc;
 mod csvfile;
 mod header;
 mod isolate;
+mod markup;
+mod merge;
 pub(crate) mod value;
 pub(crate) mod zipcheck;
 
@@ -36,7 +38,9 @@ use std::path::Path;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
-use crate::model::Format;
+use crate::model::{Format, MonthDay};
+
+pub use markup::docx_may_hold_sheets;
 
 pub use isolate::{
     CHILD_ARG, ChildLimits, child_hook, read_workbook_isolated, read_workbook_isolated_with,
@@ -83,6 +87,9 @@ pub struct SignInRow {
     pub unit: Option<String>,
     #[serde(with = "value::serde_opt_datetime")]
     pub time: Option<NaiveDateTime>,
+    /// A 签到时间 written without a year (`5月15日 14:00`), when `time` is `None`.
+    #[serde(default)]
+    pub time_no_year: Option<MonthDay>,
     pub activity: Option<String>,
 }
 
@@ -97,7 +104,13 @@ pub struct MediaRow {
     pub level: Option<String>,
     #[serde(with = "value::serde_opt_date")]
     pub date: Option<NaiveDate>,
+    /// A date written without a year (`5月15日`), when `date` is `None`.
+    #[serde(default)]
+    pub date_no_year: Option<MonthDay>,
     pub url: Option<String>,
+    /// The 活动名称 cell as written (a central register lists many activities' reports).
+    #[serde(default)]
+    pub activity: Option<String>,
 }
 
 /// One activity's declared counts.
@@ -211,6 +224,23 @@ impl Workbook {
         all.into_iter().min()
     }
 
+    /// The earliest date the rows wrote without a year, when [`Workbook::earliest_date`] has
+    /// none.
+    pub fn earliest_no_year(&self) -> Option<MonthDay> {
+        if self.earliest_date().is_some() {
+            return None;
+        }
+        self.sheets
+            .iter()
+            .flat_map(|s| {
+                s.sign_in
+                    .iter()
+                    .filter_map(|r| r.time_no_year)
+                    .chain(s.media.iter().filter_map(|r| r.date_no_year))
+            })
+            .min()
+    }
+
     /// Sheets of one kind.
     pub fn sheets_of(&self, kind: SheetKind) -> impl Iterator<Item = &Sheet> {
         self.sheets.iter().filter(move |s| s.kind == kind)
@@ -219,6 +249,11 @@ impl Workbook {
 
 fn midnight(d: NaiveDate) -> NaiveDateTime {
     d.and_time(chrono::NaiveTime::MIN)
+}
+
+/// Text as the sheet readers decode it: UTF-8 (BOM dropped), UTF-16 with a BOM, else GB18030.
+pub fn decode_text(bytes: &[u8]) -> String {
+    csvfile::decode(bytes)
 }
 
 /// Caps that bound the memory and time one file may take in-process. The defaults are far above
@@ -279,6 +314,9 @@ pub fn read_in_process_if_fits(path: &Path, format: Format, limits: &Limits) -> 
 pub fn read_workbook_with(path: &Path, format: Format, limits: &Limits) -> Workbook {
     match format {
         Format::Csv => csvfile::read_csv(path, limits),
+        Format::HtmlTable => markup::read_html(path, limits),
+        Format::XmlSpreadsheet => markup::read_xml2003(path, limits),
+        Format::Docx => markup::read_docx(path, limits),
         Format::Xlsx | Format::Xlsm | Format::Xlsb | Format::Xls | Format::Ods => {
             calc::read_calc(path, format, limits)
         }
@@ -325,6 +363,7 @@ mod tests {
             role: None,
             unit: None,
             time: NaiveDate::from_ymd_opt(2025, 5, 13).map(midnight),
+            time_no_year: None,
             activity: None,
         });
         assert_eq!(
@@ -342,7 +381,9 @@ mod tests {
             outlet: "o".into(),
             level: None,
             date: NaiveDate::from_ymd_opt(2025, 5, 3),
+            date_no_year: None,
             url: None,
+            activity: None,
         });
         s.sign_in.push(SignInRow {
             row: 2,
@@ -351,6 +392,7 @@ mod tests {
             role: None,
             unit: None,
             time: NaiveDate::from_ymd_opt(2025, 5, 7).and_then(|d| d.and_hms_opt(9, 0, 0)),
+            time_no_year: None,
             activity: None,
         });
         let wb = Workbook {

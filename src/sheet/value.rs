@@ -4,6 +4,7 @@
 use calamine::{Data, DataRef, ExcelDateTime, ExcelDateTimeType};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 
+use crate::model::MonthDay;
 use crate::text::{clean_cell, fold_width};
 
 /// A cell as the readers hand it over.
@@ -158,6 +159,14 @@ pub(crate) fn text_of(v: &Value) -> Option<String> {
 /// An ID cell: like [`text_of`], and an ID that reached a CSV as `2023000001.0` loses the
 /// `.0` as a numeric cell does.
 pub(crate) fn id_of(v: &Value) -> Option<String> {
+    // A number beyond Excel's 15 significant digits (an 18-digit 身份证号 typed as a number)
+    // has lost digits: kept as Excel shows it, `5.11502199001011E17`, which is no ID.
+    if let Value::Number(f) = v
+        && f.is_finite()
+        && f.abs() >= 1e15
+    {
+        return Some(format!("{f:E}"));
+    }
     let s = text_of(v)?;
     match s.strip_suffix(".0") {
         Some(digits) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
@@ -184,6 +193,8 @@ pub(crate) enum DateCell {
     Date(NaiveDateTime),
     /// A time of day only: no date to use, but nothing wrong either.
     TimeOnly,
+    /// A month and day without a year (`5月15日 14:00`): the year is judged later.
+    NoYear(MonthDay),
     /// Not a date; the text shown to a person.
     NotADate(String),
 }
@@ -209,6 +220,8 @@ pub(crate) fn date_of(v: &Value, date1904: bool) -> DateCell {
                 DateCell::Blank
             } else if let Some(dt) = parse_date_text(&s) {
                 DateCell::Date(dt)
+            } else if let Some(md) = parse_month_day(&s) {
+                DateCell::NoYear(md)
             } else if parse_time(&s).is_some_and(|(_, rest)| rest.trim().is_empty()) {
                 DateCell::TimeOnly
             } else {
@@ -239,6 +252,39 @@ pub(crate) fn parse_date_text(s: &str) -> Option<NaiveDateTime> {
         None => NaiveTime::MIN,
     };
     Some(date.and_time(time))
+}
+
+/// A date without a year as people type it: `5月15日`, `5月15号`, `05-15`, `5/15`, optionally
+/// followed by a time (`5月15日 14:00`, `5月15日下午2:30`) or a weekday in brackets.
+pub(crate) fn parse_month_day(s: &str) -> Option<MonthDay> {
+    let s = fold_width(s);
+    let s = s.trim();
+    let (m, rest) = take_digits(s, 2)?;
+    let (rest, chinese) = if let Some(r) = rest.strip_prefix('月') {
+        (r.trim_start(), true)
+    } else if let Some(r) = rest.strip_prefix('-').or_else(|| rest.strip_prefix('/')) {
+        (r, false)
+    } else {
+        return None;
+    };
+    let (d, rest) = take_digits(rest, 2)?;
+    let rest = match (
+        chinese,
+        rest.strip_prefix('日').or_else(|| rest.strip_prefix('号')),
+    ) {
+        (_, Some(r)) => r,
+        (true, None) if rest.is_empty() || rest.starts_with(char::is_whitespace) => rest,
+        (true, None) => return None,
+        (false, None) => rest,
+    };
+    let rest = rest.trim_start();
+    let ok = rest.is_empty()
+        || rest.starts_with(['(', '（', '周', '星'])
+        || parse_time(rest).is_some_and(|(_, tail)| tail.trim().is_empty());
+    if !ok {
+        return None;
+    }
+    MonthDay::new(m, d)
 }
 
 /// The first date written anywhere in a line of text (`日期：2025年5月12日`, `2025.5.12 启动仪式`).
@@ -423,6 +469,34 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d)
             .and_then(|x| x.and_hms_opt(h, mi, 0))
             .unwrap_or_default()
+    }
+
+    #[test]
+    fn dates_without_a_year() {
+        let md = |m, d| MonthDay::new(m, d);
+        assert_eq!(parse_month_day("5月15日 14:00"), md(5, 15));
+        assert_eq!(parse_month_day("5月15日"), md(5, 15));
+        assert_eq!(parse_month_day("５月１５号下午2:30"), md(5, 15));
+        assert_eq!(parse_month_day("05-15 09:30"), md(5, 15));
+        assert_eq!(parse_month_day("5/15"), md(5, 15));
+        assert_eq!(parse_month_day("5月15日（周四）"), md(5, 15));
+        assert_eq!(parse_month_day("13月1日"), None);
+        assert_eq!(parse_month_day("5月15"), md(5, 15));
+        assert_eq!(parse_month_day("5月15日上午场次二"), None);
+        assert_eq!(parse_month_day("2025-05-15"), None);
+        assert_eq!(parse_month_day("9:30"), None);
+        assert_eq!(
+            date_of(&Value::Text("5月15日 14:00".into()), false),
+            DateCell::NoYear(MonthDay { month: 5, day: 15 })
+        );
+        assert_eq!(
+            id_of(&Value::Number(511_502_199_001_011_234.0)).as_deref(),
+            Some("5.1150219900101126E17")
+        );
+        assert_eq!(
+            id_of(&Value::Number(2_023_000_001.0)).as_deref(),
+            Some("2023000001")
+        );
     }
 
     #[test]

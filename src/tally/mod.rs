@@ -110,8 +110,10 @@ pub struct TallyInput {
     pub institution: String,
     /// 在校生总数: the denominator of the coverage rate.
     pub enrolled_students: u64,
-    /// The institution's departments (inbox folders, catalog departments).
+    /// The institution's departments (inbox folders, catalog departments) and short names.
     pub own_units: Vec<String>,
+    /// (alias, department name): units written as an alias are that department, and own.
+    pub unit_aliases: Vec<(String, String)>,
     pub activities: Vec<ActivityInfo>,
     pub files: Vec<FileFact>,
     pub people: Vec<PersonFact>,
@@ -252,9 +254,15 @@ pub struct BreakdownRow {
     pub teachers: u64,
     /// Students of the own institution.
     pub students: u64,
-    /// Distinct enterprise units.
+    /// Students of other schools (counted in `participants`, not in the table's 学生数).
+    pub external_students: u64,
+    /// Distinct enterprise units (企业数（家）).
     pub enterprises: u64,
+    /// Enterprise staff, as persons.
+    pub enterprise_people: u64,
     pub visitors: u64,
+    /// Persons whose role nothing tells (no role column, no role word in the sheet's names).
+    pub unknown: u64,
     /// Distinct persons of every role (external students and unknown roles included).
     pub participants: u64,
     /// Distinct reports in the report window.
@@ -508,6 +516,78 @@ impl Names {
     }
 }
 
+/// `19 行`, `（第 3、4、5 行…）`: how a grouped warning names its rows (the first five).
+pub fn rows_text(rows: &[u32]) -> String {
+    let mut rows = rows.to_vec();
+    rows.sort_unstable();
+    rows.dedup();
+    let shown: Vec<String> = rows.iter().take(5).map(u32::to_string).collect();
+    let more = if rows.len() > 5 { "…" } else { "" };
+    format!("{} 行（第 {} 行{more}）", rows.len(), shown.join("、"))
+}
+
+/// The sheet rows that could not be fully used, one line per sheet and reason: the count and
+/// the first rows (`签到.xlsx 表“上午”：19 行签到时间不是日期…（第 3、4、5、6、7 行…；如「上午」）`).
+/// Reasons that differ only in the cell they quote (`「上午」`, `「待定」`) are one reason. A
+/// reason of one row, or of a whole sheet, is shown as it is.
+pub fn group_row_problems(problems: &[(RowAt, String)]) -> Vec<String> {
+    // (sheet text, reason without its quoted cells) → (rows, first quoted cell, first reason).
+    type Rows<'a> = (Vec<u32>, Option<String>, &'a RowAt, &'a str);
+    let mut groups: BTreeMap<(String, String), Rows<'_>> = BTreeMap::new();
+    let mut whole = Vec::new();
+    for (at, reason) in problems {
+        if at.row == 0 {
+            whole.push(format!("{at}：{reason}"));
+            continue;
+        }
+        let (generic, quoted) = unquote(reason);
+        let g = groups
+            .entry((at.sheet_text(), generic))
+            .or_insert_with(|| (Vec::new(), quoted, at, reason.as_str()));
+        g.0.push(at.row);
+    }
+    let mut out = whole;
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_by(|a, b| (&a.0.0, a.1.2.row).cmp(&(&b.0.0, b.1.2.row)));
+    for ((sheet, generic), (rows, quoted, first, reason)) in groups {
+        if rows.len() == 1 {
+            out.push(format!("{first}：{reason}"));
+            continue;
+        }
+        let example = quoted.map(|q| format!("；如「{q}」")).unwrap_or_default();
+        let text = rows_text(&rows);
+        let (count, list) = text.split_once('（').unwrap_or((&text, ""));
+        let list = list.trim_end_matches('）');
+        out.push(format!(
+            "{sheet}：{count}{}（{list}{example}）",
+            generic.replace("本行", "这些行")
+        ));
+    }
+    out
+}
+
+/// A reason without the cells it quotes in 「」, and the first quoted cell.
+fn unquote(reason: &str) -> (String, Option<String>) {
+    let mut generic = String::new();
+    let mut first = None;
+    let mut rest = reason;
+    while let Some((before, after)) = rest.split_once('「') {
+        generic.push_str(before);
+        match after.split_once('」') {
+            Some((quoted, tail)) => {
+                first.get_or_insert_with(|| quoted.to_string());
+                rest = tail;
+            }
+            None => {
+                generic.push('「');
+                rest = after;
+            }
+        }
+    }
+    generic.push_str(rest);
+    (generic, first)
+}
+
 /// Runs `f` on every group a fact counts in: the table once, each of its activity rows, and its
 /// department's row once (a fact of two activities is in both activity rows but counted once in
 /// the table and the department).
@@ -559,25 +639,84 @@ pub fn tally(input: &TallyInput) -> Tally {
         });
     }
 
-    // People.
+    // People: who each row is, first over all rows (an ID-less row may be the one person with
+    // an ID of the same role, name and unit), then counted.
+    let aliases = people::alias_keys(&input.unit_aliases);
     let mut unknown_sheets = BTreeSet::new();
     let mut nameless_enterprise = BTreeSet::new();
+    let mut lost_ids: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+    let mut no_identity: BTreeMap<String, Vec<u32>> = BTreeMap::new();
     // A sheet repeats the same few role words, hints and units on every row: each is
     // classified once.
     let mut roles: HashMap<(Option<&str>, Option<&str>), Role> = HashMap::new();
     let mut owns: HashMap<Option<&str>, bool> = HashMap::new();
+    let mut units: HashMap<(Option<&str>, bool), String> = HashMap::new();
+    let mut judged: Vec<Option<(Role, Identity, String, bool)>> =
+        Vec::with_capacity(input.people.len());
     for p in &input.people {
         let role = *roles
             .entry((p.role.as_deref(), p.role_hint.as_deref()))
             .or_insert_with(|| classify_role(p.role.as_deref(), p.role_hint.as_deref()));
-        let Some(ident) = people::identity(&p.name, p.id.as_deref(), p.unit.as_deref()) else {
-            warnings.insert(format!("{}：既无姓名也无编号，未计数", p.at));
+        let enterprise = role == Role::Enterprise;
+        let unit_key = units
+            .entry((p.unit.as_deref(), enterprise))
+            .or_insert_with(|| {
+                people::unit_key(p.unit.as_deref(), &aliases, enterprise).unwrap_or_default()
+            })
+            .clone();
+        if p.id.as_deref().is_some_and(people::id_digits_lost) {
+            lost_ids
+                .entry(p.at.sheet_text())
+                .or_default()
+                .push(p.at.row);
+        }
+        let Some(ident) = people::identity(&p.name, p.id.as_deref(), &unit_key) else {
+            no_identity
+                .entry(p.at.sheet_text())
+                .or_default()
+                .push(p.at.row);
+            judged.push(None);
             continue;
         };
         let own = *owns.entry(p.unit.as_deref()).or_insert_with(|| {
             is_own_unit(p.unit.as_deref(), &input.institution, &input.own_units)
+                || people::is_alias(p.unit.as_deref(), &aliases)
         });
-        let unit_key = people::meaningful(p.unit.as_deref()).unwrap_or_default();
+        judged.push(Some((role, ident, unit_key, own)));
+    }
+    // (role, name, unit) → the IDs seen with it.
+    let mut with_ids: HashMap<(Role, String, String), BTreeSet<String>> = HashMap::new();
+    for (p, j) in input.people.iter().zip(&judged) {
+        if let Some((role, Identity::Id(id), unit, _)) = j {
+            with_ids
+                .entry((*role, match_key(&p.name), unit.clone()))
+                .or_default()
+                .insert(id.clone());
+        }
+    }
+    for (sheet, rows) in lost_ids {
+        warnings.insert(format!(
+            "{sheet}：{}的编号是 Excel 的科学计数法（如 5.11502E+17），位数已丢失，按姓名和单位计（请把编号列设为文本后重新导出）",
+            rows_text(&rows)
+        ));
+    }
+    for (sheet, rows) in no_identity {
+        warnings.insert(format!(
+            "{sheet}：{}既无姓名也无编号，未计数",
+            rows_text(&rows)
+        ));
+    }
+    for (p, j) in input.people.iter().zip(judged) {
+        let Some((role, mut ident, unit_key, own)) = j else {
+            continue;
+        };
+        if let Identity::NameUnit(name, unit) = &ident
+            && let Some(ids) = with_ids.get(&(role, name.clone(), unit.clone()))
+            && ids.len() == 1
+            && let Some(id) = ids.first()
+        {
+            ident = Identity::Id(id.clone());
+        }
         if role == Role::Unknown {
             unknown_sheets.insert(p.at.sheet_text());
         }
@@ -854,8 +993,13 @@ fn breakdown(
         files: g.files,
         teachers: g.role_count(Role::Teacher).saturating_add(d.teachers),
         students: (g.own_students.len() as u64).saturating_add(d.students),
+        external_students: g
+            .role_count(Role::Student)
+            .saturating_sub(g.own_students.len() as u64),
         enterprises: (g.enterprise_units.len() as u64).saturating_add(d.enterprises),
+        enterprise_people: g.role_count(Role::Enterprise),
         visitors: g.role_count(Role::Visitor),
+        unknown: g.participants().saturating_sub(g.known.len() as u64),
         participants: g.participants().saturating_add(d.participants),
         media: g.media(reports),
         source,
@@ -983,6 +1127,33 @@ mod tests {
             }
             .text(),
             "12.50%（估算）"
+        );
+    }
+
+    #[test]
+    fn row_problems_are_grouped_per_sheet_and_reason() {
+        let at = |row| RowAt {
+            path: "教务科研处/签到表.xlsx".into(),
+            sheet: "上午".into(),
+            row,
+        };
+        let mut problems: Vec<(RowAt, String)> = (3..22)
+            .map(|r| {
+                (
+                    at(r),
+                    format!("签到时间「待定{r}」不是日期，已忽略该日期（本行仍计入）"),
+                )
+            })
+            .collect();
+        problems.push((at(30), "缺少姓名，已跳过".into()));
+        problems.push((at(0), "表格过大".into()));
+        assert_eq!(
+            group_row_problems(&problems),
+            [
+                "教务科研处/签到表.xlsx 表“上午”：表格过大",
+                "教务科研处/签到表.xlsx 表“上午”：19 行签到时间不是日期，已忽略该日期（这些行仍计入）（第 3、4、5、6、7 行…；如「待定3」）",
+                "教务科研处/签到表.xlsx 表“上午”第 30 行：缺少姓名，已跳过",
+            ]
         );
     }
 

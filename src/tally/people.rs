@@ -42,6 +42,13 @@ const ROLE_WORDS: &[(&str, Role)] = &[
     ("行政人员", Role::Teacher),
     ("教工", Role::Teacher),
     ("教职员工", Role::Teacher),
+    ("职工", Role::Teacher),
+    ("管理人员", Role::Teacher),
+    ("后勤人员", Role::Teacher),
+    ("教辅人员", Role::Teacher),
+    ("校领导", Role::Teacher),
+    ("院领导", Role::Teacher),
+    ("领导", Role::Teacher),
     ("企业", Role::Enterprise),
     ("企业人员", Role::Enterprise),
     ("企业导师", Role::Enterprise),
@@ -137,7 +144,8 @@ pub fn classify_role(cell: Option<&str>, hint: Option<&str>) -> Role {
 }
 
 /// Whether `unit` belongs to the own institution: blank, containing the institution's name,
-/// equal to or containing one of its departments, or naming a class (班).
+/// equal to or containing one of its departments, or naming a class (班). Departments' aliases
+/// and the institution's short names are in `own_units` too (see [`OwnUnits`]).
 pub fn is_own_unit(unit: Option<&str>, institution: &str, own_units: &[String]) -> bool {
     let Some(key) = meaningful(unit) else {
         return true;
@@ -153,6 +161,81 @@ pub fn is_own_unit(unit: Option<&str>, institution: &str, own_units: &[String]) 
         let d = match_key(d);
         !d.is_empty() && key.contains(&d)
     })
+}
+
+/// Bracket characters removed from a unit before it is compared (the text inside is kept).
+const UNIT_BRACKETS: &[char] = &['(', ')', '（', '）', '【', '】', '[', ']'];
+
+/// Suffixes stripped from an enterprise's name, longest first, repeatedly.
+const ENTERPRISE_SUFFIXES: &[&str] = &["股份有限公司", "有限责任公司", "有限公司", "公司", "集团"];
+
+/// How units are compared (DESIGN.md, *A person*): width folded, spaces and bracket characters
+/// removed, a department's alias resolved to its name; an enterprise's name then stripped of its
+/// legal-form suffixes (宜宾天原集团 = 宜宾天原集团股份有限公司). `None` for a blank or
+/// placeholder unit.
+pub fn unit_key(
+    unit: Option<&str>,
+    aliases: &[(String, String)],
+    enterprise: bool,
+) -> Option<String> {
+    let key: String = meaningful(unit)?
+        .chars()
+        .filter(|c| !UNIT_BRACKETS.contains(c))
+        .collect();
+    if key.is_empty() {
+        return None;
+    }
+    let mut key = match aliases.iter().find(|(alias, _)| *alias == key) {
+        Some((_, name)) => name.clone(),
+        None => key,
+    };
+    if enterprise {
+        while let Some(rest) = ENTERPRISE_SUFFIXES
+            .iter()
+            .find_map(|s| key.strip_suffix(s).filter(|r| !r.is_empty()))
+        {
+            key = rest.to_string();
+        }
+    }
+    Some(key)
+}
+
+/// Alias and name keys as [`unit_key`] compares them.
+pub fn alias_keys(aliases: &[(String, String)]) -> Vec<(String, String)> {
+    aliases
+        .iter()
+        .filter_map(|(a, n)| {
+            Some((
+                unit_key(Some(a), &[], false)?,
+                unit_key(Some(n), &[], false)?,
+            ))
+        })
+        .collect()
+}
+
+/// Whether a unit is written as one of the departments' aliases (`经管学院`).
+pub fn is_alias(unit: Option<&str>, alias_keys: &[(String, String)]) -> bool {
+    unit_key(unit, &[], false).is_some_and(|k| alias_keys.iter().any(|(a, _)| *a == k))
+}
+
+/// An ID that Excel turned into scientific notation with fewer digits than the number has
+/// (`5.11502E+17`): the digits are lost, so it identifies nobody. `2.023000001E9` keeps all
+/// its digits and is not lost.
+pub fn id_digits_lost(id: &str) -> bool {
+    let key = match_key(&clean_cell(id));
+    let Some((mantissa, exp)) = key.split_once('e') else {
+        return false;
+    };
+    let exp = exp.strip_prefix('+').unwrap_or(exp);
+    let Ok(exp) = exp.parse::<u32>() else {
+        return false;
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) {
+        return false;
+    }
+    (frac.len() as u32) < exp
 }
 
 /// Words that make an external unit a vocational school (职业学校（含技工院校）).
@@ -171,7 +254,7 @@ pub fn normalize_id(id: &str) -> String {
     let Some(key) = meaningful(Some(&clean_cell(id))) else {
         return String::new();
     };
-    if key.bytes().all(|b| b == b'0' || b == b'.') {
+    if id_digits_lost(&key) || key.bytes().all(|b| b == b'0' || b == b'.') {
         return String::new();
     }
     if let Some((int, frac)) = key.split_once('.')
@@ -204,8 +287,9 @@ pub enum Identity {
     NameUnit(String, String),
 }
 
-/// The identity of a row, or `None` when it has neither an ID nor a name.
-pub fn identity(name: &str, id: Option<&str>, unit: Option<&str>) -> Option<Identity> {
+/// The identity of a row, or `None` when it has neither an ID nor a name. `unit` is the
+/// row's [`unit_key`] (empty when blank).
+pub fn identity(name: &str, id: Option<&str>, unit: &str) -> Option<Identity> {
     if let Some(id) = id {
         let id = normalize_id(id);
         if !id.is_empty() {
@@ -216,10 +300,7 @@ pub fn identity(name: &str, id: Option<&str>, unit: Option<&str>) -> Option<Iden
     if name.is_empty() {
         return None;
     }
-    Some(Identity::NameUnit(
-        name,
-        unit.map(match_key).unwrap_or_default(),
-    ))
+    Some(Identity::NameUnit(name, unit.to_string()))
 }
 
 #[cfg(test)]
@@ -275,6 +356,47 @@ mod tests {
         ));
         assert!(is_own_unit(Some("机电工程学院"), inst, &depts));
         assert!(!is_own_unit(Some("四川某职业学院"), inst, &depts));
+    }
+
+    #[test]
+    fn office_roles_are_teachers() {
+        for w in [
+            "校领导",
+            "领导",
+            "职工",
+            "管理人员",
+            "后勤人员",
+            "教辅人员",
+            "院领导",
+        ] {
+            assert_eq!(classify_role(Some(w), None), Role::Teacher, "{w}");
+        }
+        // DESIGN.md's rule: the role word that ends last decides.
+        assert_eq!(classify_role(Some("企业领导"), None), Role::Teacher);
+    }
+
+    #[test]
+    fn units_compare_without_brackets_aliases_or_legal_suffixes() {
+        let aliases = vec![("经管学院".to_string(), "经济管理学院".to_string())];
+        let k = |u: &str, e: bool| unit_key(Some(u), &aliases, e);
+        assert_eq!(k("经管学院", false).as_deref(), Some("经济管理学院"));
+        assert_eq!(k(" 经管 学院 ", false).as_deref(), Some("经济管理学院"));
+        assert_eq!(k("宜宾天原集团", true), k("宜宾天原集团股份有限公司", true));
+        assert_eq!(k("宜宾天原集团有限公司", true).as_deref(), Some("宜宾天原"));
+        assert_eq!(k("四川（宜宾）天原", true).as_deref(), Some("四川宜宾天原"));
+        assert_eq!(k("公司", true).as_deref(), Some("公司"));
+        assert_eq!(k("宜宾天原集团", false).as_deref(), Some("宜宾天原集团"));
+        assert_eq!(unit_key(Some("无"), &aliases, false), None);
+    }
+
+    #[test]
+    fn scientific_ids_with_lost_digits_are_no_ids() {
+        assert!(id_digits_lost("5.11502E+17"));
+        assert!(id_digits_lost("5.11502199001011E17"));
+        assert!(!id_digits_lost("2.023000001E9"));
+        assert!(!id_digits_lost("2023000001"));
+        assert!(!id_digits_lost("e5"));
+        assert_eq!(normalize_id("5.11502E+17"), "");
     }
 
     #[test]
