@@ -148,6 +148,7 @@ mod tests {
             institution: "X".into(),
             enrolled_students: 100,
             own_units: vec![],
+            unit_aliases: vec![],
             activities: vec![],
             files: vec![],
             people: vec![],

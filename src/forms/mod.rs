@@ -396,6 +396,7 @@ mod tests {
                 institution: cfg.institution.clone(),
                 enrolled_students: 1,
                 own_units: vec![],
+                unit_aliases: vec![],
                 activities: vec![],
                 files: vec![],
                 people: vec![],
