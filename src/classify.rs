@@ -435,7 +435,7 @@ impl ClassifiedFile {
             .collect()
     }
     pub fn file_name(&self) -> String {
-        crate::walk::display_bytes(self.version.facts.path.file_name_raw())
+        crate::walk::show_bytes(self.version.facts.path.file_name_raw())
     }
 }
 

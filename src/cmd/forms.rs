@@ -90,12 +90,19 @@ pub fn write(
 ) -> anyhow::Result<FormsSummary> {
     let sources = session.report_sources()?;
     let tally_input = session.tally_input()?;
+    // Only 总结 with text to quote: a scan's "扫描件，无文字" is for the report, not the forms.
+    let summaries: std::collections::BTreeMap<String, crate::report::Excerpt> = sources
+        .summaries
+        .iter()
+        .filter(|(_, e)| e.note.is_none())
+        .map(|(a, e)| (a.clone(), e.clone()))
+        .collect();
     let input = forms::gather(
         &session.cfg,
         tally,
         check,
         &session.files,
-        &sources.summaries,
+        &summaries,
         &tally_input.media,
         session.today(),
     );
