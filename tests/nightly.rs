@@ -694,42 +694,28 @@ fn what_dangan_writes_is_readable_as_the_umask_allows() {
         let e = env();
         e.put("教务科研处/启动仪式/IMG_20250507_093000.jpg", &jpeg(1));
         e.put("教务科研处/启动仪式/启动仪式总结.txt", "总结\n".as_bytes());
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
-            .arg(common::BIN)
-            .current_dir(e.dir.path())
-            .arg("--inbox")
-            .arg(&e.inbox)
-            .arg("--archive")
-            .arg(&e.archive)
-            .args(["nightly", "-q"])
-            .env("SOURCE_DATE_EPOCH", MAY_10)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
-            .arg(common::BIN)
-            .current_dir(e.dir.path())
-            .arg("--inbox")
-            .arg(&e.inbox)
-            .arg("--archive")
-            .arg(&e.archive)
-            .args(["archive", "--year", "2025", "-q"])
-            .env("SOURCE_DATE_EPOCH", MAY_10)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let run = |args: &[&str]| {
+            let out = Command::new("sh")
+                .arg("-c")
+                .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
+                .arg(common::BIN)
+                .current_dir(e.dir.path())
+                .arg("--inbox")
+                .arg(&e.inbox)
+                .arg("--archive")
+                .arg(&e.archive)
+                .args(args)
+                .env("SOURCE_DATE_EPOCH", MAY_10)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(&["nightly", "-q"]);
+        run(&["archive", "--year", "2025", "-q"]);
         let all = modes(&e.archive);
         assert!(all.iter().any(|(p, _)| p.ends_with(".zip")), "no bag");
         for kind in [

@@ -186,11 +186,7 @@ fn zip_text<R: Read + Seek>(reader: R, flavor: Flavor, limit: u64) -> Result<Par
     if part.size() > limit {
         return Err(BOMB.to_string());
     }
-    let mut limited = Limited {
-        inner: part,
-        left: limit,
-        exceeded: false,
-    };
+    let mut limited = Limited::new(part, limit);
     let parsed = parse_xml(&mut limited, flavor);
     if limited.exceeded {
         return Err(BOMB.to_string());
@@ -198,11 +194,26 @@ fn zip_text<R: Read + Seek>(reader: R, flavor: Flavor, limit: u64) -> Result<Par
     Ok(parsed)
 }
 
-/// A reader that fails once more than `left` bytes are asked of it, and remembers that.
-struct Limited<R> {
+/// A reader that fails once more than `left` bytes come out of it, and remembers that: a
+/// size declared by a zip (docx part, zip member) is never trusted. Shared with the zip import.
+pub(crate) struct Limited<R> {
     inner: R,
     left: u64,
-    exceeded: bool,
+    /// More than the limit was there.
+    pub(crate) exceeded: bool,
+    /// Bytes that came out.
+    pub(crate) count: u64,
+}
+
+impl<R> Limited<R> {
+    pub(crate) fn new(inner: R, limit: u64) -> Limited<R> {
+        Limited {
+            inner,
+            left: limit,
+            exceeded: false,
+            count: 0,
+        }
+    }
 }
 
 impl<R: Read> Read for Limited<R> {
@@ -223,6 +234,7 @@ impl<R: Read> Read for Limited<R> {
             .min(usize::try_from(self.left).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..want])?;
         self.left -= n as u64;
+        self.count += n as u64;
         Ok(n)
     }
 }
@@ -443,11 +455,7 @@ mod tests {
         let err = zip_text(Cursor::new(&docx), Flavor::Word, 1024).err();
         assert_eq!(err.as_deref(), Some(BOMB));
         // …and a part that inflates past the limit is refused while reading.
-        let mut limited = Limited {
-            inner: Cursor::new(big.as_bytes()),
-            left: 1024,
-            exceeded: false,
-        };
+        let mut limited = Limited::new(Cursor::new(big.as_bytes()), 1024);
         let _ = parse_xml(&mut limited, Flavor::Word);
         assert!(limited.exceeded);
         // Under the real limit it reads.

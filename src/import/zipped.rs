@@ -13,7 +13,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::BufReader;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -243,38 +243,6 @@ fn is_junk(path: &[u8]) -> bool {
         .any(|c| c == b"__MACOSX" || crate::walk::is_junk(c))
 }
 
-/// A reader that fails once more than `left` bytes come out of it, and remembers that.
-struct Capped<R> {
-    inner: R,
-    left: u64,
-    hit: bool,
-    /// Bytes that came out.
-    count: u64,
-}
-
-impl<R: Read> Read for Capped<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        if self.left == 0 {
-            let mut probe = [0u8; 1];
-            if self.inner.read(&mut probe)? == 0 {
-                return Ok(0);
-            }
-            self.hit = true;
-            return Err(io::Error::other("inflated size limit"));
-        }
-        let want = buf
-            .len()
-            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
-        let n = self.inner.read(&mut buf[..want])?;
-        self.left -= n as u64;
-        self.count += n as u64;
-        Ok(n)
-    }
-}
-
 fn show(path: &[u8]) -> String {
     crate::walk::display_bytes(path)
 }
@@ -414,14 +382,9 @@ fn unpack_into(
                 continue;
             }
         };
-        let mut capped = Capped {
-            inner: reader,
-            left: cap,
-            hit: false,
-            count: 0,
-        };
+        let mut capped = crate::extract::document::Limited::new(reader, cap);
         let stored = ctx.store.ingest(&mut capped, || Ok(()));
-        let hit = capped.hit;
+        let hit = capped.exceeded;
         // More came out than the header declared: the reader stops there, and so do we.
         // (the zip crate stops a member at its declared size and says so).
         let lied = !opaque
