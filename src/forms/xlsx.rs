@@ -96,10 +96,7 @@ pub fn info_xlsx(
 
     let sheet = workbook.add_worksheet();
     sheet.set_name(SHEET_NAME)?;
-    sheet.set_landscape();
-    sheet.set_paper_size(9); // A4
-    sheet.set_print_fit_to_pages(1, 1);
-    sheet.set_print_center_horizontally(true);
+    crate::output::xlsx::print_one_a4_landscape(sheet);
     let last = (CONTACT_HEADERS.len() - 1) as u16;
     for (c, w) in WIDTHS.iter().enumerate() {
         sheet.set_column_width(c as u16, *w)?;

@@ -96,10 +96,7 @@ pub fn table_form(
 
     let sheet = workbook.add_worksheet();
     sheet.set_name(SHEET_NAME)?;
-    sheet.set_landscape();
-    sheet.set_paper_size(9); // A4
-    sheet.set_print_fit_to_pages(1, 1);
-    sheet.set_print_center_horizontally(true);
+    print_one_a4_landscape(sheet);
     let last_col = (TABLE_HEADERS.len() - 1) as u16;
     for (col, width) in WIDTHS.iter().enumerate() {
         sheet.set_column_width(col as u16, *width)?;
@@ -159,4 +156,12 @@ pub fn table_form(
     sheet.merge_range(note_row, 0, note_row, last_col, TABLE_NOTE, &note)?;
 
     workbook.save_to_buffer()
+}
+
+/// How the province's forms print: one A4 page, landscape, centred.
+pub fn print_one_a4_landscape(sheet: &mut rust_xlsxwriter::Worksheet) {
+    sheet.set_landscape();
+    sheet.set_paper_size(9); // A4
+    sheet.set_print_fit_to_pages(1, 1);
+    sheet.set_print_center_horizontally(true);
 }
