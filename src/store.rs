@@ -171,6 +171,68 @@ impl Store {
     }
 }
 
+/// What re-reading one object found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Examined {
+    /// Its bytes hash to its name.
+    Intact { size: u64 },
+    /// Its bytes no longer match its name: `actual` is what they hash to now.
+    Damaged { actual: String, size: u64 },
+    /// There is no file at its place.
+    Missing,
+}
+
+impl Store {
+    /// Re-reads an object and says whether its bytes still hash to its name (the audit, `verify
+    /// --store`). An unreadable object is an `Err`; an absent one is [`Examined::Missing`].
+    pub fn examine(&self, sha256: &str) -> io::Result<Examined> {
+        examine(&self.objects, sha256)
+    }
+
+    /// Replaces a damaged or missing object with the bytes of `src`, when (and only when) they
+    /// hash to its name: copied to a temp file while hashed, fsynced, renamed over the damaged
+    /// copy, the folder fsynced. Returns false (nothing changed) when `src` has other bytes.
+    /// The one place an existing object is ever replaced; call only while holding the run lock.
+    pub fn heal(&self, sha256: &str, src: &mut impl Read) -> Result<bool, StoreError> {
+        let tmp = tempfile::Builder::new()
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
+            .prefix("heal-")
+            .tempfile_in(&self.tmp)
+            .map_err(StoreError::Write)?;
+        let mut writer = io::BufWriter::with_capacity(CHUNK, tmp.as_file());
+        let (got, _, _) = hash_reader(src, |chunk| writer.write_all(chunk))?;
+        writer.flush().map_err(StoreError::Write)?;
+        drop(writer);
+        if got != sha256 {
+            return Ok(false);
+        }
+        tmp.as_file().sync_all().map_err(StoreError::Write)?;
+        let path = self.object_path(sha256);
+        let dir = path.parent().expect("objects have a folder").to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(StoreError::Write)?;
+        tmp.persist(&path).map_err(|e| StoreError::Write(e.error))?;
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(StoreError::Write)?;
+        Ok(true)
+    }
+}
+
+/// [`Store::examine`] without opening the store (read-only commands).
+pub fn examine(objects: &Path, sha256: &str) -> io::Result<Examined> {
+    let mut f = match File::open(object_path(objects, sha256)) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Examined::Missing),
+        Err(e) => return Err(e),
+    };
+    match hash_reader(&mut f, |_| Ok(())) {
+        Ok((h, size, _)) if h == sha256 => Ok(Examined::Intact { size }),
+        Ok((actual, size, _)) => Ok(Examined::Damaged { actual, size }),
+        Err(StoreError::Read(e)) | Err(StoreError::Write(e)) => Err(e),
+        Err(StoreError::Rejected(r)) => Err(io::Error::other(r)),
+    }
+}
+
 pub fn object_path(objects: &Path, sha256: &str) -> PathBuf {
     objects.join(&sha256[..2.min(sha256.len())]).join(sha256)
 }
@@ -193,6 +255,37 @@ mod tests {
         assert_eq!(std::fs::read(&a.path).unwrap(), b"hello");
         assert!(store.check(&a.sha256).unwrap());
         store.sync_dirs().unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("objects/tmp"))
+                .unwrap()
+                .count(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_damaged_object_is_found_and_healed_only_from_its_own_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = store.ingest(&mut &b"hello"[..], || Ok(())).unwrap();
+        assert_eq!(
+            store.examine(&a.sha256).unwrap(),
+            Examined::Intact { size: 5 }
+        );
+        std::fs::write(&a.path, b"jello").unwrap();
+        assert!(matches!(
+            store.examine(&a.sha256).unwrap(),
+            Examined::Damaged { size: 5, .. }
+        ));
+        // Other bytes never replace it.
+        assert!(!store.heal(&a.sha256, &mut &b"yellow"[..]).unwrap());
+        assert_eq!(std::fs::read(&a.path).unwrap(), b"jello");
+        assert!(store.heal(&a.sha256, &mut &b"hello"[..]).unwrap());
+        assert_eq!(std::fs::read(&a.path).unwrap(), b"hello");
+        std::fs::remove_file(&a.path).unwrap();
+        assert_eq!(store.examine(&a.sha256).unwrap(), Examined::Missing);
+        assert!(store.heal(&a.sha256, &mut &b"hello"[..]).unwrap());
+        assert!(store.check(&a.sha256).unwrap());
         assert_eq!(
             std::fs::read_dir(dir.path().join("objects/tmp"))
                 .unwrap()

@@ -11,6 +11,7 @@
 //! `counted`. Writes happen in one transaction per batch, after the batch's objects are
 //! durable. Knows nothing of bytes: the store does.
 
+mod audit;
 mod migrate;
 mod read;
 mod write;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use audit::{DamagedObject, HeldBy, ObjectRef, ObjectState};
 pub use read::{
     ArchiveRecord, CatalogedVersion, DeclaredRow, DocText, MediaRow, PersonRow, RowProblem,
     RunRecord, Which,
@@ -170,6 +172,16 @@ CREATE TABLE IF NOT EXISTS members (
     name_encoding TEXT NOT NULL           -- utf8 | unicode_path | gb18030 | bytes
 );
 CREATE INDEX IF NOT EXISTS members_container ON members(container_version);
+-- What re-reading the store found (the nightly audit, verify --store, archive, report): an
+-- object whose bytes no longer hash to its name, or that is gone, until an import heals it.
+CREATE TABLE IF NOT EXISTS object_checks (
+    sha256 TEXT PRIMARY KEY,
+    state TEXT NOT NULL,                  -- damaged | missing | healed
+    found_at INTEGER NOT NULL,            -- Unix seconds
+    found_by TEXT NOT NULL,               -- nightly | verify | archive | report
+    healed_at INTEGER,
+    healed_by TEXT
+);
 -- What counts: the latest version of every path that is not withdrawn. The one definition.
 CREATE VIEW IF NOT EXISTS counted AS
     SELECT f.current_version AS version_id FROM files f
