@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::catalog::{Catalog, ObjectState, Result};
-use crate::model::Sha256;
+use crate::catalog::{Catalog, DamagedObject, ObjectState, Result};
+use crate::model::{InboxPath, Sha256};
 use crate::store::{Examined, examine};
 
 /// Objects re-hashed between two looks at the clock (and two saves of the cursor).
@@ -155,6 +155,96 @@ pub fn audit(
     }
     out.seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     Ok(out)
+}
+
+/// Whether the inbox still holds a path's bytes: the file itself, or the zip it is a member of.
+pub fn inbox_holds(inbox: &Path, path: &InboxPath) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let raw = &path.0;
+    let is_file = |p: &[u8]| {
+        std::fs::symlink_metadata(inbox.join(std::ffi::OsStr::from_bytes(p)))
+            .is_ok_and(|m| m.is_file())
+    };
+    if is_file(raw) {
+        return true;
+    }
+    // A member: the first component on its path that is a file is its zip.
+    raw.iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'/')
+        .any(|(i, _)| is_file(&raw[..i]))
+}
+
+/// How many of an object's paths a message names before "…等 N 处".
+const PATHS_SHOWN: usize = 5;
+
+/// What a person reads about one damaged or missing object: which object, since when, which
+/// inbox paths had its bytes, and what to do — one line each.
+pub fn describe(d: &DamagedObject, inbox: &Path, offset: chrono::FixedOffset) -> Vec<String> {
+    let hex = d.sha256.hex();
+    let what = match d.state {
+        ObjectState::Missing => "不见了",
+        _ => "内容已损坏（与其 SHA-256 名称不符）",
+    };
+    let mut lines = vec![format!(
+        "存档对象 objects/{}/{hex} {what}（{} 于 {} 发现）",
+        &hex[..2],
+        finder(&d.found_by),
+        crate::clock::show(d.found_at, offset)
+    )];
+    let shown: Vec<String> = d
+        .paths
+        .iter()
+        .take(PATHS_SHOWN)
+        .map(|h| {
+            let mut p = crate::text::escape_controls(&h.path.shown()).into_owned();
+            if !h.counted {
+                p.push_str("（已撤回或旧版本）");
+            }
+            p
+        })
+        .collect();
+    if shown.is_empty() {
+        lines.push("  目录里没有哪个文件用到这份内容".into());
+    } else {
+        let more = d.paths.len().saturating_sub(PATHS_SHOWN);
+        lines.push(format!(
+            "  它是收件箱里的：{}{}",
+            shown.join("、"),
+            if more > 0 {
+                format!(" 等 {} 处", d.paths.len())
+            } else {
+                String::new()
+            }
+        ));
+    }
+    let source = d.paths.iter().find(|h| inbox_holds(inbox, &h.path));
+    lines.push(match source {
+        Some(h) => format!(
+            "  处理：收件箱里仍有 {}，下次运行 dangan nightly（或 dangan import）时会用它自动修复",
+            crate::text::escape_controls(&h.path.shown())
+        ),
+        None => format!(
+            "  处理：收件箱里已没有这份内容。请把原文件（内容完全相同）放回收件箱{}，下次导入会自动修复；或从存档的备份恢复 objects/{}/{hex}",
+            d.paths
+                .first()
+                .map(|h| format!(" {}", crate::text::escape_controls(&h.path.shown())))
+                .unwrap_or_default(),
+            &hex[..2]
+        ),
+    });
+    lines
+}
+
+fn finder(by: &str) -> &str {
+    match by {
+        "nightly" => "每晚核查",
+        "verify" => "dangan verify --store",
+        "archive" => "dangan archive",
+        "report" => "dangan report",
+        "import" => "dangan import",
+        other => other,
+    }
 }
 
 #[cfg(test)]

@@ -95,8 +95,48 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
         std::fs::create_dir_all(dir).with_context(|| format!("无法创建 {}", dir.display()))?;
         let _ = crate::bag::remove_stale_temp_files(dir);
     }
-    let written = crate::bag::write_bag(&year.plan, &out)
-        .with_context(|| format!("没有生成 {}", out.display()))?;
+    // An object already known to be damaged or missing stops the archive before it is written.
+    let damaged: Vec<_> = session
+        .catalog
+        .damaged_objects()
+        .context("读取目录失败")?
+        .into_iter()
+        .filter(|d| year.in_bag.contains_key(&d.sha256.hex()))
+        .collect();
+    if !damaged.is_empty() {
+        anyhow::bail!(
+            "没有生成 {}：{} 年要归档的文件中有 {} 个在存档里已损坏或丢失\n{}",
+            out.display(),
+            args.year,
+            damaged.len(),
+            damage_lines(common, &cfg, &damaged)
+        );
+    }
+    let written = match crate::bag::write_bag(&year.plan, &out) {
+        Ok(w) => w,
+        Err(e) => {
+            // Damage met while copying: recorded (for the next import to heal) and named.
+            if let Some((sha, state)) = damaged_object_of(&e) {
+                session
+                    .catalog
+                    .record_object_state(&sha, state, "archive", epoch)
+                    .context("无法在目录中记录损坏的对象")?;
+                let found: Vec<_> = session
+                    .catalog
+                    .damaged_objects()
+                    .context("读取目录失败")?
+                    .into_iter()
+                    .filter(|d| d.sha256 == sha)
+                    .collect();
+                anyhow::bail!(
+                    "没有生成 {}：{e}\n{}",
+                    out.display(),
+                    damage_lines(common, &cfg, &found)
+                );
+            }
+            return Err(anyhow::Error::new(e).context(format!("没有生成 {}", out.display())));
+        }
+    };
     let absolute = std::fs::canonicalize(&written.path).unwrap_or(written.path.clone());
     let sha = crate::model::Sha256::parse_hex(&written.sha256).context("档案的 SHA-256 无效")?;
     session
@@ -136,4 +176,51 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
         )?;
     }
     Ok(EXIT_OK)
+}
+
+fn damage_lines(
+    common: &Common,
+    cfg: &crate::config::Config,
+    damaged: &[crate::catalog::DamagedObject],
+) -> String {
+    damaged
+        .iter()
+        .flat_map(|d| crate::audit::describe(d, &common.inbox, cfg.utc_offset))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The store object a bag error is about, when it is one: bytes that do not match their name,
+/// or an object that cannot be read.
+fn damaged_object_of(
+    e: &crate::bag::BagError,
+) -> Option<(crate::model::Sha256, crate::catalog::ObjectState)> {
+    use crate::bag::BagError;
+    use crate::catalog::ObjectState;
+    let (path, state) = match e {
+        BagError::DigestMismatch { source_desc, .. }
+        | BagError::SizeMismatch { source_desc, .. } => {
+            (std::path::PathBuf::from(source_desc), ObjectState::Damaged)
+        }
+        BagError::ReadSource {
+            source_path,
+            source,
+            ..
+        } => (
+            source_path.clone(),
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ObjectState::Missing
+            } else {
+                ObjectState::Damaged
+            },
+        ),
+        _ => return None,
+    };
+    let in_store = path
+        .parent()
+        .and_then(|p| p.parent())
+        .and_then(|p| p.file_name())
+        .is_some_and(|n| n == "objects");
+    let sha = crate::model::Sha256::parse_hex(path.file_name()?.to_str()?)?;
+    in_store.then_some((sha, state))
 }

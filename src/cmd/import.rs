@@ -100,5 +100,21 @@ pub fn print_summary(common: &Common, s: &ImportSummary, dry_run: bool) -> anyho
             s.rejected_rows
         )?;
     }
+    print_healing(&mut out, s)?;
+    Ok(())
+}
+
+/// The store objects this run healed, and those still damaged (for `import` and `nightly`).
+pub fn print_healing(out: &mut impl Write, s: &ImportSummary) -> anyhow::Result<()> {
+    for line in &s.healed {
+        writeln!(out, "{line}")?;
+    }
+    if s.still_damaged > 0 {
+        writeln!(
+            out,
+            "存档里仍有 {} 个对象损坏或丢失，收件箱里也找不到它们的内容：运行 dangan verify --store 查看是哪些文件、如何处理",
+            s.still_damaged
+        )?;
+    }
     Ok(())
 }

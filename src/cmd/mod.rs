@@ -190,6 +190,26 @@ impl Session {
     }
 }
 
+/// The store objects recorded damaged or missing, each with its inbox paths and what to do
+/// (`status`, `report`); nothing when there are none.
+pub fn print_store_damage(
+    out: &mut impl std::io::Write,
+    common: &Common,
+    session: &Session,
+) -> anyhow::Result<()> {
+    let damaged = session.catalog.damaged_objects().context("读取目录失败")?;
+    if damaged.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n存档对象损坏或丢失 {} 个：", damaged.len())?;
+    for d in &damaged {
+        for line in crate::audit::describe(d, &common.inbox, session.cfg.utc_offset) {
+            writeln!(out, "{line}")?;
+        }
+    }
+    Ok(())
+}
+
 /// Human-readable bytes.
 pub fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];

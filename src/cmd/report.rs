@@ -37,6 +37,8 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let tally = session.tally()?;
     let check = session.check(session.today());
     let s = write_with(common, &session, &tally, &check)?;
+    // Originals the report links to that the store no longer has intact: said on stderr.
+    super::print_store_damage(&mut std::io::stderr().lock(), common, &session)?;
     let mut out = std::io::stdout().lock();
     if common.json {
         writeln!(out, "{}", json(&s))?;

@@ -136,6 +136,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         }
         None => writeln!(out, "还没有导入过")?,
     }
+    super::print_store_damage(&mut out, common, &session)?;
     writeln!(
         out,
         "\n在档文件 {} 个（另有已撤回 {} 个）",

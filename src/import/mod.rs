@@ -23,6 +23,7 @@ use crate::progress::Progress;
 use crate::store::{Store, StoreError};
 use crate::walk::{self, WalkEntry};
 
+pub mod heal;
 mod sheets;
 pub mod zipped;
 
@@ -73,6 +74,12 @@ pub struct ImportSummary {
     /// Rejections of this run, for the report (path, reason).
     #[serde(skip)]
     pub rejections: Vec<(String, String)>,
+    /// Damaged or missing store objects replaced from the inbox by this run, one line each.
+    #[serde(skip)]
+    pub healed: Vec<String>,
+    /// Store objects still recorded damaged or missing after this run.
+    #[serde(skip)]
+    pub still_damaged: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -587,6 +594,11 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
         }
         tx.commit()?;
     }
+    // Objects found damaged or missing earlier: replaced from the inbox where it still has
+    // their bytes (after the files of this run are cataloged, so their paths count too).
+    let healing = heal::heal_recorded(&catalog, &store, opts.inbox, opts.now)?;
+    summary.healed = healing.healed;
+    summary.still_damaged = healing.still_damaged;
     summary.rejected = summary.rejections.len() as u64;
     summary.seconds = round_seconds(started.elapsed().as_secs_f64());
     catalog.finish_run(
@@ -621,6 +633,7 @@ pub fn summary_json(s: &ImportSummary) -> serde_json::Value {
         o.insert("withdrawn".into(), s.withdrawn.into());
         o.insert("restored".into(), s.restored.into());
         o.insert("rejected_rows".into(), s.rejected_rows.into());
+        o.insert("healed".into(), s.healed.len().into());
     }
     v
 }
