@@ -50,7 +50,13 @@ pub fn exit_code(s: &ImportSummary) -> i32 {
 pub fn print_summary(common: &Common, s: &ImportSummary, dry_run: bool) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     if common.json {
-        writeln!(out, "{}", serde_json::to_string(s)?)?;
+        let mut v = serde_json::to_value(s)?;
+        if dry_run && let Some(o) = v.as_object_mut() {
+            // The plan: one object per file, with `list --json`'s keys and an `action`.
+            o.insert("withdrawn".into(), s.withdrawn.into());
+            o.insert("plan".into(), s.plan_json.clone().into());
+        }
+        writeln!(out, "{v}")?;
         return Ok(());
     }
     if common.quiet {
@@ -64,8 +70,8 @@ pub fn print_summary(common: &Common, s: &ImportSummary, dry_run: bool) -> anyho
         }
         writeln!(
             out,
-            "演练（未写入任何东西）：发现 {} 个文件，将新增 {}、更新 {}，未变 {}，跳过 {}，拒收 {}，有问题 {}",
-            s.seen, s.new, s.changed, s.unchanged, s.skipped, s.rejected, s.problems
+            "演练（未写入任何东西）：发现 {} 个文件，将新增 {}、更新 {}，未变 {}，跳过 {}，拒收 {}，有问题 {}，撤回 {}",
+            s.seen, s.new, s.changed, s.unchanged, s.skipped, s.rejected, s.problems, s.withdrawn
         )?;
         return Ok(());
     }

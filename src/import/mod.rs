@@ -68,9 +68,13 @@ pub struct ImportSummary {
     pub restored: u64,
     #[serde(skip)]
     pub rejected_rows: u64,
-    /// The dry run's plan: one line per file that would be stored or rejected.
+    /// The dry run's plan: one line per file that would be stored, rejected or withdrawn.
     #[serde(skip)]
     pub plan: Vec<String>,
+    /// The same plan for `--json`: one object per file, with `list --json`'s keys and an
+    /// `action` (`new|changed|restored|withdrawn|rejected`).
+    #[serde(skip)]
+    pub plan_json: Vec<serde_json::Value>,
     /// Rejections of this run, for the report (path, reason).
     #[serde(skip)]
     pub rejections: Vec<(String, String)>,
@@ -287,45 +291,9 @@ fn ingest_one(
 /// A member's facts, as if it lay in a folder named like its zip.
 fn describe_member(opts: &ImportOptions, zip: &WalkEntry, m: zipped::Member) -> Option<MemberOut> {
     let sha = Sha256::parse_hex(&m.stored.sha256)?;
-    let mut rel = zip.rel.clone();
-    rel.push(b'/');
-    rel.extend_from_slice(&m.path);
-    let file_name = walk::display_bytes(m.path.rsplit(|b| *b == b'/').next().unwrap_or(&m.path));
-    let entry = WalkEntry {
-        rel,
-        abs: m.stored.path.clone(),
-        department: zip.department.clone(),
-        folders: Vec::new(),
-        file_name,
-        size: m.stored.size,
-        mtime_ns: m.mtime_ns,
-        inode: 0,
-    };
+    let entry = member_entry(zip, &m.path, &m.stored.path, m.stored.size, m.mtime_ns);
     let mut version = if m.opaque {
-        NewVersion {
-            facts: VersionFacts {
-                path: InboxPath(entry.rel.clone()),
-                size: entry.size,
-                mtime_ns: entry.mtime_ns,
-                sha256: sha,
-                kind: Kind::Other,
-                format: Format::Unknown.as_str().into(),
-                dates: Vec::new(),
-                imported: opts.now,
-                problems: Vec::new(),
-                width: None,
-                height: None,
-                orientation: None,
-                has_thumbnail: false,
-                sign_in: false,
-                media: false,
-                row_activities: Vec::new(),
-                row_month_day: None,
-            },
-            inode: 0,
-            text: None,
-            sheets: Vec::new(),
-        }
+        opaque_version(opts, &entry, sha)
     } else {
         describe(opts, &entry, &m.stored.head, &m.stored.path, true)
     };
@@ -340,9 +308,60 @@ fn describe_member(opts: &ImportOptions, zip: &WalkEntry, m: zipped::Member) -> 
     })
 }
 
-/// `--dry-run`: the head only (64 KiB holds a JPEG's EXIF; the extractors read further into
-/// the file themselves when a format needs it), no hashing, nothing written.
-fn plan_one(opts: &ImportOptions, entry: &WalkEntry) -> Result<NewVersion, String> {
+/// A member stored as its raw (encrypted or not inflatable) bytes: nothing can be read from it.
+fn opaque_version(opts: &ImportOptions, entry: &WalkEntry, sha: Sha256) -> NewVersion {
+    NewVersion {
+        facts: VersionFacts {
+            path: InboxPath(entry.rel.clone()),
+            size: entry.size,
+            mtime_ns: entry.mtime_ns,
+            sha256: sha,
+            kind: Kind::Other,
+            format: Format::Unknown.as_str().into(),
+            dates: Vec::new(),
+            imported: opts.now,
+            problems: Vec::new(),
+            width: None,
+            height: None,
+            orientation: None,
+            has_thumbnail: false,
+            sign_in: false,
+            media: false,
+            row_activities: Vec::new(),
+            row_month_day: None,
+        },
+        inode: 0,
+        text: None,
+        sheets: Vec::new(),
+    }
+}
+
+/// A zip member as a walk entry: its path under the zip's, its bytes at `abs`.
+fn member_entry(zip: &WalkEntry, path: &[u8], abs: &Path, size: u64, mtime_ns: i64) -> WalkEntry {
+    let mut rel = zip.rel.clone();
+    rel.push(b'/');
+    rel.extend_from_slice(path);
+    WalkEntry {
+        rel,
+        abs: abs.to_path_buf(),
+        department: zip.department.clone(),
+        folders: Vec::new(),
+        file_name: walk::display_bytes(path.rsplit(|b| *b == b'/').next().unwrap_or(path)),
+        size,
+        mtime_ns,
+        inode: 0,
+    }
+}
+
+/// `--dry-run`: the head only (16 KiB holds a JPEG's EXIF; the extractors read further into
+/// the file themselves when a format needs it), a sheet's rows and a PDF's text through the
+/// same limited readers as the import (they give its dates), a zip's members from its central
+/// directory; no hashing, nothing written to the archive.
+fn plan_one(
+    opts: &ImportOptions,
+    entry: &WalkEntry,
+    offset: chrono::FixedOffset,
+) -> Result<Planned, String> {
     const DRY_HEAD: usize = 16 * 1024;
     let file = File::open(&entry.abs).map_err(|e| format!("无法打开：{e}"))?;
     // Only a few small pieces of each file are read: no read-ahead of what is not needed.
@@ -359,12 +378,53 @@ fn plan_one(opts: &ImportOptions, entry: &WalkEntry) -> Result<NewVersion, Strin
     file.take(DRY_HEAD as u64)
         .read_to_end(&mut head)
         .map_err(|e| format!("读取失败：{e}"))?;
-    Ok(describe(opts, entry, &head, &entry.abs, false))
+    let mut version = describe(opts, entry, &head, &entry.abs, true);
+    let mut members = Vec::new();
+    if version.facts.format == Format::Zip.as_str() {
+        let problems = zipped::plan(
+            &entry.abs,
+            entry.mtime_ns,
+            offset,
+            &zipped::Limits::default(),
+            DRY_HEAD,
+            &mut |m, scratch| {
+                let me = member_entry(entry, &m.path, scratch, m.size, m.mtime_ns);
+                let mut v = if m.opaque {
+                    opaque_version(opts, &me, Sha256([0; 32]))
+                } else {
+                    describe(opts, &me, &m.head, scratch, true)
+                };
+                v.facts.problems.splice(0..0, m.problems);
+                members.push((v, m.encoding));
+            },
+        );
+        version.facts.problems.extend(problems);
+    }
+    Ok(Planned { version, members })
 }
 
-fn plan_line(status: &str, judge: &mut Judge, v: &NewVersion) -> (String, bool) {
+/// What the dry run read of one file: its facts, and a zip's members with how their names
+/// were read.
+struct Planned {
+    version: NewVersion,
+    members: Vec<(NewVersion, NameEncoding)>,
+}
+
+/// One file of the plan, judged as the real run will judge it: a tab-separated line and the
+/// `--json` object. The bool: it has problems.
+fn plan_entry(
+    action: &'static str,
+    judge: &mut Judge,
+    v: &NewVersion,
+    encoding: Option<NameEncoding>,
+) -> (String, serde_json::Value, bool) {
     let j = judge.judge(&v.facts);
     let problems: Vec<String> = v.facts.problems.iter().chain(&j.notes).cloned().collect();
+    let status = match action {
+        "new" => "新增",
+        "changed" => "变更",
+        _ => "恢复",
+    };
     let line = format!(
         "{status}\t{}\t{}\t{}\t{}\t{}（{}）\t{}",
         v.facts.path.shown(),
@@ -381,7 +441,23 @@ fn plan_line(status: &str, judge: &mut Judge, v: &NewVersion) -> (String, bool) 
         j.date_source().label(),
         problems.join("；")
     );
-    (line, !problems.is_empty())
+    let mut json = serde_json::json!({
+        "action": action,
+        "path": v.facts.path.display(),
+        "department": j.department,
+        "activity": j.activity(),
+        "activities": j.activities,
+        "activity_rule": j.rule.as_str(),
+        "date": j.day().map(|d| d.to_string()),
+        "date_source": j.date_source().as_str(),
+        "kind": v.facts.kind.as_str(),
+        "size": v.facts.size,
+        "problems": problems,
+    });
+    if let (Some(e), Some(o)) = (encoding, json.as_object_mut()) {
+        o.insert("name_encoding".into(), e.as_str().into());
+    }
+    (line, json, !problems.is_empty())
 }
 
 pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, ImportError> {
@@ -652,13 +728,31 @@ fn dry_run(
     for r in &walked.rejected {
         let path = walk::show_bytes(&r.rel);
         summary.plan.push(format!("拒收\t{path}\t{}", r.reason));
+        summary.plan_json.push(serde_json::json!({
+            "action": "rejected",
+            "path": walk::display_bytes(&r.rel),
+            "reason": r.reason,
+        }));
         summary.rejections.push((path, r.reason.clone()));
     }
+    let mut judge = Judge::new(cfg, opts.corrections);
+    // Paths in the inbox that are not read again: unchanged files, and zips whose members
+    // therefore stay as they are.
+    let mut unchanged: HashSet<&[u8]> = HashSet::new();
     let mut todo: Vec<(&WalkEntry, bool)> = Vec::new();
     for e in &walked.files {
         match known.get(&e.rel) {
             Some(k) if k.size == e.size && k.mtime_ns == e.mtime_ns && k.inode == e.inode => {
-                summary.unchanged += 1
+                summary.unchanged += 1;
+                unchanged.insert(&e.rel);
+                if k.withdrawn {
+                    summary.restored += 1;
+                    summary.plan.push(format!("恢复\t{}", e.display()));
+                    summary.plan_json.push(serde_json::json!({
+                        "action": "restored",
+                        "path": walk::display_bytes(&e.rel),
+                    }));
+                }
             }
             Some(_) => todo.push((e, true)),
             None => todo.push((e, false)),
@@ -669,33 +763,118 @@ fn dry_run(
         .num_threads(4 * READERS)
         .build()
         .expect("a thread pool");
-    let planned: Vec<(&WalkEntry, bool, Result<NewVersion, String>)> = pool.install(|| {
+    let planned: Vec<(&WalkEntry, bool, Result<Planned, String>)> = pool.install(|| {
         todo.par_iter()
-            .map(|(e, changed)| (*e, *changed, plan_one(opts, e)))
+            .map(|(e, changed)| (*e, *changed, plan_one(opts, e, cfg.utc_offset)))
             .collect()
     });
-    let mut judge = Judge::new(cfg, opts.corrections);
+    // Members the plan lists (of zips read again), present after the run.
+    let mut listed_members: HashSet<Vec<u8>> = HashSet::new();
     for (e, changed, result) in planned {
         match result {
-            Ok(v) => {
+            Ok(p) => {
+                let mut add = |action: &'static str,
+                               v: &NewVersion,
+                               encoding: Option<NameEncoding>,
+                               summary: &mut ImportSummary| {
+                    let (line, json, problems) = plan_entry(action, &mut judge, v, encoding);
+                    if problems {
+                        summary.problems += 1;
+                    }
+                    summary.plan.push(line);
+                    summary.plan_json.push(json);
+                };
                 if changed {
                     summary.changed += 1;
                 } else {
                     summary.new += 1;
                 }
-                let (line, problems) =
-                    plan_line(if changed { "变更" } else { "新增" }, &mut judge, &v);
-                if problems {
-                    summary.problems += 1;
+                add(
+                    if changed { "changed" } else { "new" },
+                    &p.version,
+                    None,
+                    &mut summary,
+                );
+                for (m, encoding) in &p.members {
+                    summary.seen += 1;
+                    listed_members.insert(m.facts.path.0.clone());
+                    let action = match known.get(&m.facts.path.0) {
+                        None => "new",
+                        Some(k) if k.size == m.facts.size && k.mtime_ns == m.facts.mtime_ns => {
+                            if k.withdrawn {
+                                summary.restored += 1;
+                            }
+                            summary.unchanged += 1;
+                            continue;
+                        }
+                        Some(_) => "changed",
+                    };
+                    if action == "new" {
+                        summary.new += 1;
+                    } else {
+                        summary.changed += 1;
+                    }
+                    add(action, m, Some(*encoding), &mut summary);
                 }
-                summary.plan.push(line);
             }
             Err(reason) => {
                 let path = e.display();
                 summary.plan.push(format!("拒收\t{path}\t{reason}"));
+                summary.plan_json.push(serde_json::json!({
+                    "action": "rejected",
+                    "path": walk::display_bytes(&e.rel),
+                    "reason": reason,
+                }));
                 summary.rejections.push((path, reason));
             }
         }
+    }
+    // What the real run withdraws: a file gone from the inbox; a member whose zip is gone, or
+    // read again without it (a member of a zip inside it stays with that zip).
+    let present: HashSet<&[u8]> = walked
+        .files
+        .iter()
+        .map(|e| e.rel.as_slice())
+        .chain(walked.rejected.iter().map(|r| r.rel.as_slice()))
+        .collect();
+    let mut withdrawn: Vec<&Vec<u8>> = known
+        .iter()
+        .filter(|(rel, k)| {
+            if k.withdrawn || present.contains(rel.as_slice()) {
+                return false;
+            }
+            if k.container_version.is_none() {
+                return true;
+            }
+            let prefixes: Vec<&[u8]> = rel
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'/')
+                .map(|(i, _)| &rel[..i])
+                .collect();
+            let Some(zip) = prefixes.iter().find(|p| present.contains(*p)) else {
+                return true;
+            };
+            if unchanged.contains(zip) {
+                return false;
+            }
+            !listed_members.contains(rel.as_slice())
+                && !prefixes
+                    .iter()
+                    .any(|p| p.len() > zip.len() && listed_members.contains(*p))
+        })
+        .map(|(rel, _)| rel)
+        .collect();
+    withdrawn.sort();
+    for rel in withdrawn {
+        summary.withdrawn += 1;
+        summary
+            .plan
+            .push(format!("撤回\t{}", walk::show_bytes(rel)));
+        summary.plan_json.push(serde_json::json!({
+            "action": "withdrawn",
+            "path": walk::display_bytes(rel),
+        }));
     }
     summary.bytes_read = 0; // nothing hashed
     summary.rejected = summary.rejections.len() as u64;

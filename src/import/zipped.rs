@@ -13,7 +13,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -471,6 +471,170 @@ fn unpack_into(
         }
     }
     Ok(())
+}
+
+/// One member as the dry run sees it: its name and time from the central directory, and the
+/// first bytes (or, where its kind needs more — an Office file, a sheet, a document, a video —
+/// all of them, within the zip's limits) in a scratch file outside the archive.
+#[derive(Debug)]
+pub struct PlannedMember {
+    pub path: Vec<u8>,
+    pub encoding: NameEncoding,
+    pub mtime_ns: i64,
+    /// The size the central directory declares.
+    pub size: u64,
+    pub head: Vec<u8>,
+    pub opaque: bool,
+    pub problems: Vec<String>,
+}
+
+/// The dry run's view of a zip: every member it would import, in order, each handed to `visit`
+/// with a scratch copy of what its kind needs (removed after the call). A zip inside the zip
+/// is listed as a file; its own members appear at the real import. Returns the zip's problems.
+pub fn plan(
+    zip: &Path,
+    fallback_mtime_ns: i64,
+    offset: FixedOffset,
+    limits: &Limits,
+    head_bytes: usize,
+    visit: &mut dyn FnMut(PlannedMember, &Path),
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Ok(file) = File::open(zip) else {
+        problems.push("压缩包无法打开，成员未列出".into());
+        return problems;
+    };
+    let Ok(headers) = file.try_clone() else {
+        return problems;
+    };
+    let mut archive = match zip::ZipArchive::new(BufReader::with_capacity(64 << 10, file)) {
+        Ok(a) => a,
+        Err(e) => {
+            problems.push(format!(
+                "压缩包结构无法读取（{e}），成员未导入；请重新压缩后再放入"
+            ));
+            return problems;
+        }
+    };
+    let Ok(scratch) = tempfile::tempdir() else {
+        problems.push("无法建立临时文件夹，成员未列出".into());
+        return problems;
+    };
+    let mut seen = HashSet::new();
+    let mut members_left = limits.max_members;
+    let mut bytes_left = limits.max_total;
+    for i in 0..archive.len() {
+        let Ok(entry) = archive.by_index_data(i) else {
+            continue;
+        };
+        if entry.is_dir() {
+            continue;
+        }
+        let central = central_header(&headers, entry.central_header_start());
+        let (raw_name, utf8_flag, unicode_path, unix_mtime) = match &central {
+            Some(c) => (
+                c.name.clone(),
+                c.flags & 0x0800 != 0,
+                c.unicode_path.clone(),
+                c.unix_mtime,
+            ),
+            None => (entry.name_raw().to_vec(), false, None, None),
+        };
+        let (decoded, encoding) = decode_name(&raw_name, utf8_flag, unicode_path.as_deref());
+        let Some((path, replaced)) = safe_path(&decoded, encoding) else {
+            continue;
+        };
+        if is_junk(&path) || !seen.insert(path.clone()) {
+            continue;
+        }
+        if members_left == 0 {
+            problems.push(format!(
+                "压缩包的成员超过 {} 个的上限，其余成员未读取；已读取的成员保留",
+                limits.max_members
+            ));
+            break;
+        }
+        members_left -= 1;
+        let mtime_ns = unix_mtime
+            .map(|t| i64::from(t) * 1_000_000_000)
+            .or_else(|| dos_time_ns(entry.last_modified(), offset))
+            .unwrap_or(fallback_mtime_ns);
+        let encrypted =
+            entry.encrypted() || central.as_ref().is_some_and(|c| c.flags & 0x0001 != 0);
+        let opaque = encrypted
+            || !matches!(
+                entry.compression(),
+                zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
+            );
+        let size = entry.size();
+        let cap = entry
+            .compressed_size()
+            .saturating_mul(limits.max_ratio)
+            .max(limits.ratio_floor)
+            .min(bytes_left);
+        drop(entry);
+        let mut member_problems = Vec::new();
+        if replaced {
+            member_problems.push(format!(
+                "压缩包内的名称“{}”是绝对路径或含“..”（会越出压缩包），已改为“{}”",
+                show(&decoded),
+                show(&path)
+            ));
+        }
+        if encrypted {
+            member_problems.push(
+                "压缩包成员设置了密码（已加密），按原样保存，无法读取内容；请部门提供未加密的文件"
+                    .into(),
+            );
+        }
+        let scratch_file = scratch.path().join(format!("m{i}"));
+        let mut head = Vec::new();
+        if !opaque && size <= cap {
+            if let Ok(r) = archive.by_index(i) {
+                let mut r = crate::extract::document::Limited::new(r, cap);
+                let _ = std::io::Read::by_ref(&mut r)
+                    .take(head_bytes as u64)
+                    .read_to_end(&mut head);
+                let needs_all = !is_image(&head);
+                let written = if needs_all {
+                    File::create(&scratch_file).and_then(|mut f| {
+                        std::io::Write::write_all(&mut f, &head)?;
+                        std::io::copy(&mut r, &mut f)
+                    })
+                } else {
+                    std::fs::write(&scratch_file, &head).map(|_| 0)
+                };
+                if let Ok(n) = written {
+                    bytes_left = bytes_left.saturating_sub(head.len() as u64 + n);
+                }
+            }
+        } else {
+            let _ = std::fs::write(&scratch_file, b"");
+        }
+        visit(
+            PlannedMember {
+                path,
+                encoding,
+                mtime_ns,
+                size,
+                head,
+                opaque,
+                problems: member_problems,
+            },
+            &scratch_file,
+        );
+        let _ = std::fs::remove_file(&scratch_file);
+    }
+    problems
+}
+
+/// A photo format whose metadata is in its first bytes: the dry run reads no further.
+fn is_image(head: &[u8]) -> bool {
+    head.starts_with(&[0xFF, 0xD8, 0xFF])
+        || head.starts_with(b"\x89PNG")
+        || head.starts_with(b"GIF8")
+        || head.starts_with(b"II*\0")
+        || head.starts_with(b"MM\0*")
 }
 
 fn ratio_problem(path: &[u8], limits: &Limits) -> String {
