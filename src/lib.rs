@@ -17,6 +17,7 @@ pub mod forms;
 pub mod import;
 pub mod lock;
 pub mod model;
+pub mod originals;
 pub mod output;
 pub mod progress;
 pub mod report;

@@ -18,7 +18,19 @@ pub fn write_with(
     tally: &Tally,
     check: &CheckResult,
 ) -> anyhow::Result<ReportSummary> {
-    let sources = session.report_sources()?;
+    let mut sources = session.report_sources()?;
+    // The originals under their own names, kept in step with the catalog; the pages link there.
+    let placed = crate::originals::plan(&session.files);
+    match crate::originals::sync(&common.archive, &placed) {
+        Ok(_) => sources.originals = crate::originals::links(&placed),
+        Err(e) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "注意：无法更新 {}：{e}（报告暂时链接到 objects/ 里的副本）",
+                common.archive.join(crate::originals::TREE_DIR).display()
+            );
+        }
+    }
     report::write_report(
         &common.archive,
         &sources,

@@ -93,22 +93,33 @@ fn page(title: &str, subtitle: &str, body: &str) -> String {
     )
 }
 
-/// The link to a file's full bytes, relative to the page: the store's object in
-/// `archive/报告/`, the file's own place in a year-end bag. `None`: not in this bag.
-fn object_href(links: &Links, sha: &str) -> Option<String> {
-    match links {
-        Links::Archive => Some(format!(
+/// The link to a file's full bytes, relative to the page: in `archive/报告/`, the file under
+/// its own name in `archive/按活动/` (else the store's object); the file's own place in a
+/// year-end bag. `None`: not in this bag.
+fn object_href(links: &Links, f: &FileRow) -> Option<String> {
+    let sha = f.sha256.as_str();
+    let object = || {
+        format!(
             "../objects/{}/{}",
             esc(sha.get(..2).unwrap_or("")),
             esc(sha)
-        )),
+        )
+    };
+    match links {
+        Links::Archive => Some(object()),
+        Links::Originals { files } => Some(
+            files
+                .get(&f.path)
+                .map(|p| format!("../{}", esc(&href_path(p))))
+                .unwrap_or_else(object),
+        ),
         Links::Bag { files } => files.get(sha).map(|p| format!("../{}", esc(&href_path(p)))),
     }
 }
 
 fn thumb_href(links: &Links, sha: &str) -> String {
     match links {
-        Links::Archive => format!("../thumbs/{}.jpg", esc(sha)),
+        Links::Archive | Links::Originals { .. } => format!("../thumbs/{}.jpg", esc(sha)),
         Links::Bag { .. } => format!("{}/{}.jpg", super::BAG_THUMBS, esc(sha)),
     }
 }
@@ -163,7 +174,7 @@ fn figure(f: &FileRow, input: &ReportInput, caption: bool) -> String {
     };
     format!(
         "<figure>{}{cap}</figure>",
-        link(object_href(&input.links, &f.sha256), &f.path, &inner)
+        link(object_href(&input.links, f), &f.path, &inner)
     )
 }
 
@@ -542,7 +553,7 @@ fn figure_small(f: &FileRow, input: &ReportInput) -> String {
         Some(Thumb::Placeholder(l)) => format!("<span class=\"ph\">{}</span>", esc(l)),
         None => "<span class=\"ph\">无预览</span>".into(),
     };
-    link(object_href(&input.links, &f.sha256), &f.file_name, &inner)
+    link(object_href(&input.links, f), &f.file_name, &inner)
 }
 
 fn back() -> &'static str {
@@ -726,7 +737,7 @@ fn file_table<'a>(links: &Links, files: impl Iterator<Item = &'a FileRow>) -> St
         let _ = writeln!(
             b,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            link(object_href(links, &f.sha256), &f.file_name, &esc(&f.path)),
+            link(object_href(links, f), &f.file_name, &esc(&f.path)),
             esc(&f.department),
             if f.scan {
                 "签到表扫描件"
@@ -793,7 +804,7 @@ fn problems(input: &ReportInput) -> String {
             let _ = writeln!(
                 b,
                 "<tr><td>{}</td><td>{}</td></tr>",
-                link(object_href(&input.links, &f.sha256), &f.path, &esc(&f.path)),
+                link(object_href(&input.links, f), &f.path, &esc(&f.path)),
                 esc(&f.problems.join("；"))
             );
         }

@@ -100,6 +100,9 @@ pub struct Sources {
     pub row_problems: Vec<RowProblem>,
     /// The last import's rejections (path, reason).
     pub rejections: Vec<(String, String)>,
+    /// Where each file sits under its own name (inbox path as shown → path under
+    /// `archive/`, see `originals`); empty: the pages link to the store's objects.
+    pub originals: HashMap<String, String>,
 }
 
 /// Everything the pages show, gathered once.
@@ -128,6 +131,9 @@ pub enum Links {
     /// Pages in `archive/报告/`: `../objects/ab/<sha>` and `../thumbs/<sha>.jpg`.
     #[default]
     Archive,
+    /// Pages in `archive/报告/` linking each file at its place in `archive/按活动/` (inbox path
+    /// as shown → path under `archive/`), under its own name; `../objects/…` for the others.
+    Originals { files: HashMap<String, String> },
     /// Pages in a year-end bag's `data/报告/`: each file at its place in the bag (sha256 →
     /// path under `data/`), thumbnails copied into `data/报告/缩略图/`.
     Bag { files: HashMap<String, String> },
@@ -291,6 +297,7 @@ pub fn sources(
         summaries,
         row_problems,
         rejections,
+        originals: HashMap::new(),
     }
 }
 
@@ -447,6 +454,17 @@ pub fn render_for_bag(
     Ok(out)
 }
 
+/// How pages in `archive/报告/` link to the originals.
+fn archive_links(sources: &Sources) -> Links {
+    if sources.originals.is_empty() {
+        Links::Archive
+    } else {
+        Links::Originals {
+            files: sources.originals.clone(),
+        }
+    }
+}
+
 /// Gathers, makes the thumbnails and writes every page into `archive/报告/`.
 pub fn write_report(
     archive: &Path,
@@ -456,8 +474,15 @@ pub fn write_report(
     check: &CheckResult,
     epoch: i64,
 ) -> Result<ReportSummary, ReportError> {
-    let (input, mut summary) =
-        build_input(archive, sources, cfg, tally, check, epoch, Links::Archive)?;
+    let (input, mut summary) = build_input(
+        archive,
+        sources,
+        cfg,
+        tally,
+        check,
+        epoch,
+        archive_links(sources),
+    )?;
     let dir = archive.join(REPORT_DIR);
     std::fs::create_dir_all(&dir).map_err(|source| ReportError::Dir {
         path: dir.display().to_string(),

@@ -1,0 +1,310 @@
+//! The originals under their own names: `archive/按活动/<活动>/<部门>/<name>`, one entry per
+//! counted file (a file of two activities under each; 未归类 files under `未归类/`), each a hard
+//! link to its object in the store (else a relative symlink, else a copy, where the file
+//! system refuses links). Kept in step with the catalog at every report: new files added,
+//! withdrawn or re-sorted ones removed. The report links here, so that a click on a .docx or
+//! .pdf opens it with its name and extension; the office can browse the same tree.
+//!
+//! Names are those a person reads (GBK names decoded), made safe like the bag's entry names;
+//! two different contents that would share a name in one folder get a short-hash suffix. The
+//! tree is dangan's: it never touches the inbox or the store's objects, and removes only what
+//! its own list (`archive/.按活动.tsv`) says it made.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use crate::classify::ClassifiedFile;
+
+/// The tree's folder under `archive/`.
+pub const TREE_DIR: &str = "按活动";
+/// The tree's own list of what it made (path under the tree, SHA-256, how), under `archive/`.
+const LIST_FILE: &str = ".按活动.tsv";
+/// The folder of files of no activity.
+const UNASSIGNED: &str = "未归类";
+
+/// One entry of the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    /// `<活动>/<部门>/<name>`, under [`TREE_DIR`].
+    pub rel: String,
+    pub sha256: String,
+    /// The inbox path as a person reads it (the report's key).
+    pub path: String,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Synced {
+    pub added: usize,
+    pub removed: usize,
+    pub kept: usize,
+    /// Entries made as symlinks or copies because hard links failed.
+    pub fallbacks: usize,
+}
+
+/// Where every counted file goes in the tree: a pure function of the judged files.
+pub fn plan(files: &[ClassifiedFile]) -> Vec<Placed> {
+    let mut counted: Vec<&ClassifiedFile> = files.iter().filter(|f| f.counts()).collect();
+    counted.sort_by(|a, b| a.version.facts.path.0.cmp(&b.version.facts.path.0));
+    // folder → name → sha256: one name per content in a folder.
+    let mut taken: HashMap<String, HashMap<String, String>> = HashMap::new();
+    let mut out = Vec::new();
+    for f in counted {
+        let sha = f.version.facts.sha256.hex();
+        let name = crate::bag::safe_component(f.version.facts.path.file_name_raw());
+        let department = crate::bag::safe_component(f.judged.department.as_bytes());
+        let activities: Vec<String> = if f.judged.activities.is_empty() {
+            vec![UNASSIGNED.to_string()]
+        } else {
+            f.judged
+                .activities
+                .iter()
+                .map(|a| crate::bag::safe_component(a.as_bytes()))
+                .collect()
+        };
+        for activity in activities {
+            let folder = format!("{activity}/{department}");
+            let names = taken.entry(folder.clone()).or_default();
+            let mut chosen = name.clone();
+            match names.get(&chosen) {
+                Some(s) if *s == sha => continue, // the same content under the same name
+                Some(_) => chosen = with_suffix(&name, &sha),
+                None => {}
+            }
+            if names.get(&chosen).is_some_and(|s| *s == sha) {
+                continue;
+            }
+            names.insert(chosen.clone(), sha.clone());
+            out.push(Placed {
+                rel: format!("{folder}/{chosen}"),
+                sha256: sha.clone(),
+                path: f.version.facts.path.shown(),
+            });
+        }
+    }
+    out
+}
+
+/// `照片.jpg` → `照片~ab12cd34.jpg`.
+fn with_suffix(name: &str, sha: &str) -> String {
+    let short = &sha[..8.min(sha.len())];
+    match name.rfind('.').filter(|i| *i > 0) {
+        Some(i) => format!("{}~{short}{}", &name[..i], &name[i..]),
+        None => format!("{name}~{short}"),
+    }
+}
+
+/// The report's links: inbox path (as shown) → path under `archive/` (the first activity's).
+pub fn links(placed: &[Placed]) -> HashMap<String, String> {
+    let mut out = HashMap::new();
+    for p in placed {
+        out.entry(p.path.clone())
+            .or_insert_with(|| format!("{TREE_DIR}/{}", p.rel));
+    }
+    out
+}
+
+/// Makes `archive/按活动/` hold exactly `placed`: adds what is missing or points at other bytes,
+/// removes what its list says it made and is no longer placed, then rewrites the list. Call
+/// only while holding the run lock.
+pub fn sync(archive: &Path, placed: &[Placed]) -> io::Result<Synced> {
+    let tree = archive.join(TREE_DIR);
+    let objects = archive.join("objects");
+    let list_path = archive.join(LIST_FILE);
+    // path → (SHA-256, how it was made: link | symlink | copy)
+    let old: BTreeMap<String, (String, String)> = std::fs::read_to_string(&list_path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split('\t');
+            let (rel, sha, how) = (f.next()?, f.next()?, f.next().unwrap_or("link"));
+            Some((rel.to_string(), (sha.to_string(), how.to_string())))
+        })
+        .collect();
+    let mut done = Synced::default();
+    let wanted: HashSet<&str> = placed.iter().map(|p| p.rel.as_str()).collect();
+    for rel in old.keys().filter(|r| !wanted.contains(r.as_str())) {
+        if !is_inside(rel) {
+            continue;
+        }
+        let p = tree.join(rel);
+        if std::fs::remove_file(&p).is_ok() {
+            done.removed += 1;
+        }
+        remove_empty_parents(&tree, &p);
+    }
+    let mut list = String::new();
+    for p in placed {
+        let object = crate::store::object_path(&objects, &p.sha256);
+        let target = tree.join(&p.rel);
+        let how = match old.get(&p.rel) {
+            Some((sha, how)) if *sha == p.sha256 && is_current(&target, &object, how) => {
+                done.kept += 1;
+                how.clone()
+            }
+            _ => {
+                let Ok(meta) = std::fs::metadata(&object) else {
+                    continue; // a missing object: named by the audit, not linked
+                };
+                if let Some(dir) = target.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let how = place(&object, &target, meta.len())?;
+                if how != "link" {
+                    done.fallbacks += 1;
+                }
+                done.added += 1;
+                how.to_string()
+            }
+        };
+        list.push_str(&format!("{}\t{}\t{how}\n", p.rel, p.sha256));
+    }
+    let tmp = archive.join(format!("{LIST_FILE}.tmp"));
+    std::fs::write(&tmp, list)?;
+    std::fs::rename(&tmp, &list_path)?;
+    Ok(done)
+}
+
+/// A relative path that stays in the tree (the list is ours, but read defensively).
+fn is_inside(rel: &str) -> bool {
+    !rel.is_empty()
+        && !rel.starts_with('/')
+        && rel
+            .split('/')
+            .all(|c| !c.is_empty() && c != ".." && c != ".")
+}
+
+/// The entry still shows the object's bytes: a hard link to the same inode (an object healed
+/// since is a new inode: linked again), a symlink that resolves to it, or a copy of its size
+/// (a copy is made once; the audit watches the object itself).
+fn is_current(target: &Path, object: &Path, how: &str) -> bool {
+    let Ok(t) = std::fs::symlink_metadata(target) else {
+        return false;
+    };
+    let Ok(o) = std::fs::metadata(object) else {
+        return false;
+    };
+    let same = |m: &std::fs::Metadata| m.ino() == o.ino() && m.dev() == o.dev();
+    match how {
+        "symlink" => {
+            t.file_type().is_symlink() && std::fs::metadata(target).is_ok_and(|m| same(&m))
+        }
+        "copy" => t.is_file() && t.len() == o.len(),
+        _ => same(&t),
+    }
+}
+
+/// Puts the object at `target` (via a temp name in the same folder, renamed over whatever is
+/// there): a hard link, else a relative symlink, else a copy. Returns which.
+fn place(object: &Path, target: &Path, size: u64) -> io::Result<&'static str> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(".dangan-{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let how = if std::fs::hard_link(object, &tmp).is_ok() {
+        "link"
+    } else if std::os::unix::fs::symlink(relative(object, dir), &tmp).is_ok() {
+        "symlink"
+    } else {
+        let copied = std::fs::copy(object, &tmp)?;
+        if copied != size {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io::Error::other("复制原文件时大小不符"));
+        }
+        "copy"
+    };
+    std::fs::rename(&tmp, target)?;
+    Ok(how)
+}
+
+/// `object` as a path relative to `dir` (both under the same archive).
+fn relative(object: &Path, dir: &Path) -> PathBuf {
+    let abs = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let (o, d) = (abs(object), abs(dir));
+    let common = o
+        .components()
+        .zip(d.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = PathBuf::new();
+    for _ in d.components().skip(common) {
+        out.push("..");
+    }
+    for c in o.components().skip(common) {
+        out.push(c);
+    }
+    out
+}
+
+/// Removes the folders above `p` that are left empty, up to the tree.
+fn remove_empty_parents(tree: &Path, p: &Path) {
+    let mut dir = p.parent();
+    while let Some(d) = dir {
+        if d == tree || !d.starts_with(tree) || std::fs::remove_dir(d).is_err() {
+            break;
+        }
+        dir = d.parent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suffixes_go_before_the_extension() {
+        assert_eq!(with_suffix("照片.jpg", "ab12cd34ef"), "照片~ab12cd34.jpg");
+        assert_eq!(with_suffix("README", "ab12cd34ef"), "README~ab12cd34");
+        assert_eq!(with_suffix(".bashrc", "ab12cd34ef"), ".bashrc~ab12cd34");
+    }
+
+    #[test]
+    fn relative_paths_climb_to_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let obj = dir.path().join("objects/ab/abc");
+        let tree = dir.path().join("按活动/启动仪式/教务科研处");
+        std::fs::create_dir_all(obj.parent().unwrap()).unwrap();
+        std::fs::create_dir_all(&tree).unwrap();
+        std::fs::write(&obj, b"x").unwrap();
+        assert_eq!(
+            relative(&obj, &tree),
+            PathBuf::from("../../../objects/ab/abc")
+        );
+    }
+
+    #[test]
+    fn a_sync_adds_keeps_and_removes_only_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path();
+        let store = crate::store::Store::open(archive).unwrap();
+        let a = store.ingest(&mut &b"aaa"[..], || Ok(())).unwrap();
+        let b = store.ingest(&mut &b"bbb"[..], || Ok(())).unwrap();
+        let placed = vec![
+            Placed {
+                rel: "启动仪式/教务科研处/方案.docx".into(),
+                sha256: a.sha256.clone(),
+                path: "教务科研处/启动仪式/方案.docx".into(),
+            },
+            Placed {
+                rel: "未归类/学生处/b.txt".into(),
+                sha256: b.sha256.clone(),
+                path: "学生处/b.txt".into(),
+            },
+        ];
+        let s = sync(archive, &placed).unwrap();
+        assert_eq!((s.added, s.kept, s.removed), (2, 0, 0));
+        let doc = archive.join("按活动/启动仪式/教务科研处/方案.docx");
+        assert_eq!(std::fs::read(&doc).unwrap(), b"aaa");
+        assert_eq!(
+            std::fs::metadata(&doc).unwrap().ino(),
+            std::fs::metadata(&a.path).unwrap().ino()
+        );
+        // Someone's own file in the tree is left alone.
+        std::fs::write(archive.join("按活动/笔记.txt"), b"mine").unwrap();
+        let s = sync(archive, &placed[..1]).unwrap();
+        assert_eq!((s.added, s.kept, s.removed), (0, 1, 1));
+        assert!(!archive.join("按活动/未归类").exists());
+        assert!(archive.join("按活动/笔记.txt").exists());
+    }
+}
