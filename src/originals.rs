@@ -42,6 +42,8 @@ pub struct Synced {
     pub kept: usize,
     /// Entries made as symlinks or copies because hard links failed.
     pub fallbacks: usize,
+    /// Objects that were not in the store to link (for the catalog's record of damage).
+    pub missing: Vec<String>,
 }
 
 /// Where every counted file goes in the tree: a pure function of the judged files.
@@ -146,7 +148,11 @@ pub fn sync(archive: &Path, placed: &[Placed]) -> io::Result<Synced> {
             }
             _ => {
                 let Ok(meta) = std::fs::metadata(&object) else {
-                    continue; // a missing object: named by the audit, not linked
+                    // A missing object: recorded by the caller, named until healed.
+                    if !done.missing.contains(&p.sha256) {
+                        done.missing.push(p.sha256.clone());
+                    }
+                    continue;
                 };
                 if let Some(dir) = target.parent() {
                     std::fs::create_dir_all(dir)?;

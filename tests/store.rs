@@ -207,3 +207,24 @@ impl Utf8 for [u8] {
         std::str::from_utf8(self).unwrap()
     }
 }
+
+#[test]
+fn the_report_finds_a_missing_object_and_names_it() {
+    let env = Env::new();
+    let photo = launch(5);
+    env.put("教务科研处/启动仪式/IMG_5.jpg", &photo);
+    env.import(0);
+    std::fs::remove_file(object_of(&env, &photo)).unwrap();
+    let r = env.run(&["report"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("不见了（dangan report"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("教务科研处/启动仪式/IMG_5.jpg"),
+        "{}",
+        r.stderr
+    );
+    // Recorded: the next import puts it back from the inbox.
+    let i = env.run(&["import"]);
+    assert!(i.stdout.contains("替换了丢失的副本"), "{}", i.stdout);
+    assert_eq!(std::fs::read(object_of(&env, &photo)).unwrap(), photo);
+}

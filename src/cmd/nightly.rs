@@ -42,10 +42,11 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         &mut |_, _| {},
     )
     .context("核查存档对象失败")?;
-    let damaged = session.catalog.damaged_objects().context("读取目录失败")?;
     let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
     let (check, _) = super::check::write(common, &session, CsvEncoding::Utf8Bom)?;
     let report = super::report::write_with(common, &session, &tally, &check)?;
+    // What the audit (and the report's links) found, with what earlier nights found unhealed.
+    let damaged = session.catalog.damaged_objects().context("读取目录失败")?;
     let forms = super::forms::write(common, &session, &tally, &check)?;
     // After a night that went through: an online copy of the catalog, the last 7 kept.
     session

@@ -22,7 +22,26 @@ pub fn write_with(
     // The originals under their own names, kept in step with the catalog; the pages link there.
     let placed = crate::originals::plan(&session.files);
     match crate::originals::sync(&common.archive, &placed) {
-        Ok(_) => sources.originals = crate::originals::links(&placed),
+        Ok(synced) => {
+            sources.originals = crate::originals::links(&placed);
+            // An object not there to link is missing from the store: kept for the next
+            // import to heal, and named by every command until then.
+            for sha in synced
+                .missing
+                .iter()
+                .filter_map(|s| crate::model::Sha256::parse_hex(s))
+            {
+                session
+                    .catalog
+                    .record_object_state(
+                        &sha,
+                        crate::catalog::ObjectState::Missing,
+                        "report",
+                        super::epoch(),
+                    )
+                    .context("无法在目录中记录丢失的对象")?;
+            }
+        }
         Err(e) => {
             let _ = writeln!(
                 std::io::stderr(),
