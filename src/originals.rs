@@ -206,7 +206,8 @@ fn is_current(target: &Path, object: &Path, how: &str) -> bool {
 /// there): a hard link, else a relative symlink, else a copy. Returns which.
 fn place(object: &Path, target: &Path, size: u64) -> io::Result<&'static str> {
     let dir = target.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(".dangan-{}.tmp", std::process::id()));
+    // One fixed temp name per folder: a run killed here leaves at most one, reused next time.
+    let tmp = dir.join(".dangan-link.tmp");
     let _ = std::fs::remove_file(&tmp);
     let how = if std::fs::hard_link(object, &tmp).is_ok() {
         "link"
@@ -277,6 +278,27 @@ mod tests {
             relative(&obj, &tree),
             PathBuf::from("../../../objects/ab/abc")
         );
+    }
+
+    #[test]
+    fn across_file_systems_the_entry_is_a_symlink_then_kept() {
+        // /dev/shm is another file system here: a hard link from it fails (EXDEV).
+        let Ok(other) = tempfile::tempdir_in("/dev/shm") else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let object = other.path().join("obj");
+        std::fs::write(&object, b"bytes").unwrap();
+        let o = std::fs::metadata(&object).unwrap();
+        if o.dev() == std::fs::metadata(dir.path()).unwrap().dev() {
+            return; // one file system after all: nothing to fall back from
+        }
+        let target = dir.path().join("名字.docx");
+        let how = place(&object, &target, 5).unwrap();
+        assert_eq!(how, "symlink");
+        assert_eq!(std::fs::read(&target).unwrap(), b"bytes");
+        assert!(is_current(&target, &object, how));
+        assert!(!is_current(&target, &object, "link"));
     }
 
     #[test]

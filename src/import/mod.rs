@@ -837,34 +837,39 @@ fn dry_run(
         .map(|e| e.rel.as_slice())
         .chain(walked.rejected.iter().map(|r| r.rel.as_slice()))
         .collect();
-    let mut withdrawn: Vec<&Vec<u8>> = known
-        .iter()
-        .filter(|(rel, k)| {
-            if k.withdrawn || present.contains(rel.as_slice()) {
-                return false;
-            }
-            if k.container_version.is_none() {
-                return true;
-            }
-            let prefixes: Vec<&[u8]> = rel
+    let mut withdrawn: Vec<&Vec<u8>> = Vec::new();
+    for (rel, k) in &known {
+        if k.withdrawn || present.contains(rel.as_slice()) {
+            continue;
+        }
+        if k.container_version.is_none() {
+            withdrawn.push(rel);
+            continue;
+        }
+        let prefixes: Vec<&[u8]> = rel
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'/')
+            .map(|(i, _)| &rel[..i])
+            .collect();
+        let Some(zip) = prefixes.iter().find(|p| present.contains(*p)) else {
+            withdrawn.push(rel);
+            continue;
+        };
+        if unchanged.contains(zip) {
+            // Its zip is not read again: it stays, unchanged (as the real run counts it).
+            summary.seen += 1;
+            summary.unchanged += 1;
+            continue;
+        }
+        let kept = listed_members.contains(rel.as_slice())
+            || prefixes
                 .iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'/')
-                .map(|(i, _)| &rel[..i])
-                .collect();
-            let Some(zip) = prefixes.iter().find(|p| present.contains(*p)) else {
-                return true;
-            };
-            if unchanged.contains(zip) {
-                return false;
-            }
-            !listed_members.contains(rel.as_slice())
-                && !prefixes
-                    .iter()
-                    .any(|p| p.len() > zip.len() && listed_members.contains(*p))
-        })
-        .map(|(rel, _)| rel)
-        .collect();
+                .any(|p| p.len() > zip.len() && listed_members.contains(*p));
+        if !kept {
+            withdrawn.push(rel);
+        }
+    }
     withdrawn.sort();
     for rel in withdrawn {
         summary.withdrawn += 1;
