@@ -124,8 +124,18 @@ fn verify_store(common: &Common) -> anyhow::Result<i32> {
         )?;
         return Ok(EXIT_OK);
     };
-    // Writable when the archive is: the findings are kept for the next import to heal.
-    let writable = Catalog::open(&common.archive).ok();
+    // Writable when the archive is: the findings are kept for the next import to heal. (A
+    // read-only copy or mount is audited all the same; nothing is recorded.)
+    let can_write = |p: &std::path::Path| {
+        use std::os::unix::ffi::OsStrExt;
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            // SAFETY: access only reads the NUL-terminated path it is given.
+            .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+    };
+    let writable = (can_write(&common.archive)
+        && can_write(&common.archive.join(crate::catalog::CATALOG_FILE)))
+    .then(|| Catalog::open(&common.archive).ok())
+    .flatten();
     let record = writable.is_some();
     let catalog = writable.as_ref().unwrap_or(&read_only);
     let (total, _) = catalog.object_totals().context("读取目录失败")?;
@@ -204,7 +214,7 @@ fn verify_store(common: &Common) -> anyhow::Result<i32> {
                 if record {
                     ""
                 } else {
-                    "；存档只读，结果没有记入目录"
+                    "；存档只读，结果没有记入目录：要自动修复，请在可写的存档上再运行一次 dangan verify --store"
                 }
             )?;
         }
