@@ -23,6 +23,7 @@ use crate::progress::Progress;
 use crate::store::{Store, StoreError};
 use crate::walk::{self, WalkEntry};
 
+pub mod sevenz;
 mod sheets;
 pub mod zipped;
 
@@ -248,7 +249,10 @@ fn ingest_one(
         None => return Outcome::Rejected("存档返回的 SHA-256 无效".into()),
     }
     let mut members = Vec::new();
-    if version.facts.format == Format::Zip.as_str() && prior != Some(version.facts.sha256) {
+    if (version.facts.format == Format::Zip.as_str()
+        || version.facts.format == Format::SevenZ.as_str())
+        && prior != Some(version.facts.sha256)
+    {
         let unpacked = zipped::unpack(
             &stored.path,
             store,

@@ -74,10 +74,10 @@ pub struct Unpacked {
     pub problems: Vec<String>,
 }
 
-struct Budget {
-    members_left: usize,
-    bytes_left: u64,
-    stopped: bool,
+pub(super) struct Budget {
+    pub(super) members_left: usize,
+    pub(super) bytes_left: u64,
+    pub(super) stopped: bool,
 }
 
 /// Reads every member of the zip at `zip` into `store`. `fallback_mtime_ns`: the zip's own
@@ -102,17 +102,41 @@ pub fn unpack(
         offset,
         limits,
     };
-    if let Err(why) = unpack_into(&ctx, zip, &[], None, 0, &mut budget, &mut seen, &mut out) {
+    if let Err(why) = unpack_any(&ctx, zip, &[], None, 0, &mut budget, &mut seen, &mut out) {
         out.problems.push(why);
     }
     out
 }
 
-struct Ctx<'a> {
-    store: &'a Store,
-    fallback_mtime_ns: i64,
-    offset: FixedOffset,
-    limits: &'a Limits,
+pub(super) struct Ctx<'a> {
+    pub(super) store: &'a Store,
+    pub(super) fallback_mtime_ns: i64,
+    pub(super) offset: FixedOffset,
+    pub(super) limits: &'a Limits,
+}
+
+/// Reads the archive at `path` (a zip or a 7z, by its first bytes) into `out`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn unpack_any(
+    ctx: &Ctx,
+    path: &Path,
+    prefix: &[u8],
+    container: Option<usize>,
+    depth: u32,
+    budget: &mut Budget,
+    seen: &mut HashSet<Vec<u8>>,
+    out: &mut Unpacked,
+) -> Result<(), String> {
+    let mut magic = [0u8; 6];
+    let is_7z = File::open(path)
+        .and_then(|f| f.read_exact_at(&mut magic, 0))
+        .is_ok()
+        && magic == super::sevenz::MAGIC;
+    if is_7z {
+        super::sevenz::unpack_into(ctx, path, prefix, container, depth, budget, seen, out)
+    } else {
+        unpack_into(ctx, path, prefix, container, depth, budget, seen, out)
+    }
 }
 
 /// The parts of a central directory header the zip crate does not give as they were written.
@@ -238,16 +262,16 @@ pub fn safe_path(decoded: &[u8], encoding: NameEncoding) -> Option<(Vec<u8>, boo
 }
 
 /// Folders and files that zip tools add and nobody sent: `__MACOSX/`, dot-files, Thumbs.db…
-fn is_junk(path: &[u8]) -> bool {
+pub(super) fn is_junk(path: &[u8]) -> bool {
     path.split(|b| *b == b'/')
         .any(|c| c == b"__MACOSX" || crate::walk::is_junk(c))
 }
 
-fn show(path: &[u8]) -> String {
+pub(super) fn show(path: &[u8]) -> String {
     crate::walk::display_bytes(path)
 }
 
-fn stop_total(limits: &Limits) -> String {
+pub(super) fn stop_total(limits: &Limits) -> String {
     format!(
         "压缩包解压后超过 {} GiB 的上限（疑似压缩炸弹），其余成员未读取；已读取的成员保留",
         limits.max_total >> 30
@@ -436,7 +460,7 @@ fn unpack_into(
                 "压缩包成员的压缩方式（{method:?}）无法解压，按原样保存；请用常见的 zip 格式重新压缩"
             ));
         }
-        let nested = !opaque && is_plain_zip(&stored, &rel);
+        let nested = !opaque && is_archive(&stored, &rel);
         if nested && depth >= limits.max_depth {
             problems.push(
                 "压缩包里的压缩包又套了一层压缩包，超过一层嵌套，未解开；请解压后再放入".into(),
@@ -456,7 +480,7 @@ fn unpack_into(
         });
         if nested
             && depth < limits.max_depth
-            && let Err(why) = unpack_into(
+            && let Err(why) = unpack_any(
                 ctx,
                 &object,
                 &path,
@@ -481,8 +505,11 @@ fn ratio_problem(path: &[u8], limits: &Limits) -> String {
     )
 }
 
-/// A stored member that is itself a plain zip (not an Office or OpenDocument file).
-fn is_plain_zip(stored: &Stored, rel: &[u8]) -> bool {
+/// A stored member that is itself a 7z or a plain zip (not an Office or OpenDocument file).
+pub(super) fn is_archive(stored: &Stored, rel: &[u8]) -> bool {
+    if stored.head.starts_with(&super::sevenz::MAGIC) {
+        return true;
+    }
     if !stored.head.starts_with(b"PK\x03\x04") && !stored.head.starts_with(b"PK\x05\x06") {
         return false;
     }
