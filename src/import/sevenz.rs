@@ -14,14 +14,12 @@
 //! members, never the run.
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::io::BufReader;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::Path;
 
 use sevenz_rust2::{ArchiveReader, EntryDecision, Error, Password};
 
-use super::zipped::{Budget, Ctx, Member, Unpacked, is_archive, is_junk, safe_path, show};
+use super::zipped::{At, Budget, Ctx, Member, Unpacked, is_archive, is_junk, safe_path, show};
 use crate::extract::document::Limited;
 use crate::model::NameEncoding;
 use crate::store::StoreError;
@@ -30,8 +28,11 @@ use crate::store::StoreError;
 pub const MAGIC: [u8; 6] = *b"7z\xBC\xAF\x27\x1C";
 
 /// Largest decoder dictionary and header buffer, in KiB: 7-Zip's largest preset (-mx9) uses a
-/// 64 MiB dictionary.
-pub const MEMORY_KB: usize = 256 << 10;
+/// 64 MiB dictionary (a little more than 64 MiB with the decoder's state).
+pub const MEMORY_KB: usize = 128 << 10;
+
+/// One 7z is decoded at a time, so that the import's memory holds one dictionary at most.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Windows FILETIME (100 ns since 1601) of the Unix epoch.
 const FILETIME_UNIX_EPOCH: u64 = 116_444_736_000_000_000;
@@ -40,7 +41,7 @@ const FILETIME_UNIX_EPOCH: u64 = 116_444_736_000_000_000;
 #[allow(clippy::too_many_arguments)]
 pub(super) fn unpack_into(
     ctx: &Ctx,
-    path: &Path,
+    file: At,
     prefix: &[u8],
     container: Option<usize>,
     depth: u32,
@@ -48,8 +49,7 @@ pub(super) fn unpack_into(
     seen: &mut HashSet<Vec<u8>>,
     out: &mut Unpacked,
 ) -> Result<(), String> {
-    let file = File::open(path).map_err(|e| format!("7z 压缩包无法打开（{e}），成员未导入"))?;
-    let own_size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let own_size = file.len;
     let limits = ctx.limits;
     // Everything decoded from this 7z, members skipped as junk included.
     let ratio_cap = own_size
@@ -59,6 +59,7 @@ pub(super) fn unpack_into(
     let mut nested: Vec<(usize, std::path::PathBuf, Vec<u8>)> = Vec::new();
     let mut write_failed: Option<String> = None;
 
+    let one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let read = catch_unwind(AssertUnwindSafe(|| {
         let mut reader = ArchiveReader::new_with_memory_limit(
             BufReader::with_capacity(256 << 10, file),
@@ -167,6 +168,7 @@ pub(super) fn unpack_into(
             Ok(EntryDecision::Continue)
         })
     }));
+    drop(one);
     if let Some(why) = write_failed {
         return Err(why);
     }
@@ -183,7 +185,7 @@ pub(super) fn unpack_into(
         if budget.stopped {
             break;
         }
-        if let Err(why) = super::zipped::unpack_any(
+        if let Err(why) = super::zipped::unpack_stored(
             ctx,
             &object,
             &member_path,
