@@ -310,7 +310,7 @@ mod tests {
         assert!(e.contains("用法：dangan"), "{e}");
         let e = error_for(&["dangan", "archive"]);
         assert!(e.contains("缺少必须填写的 --year <年份>"), "{e}");
-        assert!(e.contains("用法：dangan archive --year <年份>"), "{e}");
+        assert!(e.contains("用法：dangan archive [选项] --year <年份>"), "{e}");
         assert!(e.contains("查看帮助：dangan archive --help"), "{e}");
         let e = error_for(&["dangan", "list", "--date", "2025年5月13日"]);
         assert!(e.contains("--date 的值“2025年5月13日”不对"), "{e}");
