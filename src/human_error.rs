@@ -7,6 +7,13 @@ use std::io;
 /// Why a file or folder could not be used, in Chinese, by the error's kind.
 pub fn io_reason(e: &io::Error) -> String {
     use io::ErrorKind as K;
+    // dangan's own reasons (`收件箱 x 不是文件夹`) are already said in Chinese.
+    if let Some(inner) = e.get_ref() {
+        let text = inner.to_string();
+        if !text.is_ascii() {
+            return text;
+        }
+    }
     let text = match e.kind() {
         K::NotFound => "不存在（请检查路径是否写对）",
         K::PermissionDenied => {

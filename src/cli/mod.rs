@@ -86,6 +86,10 @@ pub fn main() -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if let Some(problem) = archive_not_a_folder(&cli) {
+        let _ = writeln!(std::io::stderr(), "错误：{problem}");
+        return EXIT_FAILED;
+    }
     let result = match &cli.command {
         Command::Nightly => cmd::nightly::run(&cli.common),
         Command::Import(a) => cmd::import::run(&cli.common, a),
@@ -137,6 +141,21 @@ fn parse(argv: &[std::ffi::OsString]) -> Result<Cli, i32> {
             Err(EXIT_USAGE)
         }
     }
+}
+
+/// An `--archive` that names a file, not a folder: said as such before a command reads it
+/// (the lock and the catalog would report it as something else).
+fn archive_not_a_folder(cli: &Cli) -> Option<String> {
+    if matches!(cli.command, Command::Init(_) | Command::Rollup(_)) {
+        return None;
+    }
+    let archive = &cli.common.archive;
+    (archive.exists() && !archive.is_dir()).then(|| {
+        format!(
+            "存档 {} 是一个文件，不是文件夹：请用 --archive 指定存档文件夹（默认 archive）",
+            archive.display()
+        )
+    })
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -306,7 +306,11 @@ pub fn explain_toml(message: &str, place: Option<&mut Place>) -> (String, Option
             .as_deref()
             .map(key_with_gloss)
             .unwrap_or_else(|| "这个值".into());
-        let sep = if expected_cn.is_ascii() { " " } else { "" };
+        let sep = if expected_cn.starts_with(|c: char| c.is_ascii()) {
+            " "
+        } else {
+            ""
+        };
         let what = if shown.is_empty() {
             format!("{who}应是{sep}{expected_cn}，这里是{found_cn}")
         } else {
