@@ -398,7 +398,10 @@ impl Catalog {
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(sql)?;
         match schema_version(&conn).map_err(sql)? {
-            Some(SCHEMA_VERSION) | None => Ok(Some(Catalog { conn })),
+            Some(SCHEMA_VERSION) => Ok(Some(Catalog { conn })),
+            // The version is written after the whole schema: a first run killed while making
+            // the catalog left no catalog yet, not one to read tables from.
+            None => Ok(None),
             Some(found) if found > SCHEMA_VERSION => Err(CatalogError::TooNew {
                 path: path.display().to_string(),
                 found,
