@@ -309,7 +309,8 @@ struct RawActivity {
 
 const DATE_HINT: &str = "日期写成 2025-05-07（年-月-日，不加引号、不带时间，且这一天要存在）";
 const NAME_TWICE_HINT: &str = "一个名称或别名只能用一次：删去或改掉其中一个";
-const START_END_HINT: &str = "start 和 end 要一起写；活动没有自己的日期就两行都删去（按整个活动月算）";
+const START_END_HINT: &str =
+    "start 和 end 要一起写；活动没有自己的日期就两行都删去（按整个活动月算）";
 
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())]
@@ -389,8 +390,8 @@ impl Config {
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             // A key missing from the whole file has no line of its own.
-            let whole_file = e.span().is_some_and(|s| s.start == 0)
-                && e.message().starts_with("missing field");
+            let whole_file =
+                e.span().is_some_and(|s| s.start == 0) && e.message().starts_with("missing field");
             let mut place = e
                 .span()
                 .filter(|_| !whole_file)
@@ -413,8 +414,9 @@ impl Config {
         let range = |r: &Spanned<RawRange>, key: &str| -> Result<DateRange, ConfigError> {
             let span = r.span().start;
             let inner = r.get_ref();
-            let start = to_date(&inner.start)
-                .ok_or_else(|| at_hint(span, format!("{key}.start 不是一个有效的日期"), DATE_HINT))?;
+            let start = to_date(&inner.start).ok_or_else(|| {
+                at_hint(span, format!("{key}.start 不是一个有效的日期"), DATE_HINT)
+            })?;
             let end = to_date(&inner.end)
                 .ok_or_else(|| at_hint(span, format!("{key}.end 不是一个有效的日期"), DATE_HINT))?;
             if end < start {
@@ -499,16 +501,13 @@ impl Config {
         for spanned in &raw.activity {
             let a = spanned.get_ref();
             let a_line = spanned.span().start;
-            let name = a
-                .name
-                .as_ref()
-                .ok_or_else(|| {
-                    at_hint(
-                        a_line,
-                        "[[activity]] 缺少 name（活动名称）".into(),
-                        "在这一节里加上 name = \"活动名称\"",
-                    )
-                })?;
+            let name = a.name.as_ref().ok_or_else(|| {
+                at_hint(
+                    a_line,
+                    "[[activity]] 缺少 name（活动名称）".into(),
+                    "在这一节里加上 name = \"活动名称\"",
+                )
+            })?;
             let name_text = name.get_ref().trim().to_string();
             if name_text.is_empty() {
                 return Err(at(name.span().start, "activity.name 不能为空".into()));

@@ -16,9 +16,7 @@ pub fn io_reason(e: &io::Error) -> String {
     }
     let text = match e.kind() {
         K::NotFound => "不存在（请检查路径是否写对）",
-        K::PermissionDenied => {
-            "没有权限（请检查它的所有者和读写权限，或用有权限的用户运行）"
-        }
+        K::PermissionDenied => "没有权限（请检查它的所有者和读写权限，或用有权限的用户运行）",
         K::AlreadyExists => "已经存在",
         K::IsADirectory => "这是一个文件夹，不是文件",
         K::NotADirectory => "路径中有一部分是文件，不是文件夹",
@@ -85,7 +83,6 @@ pub fn render(e: &anyhow::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anyhow::Context as _;
 
     #[derive(Debug, thiserror::Error)]
     #[error("无法读取收件箱 {path}：{source}")]
@@ -105,7 +102,10 @@ mod tests {
         let text = render(&err);
         assert_eq!(text.matches("不存在").count(), 1, "{text}");
         assert!(!text.contains("os error"), "{text}");
-        assert!(text.starts_with("导入失败：无法读取收件箱 x：不存在"), "{text}");
+        assert!(
+            text.starts_with("导入失败：无法读取收件箱 x：不存在"),
+            "{text}"
+        );
     }
 
     #[test]

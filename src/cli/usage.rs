@@ -299,7 +299,10 @@ mod tests {
     fn error_for(args: &[&str]) -> String {
         let cmd = localise(crate::cli::Cli::command());
         let argv: Vec<OsString> = args.iter().map(OsString::from).collect();
-        let err = cmd.clone().try_get_matches_from(&argv).err().expect("an error");
+        let err = cmd
+            .clone()
+            .try_get_matches_from(&argv)
+            .expect_err("an error");
         render(&err, &cmd, &argv)
     }
 
@@ -310,7 +313,10 @@ mod tests {
         assert!(e.contains("用法：dangan"), "{e}");
         let e = error_for(&["dangan", "archive"]);
         assert!(e.contains("缺少必须填写的 --year <年份>"), "{e}");
-        assert!(e.contains("用法：dangan archive [选项] --year <年份>"), "{e}");
+        assert!(
+            e.contains("用法：dangan archive [选项] --year <年份>"),
+            "{e}"
+        );
         assert!(e.contains("查看帮助：dangan archive --help"), "{e}");
         let e = error_for(&["dangan", "list", "--date", "2025年5月13日"]);
         assert!(e.contains("--date 的值“2025年5月13日”不对"), "{e}");

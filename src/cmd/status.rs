@@ -64,7 +64,8 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         }
         let problems = f.problems();
         if !problems.is_empty() {
-            let problems: Vec<String> = problems.iter().map(|p| without_self_reference(p)).collect();
+            let problems: Vec<String> =
+                problems.iter().map(|p| without_self_reference(p)).collect();
             with_problems.push((f.version.facts.path.shown(), problems.join("；")));
         }
     }
@@ -210,16 +211,20 @@ fn run_sentence(
     let took = match (started, ended) {
         (Some(a), Some(b)) if b >= a => {
             let d = duration(b - a);
-            Some(if d.starts_with('不') { d } else { format!(" {d}") })
+            Some(if d.starts_with('不') {
+                d
+            } else {
+                format!(" {d}")
+            })
         }
         _ => None,
     };
     match (status, took) {
         ("done", Some(took)) => format!("{start}，用时{took}，已完成"),
         ("done", None) => format!("{start}，已完成"),
-        ("running", _) => format!(
-            "{start}，还没有结束（可能仍在运行；如果它已被终止，下一次运行会补完）"
-        ),
+        ("running", _) => {
+            format!("{start}，还没有结束（可能仍在运行；如果它已被终止，下一次运行会补完）")
+        }
         ("interrupted", _) => format!("{start}，中途被终止（下一次运行已补完它的工作）"),
         (_, Some(took)) => format!("{start}，用时{took}，失败"),
         _ => format!("{start}，失败"),
@@ -263,7 +268,10 @@ fn counts_sentence(n: &dyn Fn(&str) -> u64) -> String {
 /// it points at the section below instead.
 fn without_self_reference(problem: &str) -> String {
     problem
-        .replace("（行号与原因见 dangan status）", "（行号与原因见下面的“表格中被跳过的行”）")
+        .replace(
+            "（行号与原因见 dangan status）",
+            "（行号与原因见下面的“表格中被跳过的行”）",
+        )
         .replace("（见 dangan status）", "（见下文）")
 }
 

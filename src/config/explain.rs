@@ -291,7 +291,14 @@ pub fn explain_toml(message: &str, place: Option<&mut Place>) -> (String, Option
         };
         return (
             format!("缺少必须填写的 {}", key_with_gloss(&field)),
-            Some(format!("请补上这一项{}", if example.is_empty() { String::new() } else { format!("，{example}") })),
+            Some(format!(
+                "请补上这一项{}",
+                if example.is_empty() {
+                    String::new()
+                } else {
+                    format!("，{example}")
+                }
+            )),
         );
     }
     if let Some(rest) = m.strip_prefix("invalid type: ") {
@@ -368,24 +375,88 @@ pub fn explain_toml(message: &str, place: Option<&mut Place>) -> (String, Option
         );
     }
     let table: [(&str, &str, &str); 18] = [
-        ("missing comma between array elements", "数组元素之间缺少英文逗号 `,`", "写成 [\"甲\", \"乙\"]"),
-        ("missing comma between key-value pairs", "键值对之间缺少英文逗号 `,`", "写成 { start = 2025-05-01, end = 2025-05-31 }"),
-        ("missing assignment", "键后面缺少英文等号 `=`", "写成 键 = 值，如 institution = \"自贡职业技术学院\""),
-        ("key with no value", "键后面缺少英文等号 `=` 和值", "写成 键 = 值，如 institution = \"自贡职业技术学院\""),
-        ("missing value", "等号后面缺少值", "在 = 后面写上值，文字加英文双引号"),
-        ("string values must be quoted", "文字要用英文双引号 `\"` 括起来", "写成 name = \"启动仪式\""),
-        ("missing opening quote", "文字缺少开头的英文双引号 `\"`", "写成 name = \"启动仪式\""),
-        ("invalid basic string", "文字缺少结尾的英文双引号 `\"`，或里面有不能直接写的字符", "检查这一行的引号是否成对"),
-        ("invalid literal string", "单引号文字没有结束", "检查这一行的引号是否成对"),
-        ("unclosed array table", "[[…]] 缺少结尾的 `]]`", "写成 [[activity]]"),
+        (
+            "missing comma between array elements",
+            "数组元素之间缺少英文逗号 `,`",
+            "写成 [\"甲\", \"乙\"]",
+        ),
+        (
+            "missing comma between key-value pairs",
+            "键值对之间缺少英文逗号 `,`",
+            "写成 { start = 2025-05-01, end = 2025-05-31 }",
+        ),
+        (
+            "missing assignment",
+            "键后面缺少英文等号 `=`",
+            "写成 键 = 值，如 institution = \"自贡职业技术学院\"",
+        ),
+        (
+            "key with no value",
+            "键后面缺少英文等号 `=` 和值",
+            "写成 键 = 值，如 institution = \"自贡职业技术学院\"",
+        ),
+        (
+            "missing value",
+            "等号后面缺少值",
+            "在 = 后面写上值，文字加英文双引号",
+        ),
+        (
+            "string values must be quoted",
+            "文字要用英文双引号 `\"` 括起来",
+            "写成 name = \"启动仪式\"",
+        ),
+        (
+            "missing opening quote",
+            "文字缺少开头的英文双引号 `\"`",
+            "写成 name = \"启动仪式\"",
+        ),
+        (
+            "invalid basic string",
+            "文字缺少结尾的英文双引号 `\"`，或里面有不能直接写的字符",
+            "检查这一行的引号是否成对",
+        ),
+        (
+            "invalid literal string",
+            "单引号文字没有结束",
+            "检查这一行的引号是否成对",
+        ),
+        (
+            "unclosed array table",
+            "[[…]] 缺少结尾的 `]]`",
+            "写成 [[activity]]",
+        ),
         ("unclosed table", "[…] 缺少结尾的 `]`", "写成 [contact]"),
-        ("unclosed array", "数组缺少结尾的 `]`", "写成 [\"甲\", \"乙\"]"),
-        ("unclosed inline table", "缺少结尾的 `}`", "写成 { start = 2025-05-01, end = 2025-05-31 }"),
+        (
+            "unclosed array",
+            "数组缺少结尾的 `]`",
+            "写成 [\"甲\", \"乙\"]",
+        ),
+        (
+            "unclosed inline table",
+            "缺少结尾的 `}`",
+            "写成 { start = 2025-05-01, end = 2025-05-31 }",
+        ),
         ("extra comma", "多了一个逗号", "删去多余的逗号"),
-        ("invalid unquoted key", "键只能用英文字母、数字、下划线和减号", "照 dangan init 写出的样例写键名"),
-        ("invalid key", "键只能用英文字母、数字、下划线和减号", "照 dangan init 写出的样例写键名"),
-        ("unexpected content", "这一行在值后面还有多余的内容", "一行只写一个 键 = 值；说明文字写在 # 后面"),
-        ("invalid", "这里的写法不对", "照 dangan init 写出的样例改写这一行"),
+        (
+            "invalid unquoted key",
+            "键只能用英文字母、数字、下划线和减号",
+            "照 dangan init 写出的样例写键名",
+        ),
+        (
+            "invalid key",
+            "键只能用英文字母、数字、下划线和减号",
+            "照 dangan init 写出的样例写键名",
+        ),
+        (
+            "unexpected content",
+            "这一行在值后面还有多余的内容",
+            "一行只写一个 键 = 值；说明文字写在 # 后面",
+        ),
+        (
+            "invalid",
+            "这里的写法不对",
+            "照 dangan init 写出的样例改写这一行",
+        ),
     ];
     for (english, what, hint) in table {
         if m.contains(english) {
@@ -410,14 +481,20 @@ mod tests {
         assert_eq!((p.line, p.column), (2, 16));
         let mut p = p;
         let (what, hint) = explain_toml("missing comma between array elements", Some(&mut p));
-        assert!(what.contains("英文逗号") && what.contains("中文逗号 `，`"), "{what}");
+        assert!(
+            what.contains("英文逗号") && what.contains("中文逗号 `，`"),
+            "{what}"
+        );
         assert!(hint.unwrap().contains("英文输入法"));
         // The caret sits under the comma: 2 columns per Chinese character.
         let shown = show_line(&p);
         let lines: Vec<&str> = shown.lines().collect();
         let caret = lines[1].find('^').unwrap();
         let label_width = "  第 2 行：".chars().map(width).sum::<usize>();
-        assert_eq!(caret, label_width + "aliases = [\"启动\"".chars().map(width).sum::<usize>());
+        assert_eq!(
+            caret,
+            label_width + "aliases = [\"启动\"".chars().map(width).sum::<usize>()
+        );
     }
 
     #[test]
@@ -431,13 +508,19 @@ mod tests {
         let mut p = place("enrolled_students = \"6420\"\n", 20);
         let (what, hint) =
             explain_toml("invalid type: string \"6420\", expected u64", Some(&mut p));
-        assert_eq!(what, "enrolled_students（在校生总数）应是整数，这里是文字 \"6420\"");
+        assert_eq!(
+            what,
+            "enrolled_students（在校生总数）应是整数，这里是文字 \"6420\""
+        );
         assert!(hint.unwrap().contains("去掉数字两边的引号"));
         let (what, hint) = explain_toml(
             "unknown field `alias`, expected one of `name`, `aliases`",
             None,
         );
-        assert!(what.contains("“alias”") && what.contains("aliases（别名）"), "{what}");
+        assert!(
+            what.contains("“alias”") && what.contains("aliases（别名）"),
+            "{what}"
+        );
         assert!(hint.unwrap().contains("是不是 aliases"));
     }
 }
