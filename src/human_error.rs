@@ -60,7 +60,9 @@ pub fn render(e: &anyhow::Error) -> String {
     let mut said: Vec<String> = Vec::new();
     for m in messages {
         let m = m.trim_end().to_string();
-        if m.is_empty() || said.iter().any(|s| s.contains(&m)) {
+        // A library's English words under a message that already said it in Chinese.
+        let english_detail = !said.is_empty() && m.is_ascii();
+        if m.is_empty() || english_detail || said.iter().any(|s| s.contains(&m)) {
             continue;
         }
         said.push(m);
