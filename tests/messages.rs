@@ -407,7 +407,12 @@ fn file_system_mistakes_name_the_path_with_a_chinese_reason() {
 #[test]
 fn help_is_chinese_and_exits_zero() {
     let env = Env::new();
-    for args in [&["--help"][..], &["archive", "--help"], &["-h"]] {
+    for args in [
+        &["--help"][..],
+        &["archive", "--help"],
+        &["-h"],
+        &["help", "archive"],
+    ] {
         let r = env.run(args);
         assert_eq!(r.code, 0, "{args:?}");
         assert!(r.stdout.contains("用法：dangan"), "{}", r.stdout);

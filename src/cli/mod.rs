@@ -125,6 +125,13 @@ pub fn main() -> i32 {
 fn parse(argv: &[std::ffi::OsString]) -> Result<Cli, i32> {
     use clap::error::ErrorKind;
     let cmd = usage::localise(Cli::command());
+    // `dangan help [命令]` is `dangan [命令] --help` (clap's English help subcommand is off).
+    let mut argv = argv.to_vec();
+    if argv.get(1).is_some_and(|a| a == "help") {
+        argv.remove(1);
+        argv.push("--help".into());
+    }
+    let argv = &argv[..];
     let result = cmd
         .clone()
         .try_get_matches_from(argv)
