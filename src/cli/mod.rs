@@ -127,9 +127,19 @@ fn parse(argv: &[std::ffi::OsString]) -> Result<Cli, i32> {
     let cmd = usage::localise(Cli::command());
     // `dangan help [命令]` is `dangan [命令] --help` (clap's English help subcommand is off).
     let mut argv = argv.to_vec();
-    if argv.get(1).is_some_and(|a| a == "help") {
-        argv.remove(1);
-        argv.push("--help".into());
+    let mut i = 1;
+    while let Some(a) = argv.get(i).and_then(|a| a.to_str()) {
+        if ["--inbox", "--archive", "--config", "--corrections"].contains(&a) {
+            i += 2;
+        } else if a.starts_with('-') {
+            i += 1;
+        } else {
+            if a == "help" {
+                argv.remove(i);
+                argv.push("--help".into());
+            }
+            break;
+        }
     }
     let argv = &argv[..];
     let result = cmd
