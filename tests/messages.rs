@@ -424,3 +424,70 @@ fn help_is_chinese_and_exits_zero() {
         );
     }
 }
+
+/// `2025-05-13 01:30:12`: a local time as `status` prints it.
+fn is_local_time(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 19
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ',
+            13 | 16 => *c == b':',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+#[test]
+fn status_reads_as_plain_chinese() {
+    let env = Env::new();
+    env.put(
+        "教务科研处/启动仪式/IMG_20250507_093000.jpg",
+        &common::jpeg(1),
+    );
+    // A sign-in sheet with a row without a name: the file's problem points at the rows.
+    env.put(
+        "教务科研处/启动仪式/签到表.csv",
+        "姓名,学号\n张三,2023000001\n,2023000002\n".as_bytes(),
+    );
+    env.import(3);
+    let r = env.run(&["status"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let first = r.stdout.lines().next().unwrap();
+    let rest = first.strip_prefix("上次导入（第 1 次）：").expect(first);
+    let (time, tail) = rest.split_at(19);
+    assert!(is_local_time(time), "{first}");
+    assert!(
+        tail.starts_with(" 开始，用时") && tail.ends_with("，已完成"),
+        "{first}"
+    );
+    let second = r.stdout.lines().nth(1).unwrap();
+    assert_eq!(
+        second, "  收件箱中共 2 个文件：新增 2 个，有问题 1 个",
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("表格中被跳过的行"), "{}", r.stdout);
+    for wrong in [
+        "dangan status",
+        "+00:00",
+        "+08:00",
+        "无日期（无日期）",
+        "（另有已撤回 0 个）",
+    ] {
+        assert!(!r.stdout.contains(wrong), "{wrong:?} in\n{}", r.stdout);
+    }
+    // An undated file in list: 无日期 once.
+    assert!(!env.run(&["list"]).stdout.contains("无日期（"));
+
+    // An empty archive folder, and none at all: said plainly, exit 0.
+    let empty = Env::new();
+    std::fs::create_dir_all(&empty.archive).unwrap();
+    let r = empty.run(&["status"]);
+    assert_eq!(r.code, 0);
+    assert!(
+        r.stdout
+            .contains("还没有导入过任何文件：请先运行 dangan nightly"),
+        "{}",
+        r.stdout
+    );
+}
