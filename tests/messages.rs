@@ -229,6 +229,14 @@ const MISTAKES: &[Mistake] = &[
         ],
         line: None,
     },
+    Mistake {
+        what: "a config mistake seen by status before any import",
+        args: &["status"],
+        config: Some("colour = \"红\"\n"),
+        code: 1,
+        says: &["不认识的键“colour”", "institution（机构名称）"],
+        line: Some(3),
+    },
     // Files and folders: the path and a Chinese reason, said once.
     Mistake {
         what: "a config that is not there",

@@ -17,6 +17,8 @@ use crate::text::escape_controls as e;
 pub fn run(common: &Common) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
     let Some(session) = Session::open_read_only(common, Which::Latest)? else {
+        // Nothing imported yet, but a mistake in dangan.toml is still worth saying now.
+        super::load_config(common)?;
         if common.json {
             writeln!(out, "{}", json!({"last_run": null}))?;
         } else {
