@@ -136,7 +136,7 @@ pub fn walk(inbox: &Path) -> std::io::Result<WalkResult> {
                     .unwrap_or_else(|| b"?".to_vec());
                 let why = err
                     .io_error()
-                    .map(|e| e.to_string())
+                    .map(crate::human_error::io_reason)
                     .unwrap_or_else(|| err.to_string());
                 result.rejected.push(Rejected {
                     rel,
