@@ -119,6 +119,9 @@ pub fn walk(inbox: &Path) -> std::io::Result<WalkResult> {
             inbox.display()
         )));
     }
+    // An inbox the user may not list is the inbox's problem, not a rejected file without
+    // a name.
+    std::fs::read_dir(inbox)?;
     let mut result = WalkResult::default();
     let walker = WalkDir::new(inbox)
         .follow_links(false)

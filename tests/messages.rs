@@ -395,21 +395,54 @@ fn file_system_mistakes_name_the_path_with_a_chinese_reason() {
             r.stderr
         );
     }
-    // Permission denied: only meaningful when not running as root.
-    if common::is_root() {
-        eprintln!("note: running as root, the permission-denied case is skipped");
-        return;
-    }
+    // Permission denied: a config the user may not read (as root, run as nobody, as
+    // tests/import.rs does).
     use std::os::unix::fs::PermissionsExt;
     let locked = env.dir.path().join("锁住.toml");
     std::fs::write(&locked, HEAD).unwrap();
     std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
-    let mut c = std::process::Command::new(common::BIN);
-    c.current_dir(env.dir.path())
-        .args(["--config", "锁住.toml", "nightly"]);
-    let r: common::Run = c.output().unwrap().into();
-    assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("锁住.toml：没有权限"), "{}", r.stderr);
+    std::fs::set_permissions(env.dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    // An inbox the user may not list, an archive the user may not write.
+    let inbox = env.dir.path().join("锁住的收件箱");
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::set_permissions(&inbox, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let archive = env.dir.path().join("只读存档");
+    std::fs::create_dir(&archive).unwrap();
+    std::fs::set_permissions(&archive, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--config", "锁住.toml", "nightly"],
+            "无法读取配置文件 锁住.toml：没有权限",
+        ),
+        (
+            &["--inbox", "锁住的收件箱", "--archive", "a", "import"],
+            "无法读取收件箱 锁住的收件箱：没有权限",
+        ),
+        (
+            &["--archive", "只读存档", "nightly"],
+            "只读存档/.lock：没有权限",
+        ),
+    ];
+    for (args, says) in cases {
+        let mut c = if common::is_root() {
+            let mut c = std::process::Command::new("setpriv");
+            c.args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                common::BIN,
+            ]);
+            c
+        } else {
+            std::process::Command::new(common::BIN)
+        };
+        c.current_dir(env.dir.path()).args(args);
+        let r: common::Run = c.output().unwrap().into();
+        assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.matches("没有权限").count(), 1, "{}", r.stderr);
+        assert!(!r.stderr.lines().any(english_only), "{}", r.stderr);
+    }
 }
 
 #[test]
