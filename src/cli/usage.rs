@@ -35,7 +35,19 @@ pub fn localise(cmd: Command) -> Command {
                 .action(ArgAction::Version)
                 .help("显示版本"),
         )
-        .mut_args(chinese_arg)
+        // The common flags after each command's own, under their own heading.
+        .mut_args({
+            let mut order = 100;
+            move |a| {
+                let a = chinese_arg(a);
+                order += 1;
+                if a.is_positional() {
+                    a
+                } else {
+                    a.help_heading("通用选项").display_order(order)
+                }
+            }
+        })
         .mut_subcommands(|s| {
             s.disable_help_flag(true)
                 .help_template(SUB_TEMPLATE)
@@ -82,6 +94,7 @@ fn chinese_arg(a: Arg) -> Arg {
 pub fn chinese_usage(text: &str) -> String {
     text.replace("[OPTIONS]", "[选项]")
         .replace("选项:\n", "选项：\n")
+        .replace("通用选项:\n", "通用选项：\n")
         .replace("命令:\n", "命令：\n")
         .replace("参数:\n", "参数：\n")
 }

@@ -24,7 +24,7 @@ pub struct ListArgs {
     /// 只列这个活动（名称或别名；“未归类”列出没有活动的文件）
     #[arg(long)]
     pub activity: Option<String>,
-    /// 只列这一天（YYYY-MM-DD）的文件
+    /// 只列这一天的文件（写成 2025-05-13）
     #[arg(long)]
     pub date: Option<chrono::NaiveDate>,
     /// 列出最近一次导入拒收的文件及原因
