@@ -3,9 +3,7 @@
 //! Chinese on stderr — with the line of the config where there is one, said once, and with no
 //! line that is English only.
 
-mod common;
-
-use common::Env;
+use crate::support::Env;
 
 /// `institution` and `period`: the two keys every config needs (lines 1 and 2).
 const HEAD: &str =
@@ -280,8 +278,8 @@ fn english_only(line: &str) -> bool {
 
 fn check(env: &Env, m: &Mistake, args: &[&str]) {
     // The environment's own --inbox/--archive unless the mistake is about one of them.
-    let r: common::Run = if args.iter().any(|a| *a == "--inbox" || *a == "--archive") {
-        let mut c = std::process::Command::new(common::BIN);
+    let r: crate::support::Run = if args.iter().any(|a| *a == "--inbox" || *a == "--archive") {
+        let mut c = std::process::Command::new(crate::support::BIN);
         c.current_dir(env.dir.path()).args(args);
         c.output().unwrap().into()
     } else {
@@ -348,10 +346,10 @@ fn every_mistake_a_person_can_make_is_answered_in_chinese() {
 #[test]
 fn a_missing_folder_is_said_once() {
     let env = Env::new();
-    let mut c = std::process::Command::new(common::BIN);
+    let mut c = std::process::Command::new(crate::support::BIN);
     c.current_dir(env.dir.path())
         .args(["--inbox", "没有这个文件夹", "import"]);
-    let r: common::Run = c.output().unwrap().into();
+    let r: crate::support::Run = c.output().unwrap().into();
     assert_eq!(r.code, 1);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     assert_eq!(r.stderr.matches("不存在").count(), 1, "{}", r.stderr);
@@ -365,7 +363,7 @@ fn file_system_mistakes_name_the_path_with_a_chinese_reason() {
     // Saved as GBK by an old editor: 教务 is not UTF-8 in GBK bytes.
     std::fs::write(
         env.dir.path().join("gbk.toml"),
-        common::gbk("institution = \"教务\"\n"),
+        crate::support::gbk("institution = \"教务\"\n"),
     )
     .unwrap();
     std::fs::write(env.dir.path().join("存档.txt"), b"x").unwrap();
@@ -384,9 +382,9 @@ fn file_system_mistakes_name_the_path_with_a_chinese_reason() {
         ),
     ];
     for (args, says) in cases {
-        let mut c = std::process::Command::new(common::BIN);
+        let mut c = std::process::Command::new(crate::support::BIN);
         c.current_dir(env.dir.path()).args(args);
-        let r: common::Run = c.output().unwrap().into();
+        let r: crate::support::Run = c.output().unwrap().into();
         assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
         assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
         assert!(
@@ -424,20 +422,20 @@ fn file_system_mistakes_name_the_path_with_a_chinese_reason() {
         ),
     ];
     for (args, says) in cases {
-        let mut c = if common::is_root() {
+        let mut c = if crate::support::is_root() {
             let mut c = std::process::Command::new("setpriv");
             c.args([
                 "--reuid=65534",
                 "--regid=65534",
                 "--clear-groups",
-                common::BIN,
+                crate::support::BIN,
             ]);
             c
         } else {
-            std::process::Command::new(common::BIN)
+            std::process::Command::new(crate::support::BIN)
         };
         c.current_dir(env.dir.path()).args(args);
-        let r: common::Run = c.output().unwrap().into();
+        let r: crate::support::Run = c.output().unwrap().into();
         assert_eq!(r.code, 1, "{args:?}: {}", r.stderr);
         assert!(r.stderr.contains(says), "{args:?}: {}", r.stderr);
         assert_eq!(r.stderr.matches("没有权限").count(), 1, "{}", r.stderr);
@@ -483,7 +481,7 @@ fn status_reads_as_plain_chinese() {
     let env = Env::new();
     env.put(
         "教务科研处/启动仪式/IMG_20250507_093000.jpg",
-        &common::jpeg(1),
+        &crate::support::jpeg(1),
     );
     // A sign-in sheet with a row without a name: the file's problem points at the rows.
     env.put(

@@ -1,9 +1,7 @@
 //! Zips a department drops: each member a file of its own, with its own object, dates and
 //! activity, under `…/<archive name>/<member path>`; names decoded; limits while inflating.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 const ZIP: &str = "信息工程学院/技能大赛/信息工程学院技能大赛照片.zip";
