@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Year-end archive benchmark (issue 5, "Speed and memory"), run by hand on a quiet machine:
+# Year-end archive benchmark (build + verify of the bag, and `verify` alone, against zip -0 and
+# unzip -t), run by hand on a quiet machine:
 #   scripts/bench-archive.sh [MEGABYTES=1024] [WORKDIR=/tmp/dangan-bench]
 # Uses the photo inbox of bench-import.sh (WORKDIR/inbox; generated with make-bench-photos.py
 # unless it exists, so the same WORKDIR shares it), imports it once untimed, then prints from one

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Import benchmark (issue 2), run by hand on a quiet machine:
+# Import benchmark (first import, unchanged re-import and dry run of phone photos), run by hand
+# on a quiet machine:
 #   scripts/bench-import.sh [MEGABYTES=1024] [WORKDIR=/tmp/dangan-bench]
 # Generates ~1 GB of phone-sized EXIF-dated JPEGs, then prints, from one run on the same files:
 # the first import against `cp -r` + `sync` and `sha256sum`, the unchanged re-import as a share

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Speed of `dangan report` (issue 4), by hand on a big photo inbox — not part of CI:
+# Speed of `dangan report` (thumbnails cold and warm), by hand on a big photo inbox — not CI:
 #   cold: report with an empty thumbnail cache, as a ratio to vipsthumbnail making 320 px
 #         thumbnails of the same photos in the same run (target ≤ 0.5×);
 #   warm: the re-run with every thumbnail cached, as a share of the cold run (target ≤ 5 %).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scale benchmark (DESIGN.md "Scale"), run by hand on a quiet machine — not part of CI:
+# Scale benchmark (docs/DESIGN.md, *Scale*), run by hand on a quiet machine — not part of CI:
 #   scripts/bench-scale.sh [N...]          (default: 5000 40000)
 #   env: DANGAN_BIN=path/to/dangan   the binary to measure (default: this repository's release
 #                                    build, built here first: ${CARGO_TARGET_DIR:-target}/release)
@@ -243,9 +243,9 @@ for key, label, ref, target, reflabel in ROWS:
     print(line)
 print()
 print("ratio: this command's wall time over the reference in the same run; ! = target missed;")
-print("targets: issue 12 (import, nightly, report cold, archive, verify, RSS ≤ 200 MB, growth ≤ "
+print("targets: docs/DESIGN.md, Scale (import, nightly, report cold, archive, verify, RSS ≤ 200 MB, growth ≤ "
       f"{growth_target:.1f}× = 9/8 of the N ratio for import, stats, report, archive, verify);")
-print("import (unchanged) ≤ 0.05 of the first is issue 2's, report warm ≤ 5 % of cold is issue 4's.")
+print("import (unchanged) ≤ 0.05 of the first import; report warm ≤ 5 % of the cold report.")
 print("archive = build + fsync + its own verification. nightly runs after the warm report (thumbnails cached).")
 print()
 print("CPU s (user + sys):")

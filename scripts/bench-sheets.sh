@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sign-in sheet benchmark (issue 3, "Speed and memory"), run by hand on a quiet machine — not CI:
+# Sign-in sheet benchmark (import + stats of many rows, and zip bombs), run by hand on a quiet
+# machine — not CI:
 #   scripts/bench-sheets.sh [ROWS=100000] [WORKDIR=/tmp/dangan-bench-sheets]
 # Generates 200 sign-in sheets (xlsx, openpyxl write-only) holding ROWS rows in all, in
 # 部门/活动 folders: a merged title row, a blank row, the header on row 3 (序号, 姓名, 学号/工号,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Zip import benchmark (issue 10), run by hand on a quiet machine:
+# Zip import benchmark (a department's zip of photos against the same photos unpacked), run by
+# hand on a quiet machine:
 #   scripts/bench-zip.sh [MEGABYTES=1024] [WORKDIR=/tmp/dangan-bench-zip]
 # Makes ~1 GB of phone-sized EXIF-dated JPEGs, a deflated zip of them (as Windows' 发送到 →
 # 压缩文件夹 makes it), then times, cold, the import of the photos unpacked and the import of

@@ -168,21 +168,80 @@ impl Activity {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
+mod explain;
+
+pub use explain::Place;
+
+/// A configuration that cannot be used, said as DESIGN.md shows it: the file, the line and
+/// column, the line itself with a caret, and what to do.
+#[derive(Debug)]
 pub enum ConfigError {
-    #[error("无法读取配置文件 {path}：{source}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("配置文件 {origin} 第 {line} 行：{message}")]
     At {
         origin: String,
-        line: usize,
+        place: Place,
         message: String,
+        hint: Option<String>,
     },
-    #[error("配置文件 {origin}：{message}")]
-    Whole { origin: String, message: String },
+    Whole {
+        origin: String,
+        message: String,
+        hint: Option<String>,
+    },
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::Read { path, source } => write!(
+                f,
+                "无法读取配置文件 {}：{}",
+                path.display(),
+                crate::human_error::io_reason(source)
+            ),
+            ConfigError::At {
+                origin,
+                place,
+                message,
+                hint,
+            } => {
+                write!(
+                    f,
+                    "配置文件 {origin} 第 {} 行第 {} 列：{message}\n{}",
+                    place.line,
+                    place.column,
+                    explain::show_line(place)
+                )?;
+                match hint {
+                    Some(h) => write!(f, "\n  怎么改：{h}"),
+                    None => Ok(()),
+                }
+            }
+            ConfigError::Whole {
+                origin,
+                message,
+                hint,
+            } => {
+                write!(f, "配置文件 {origin}：{message}")?;
+                match hint {
+                    Some(h) => write!(f, "\n  怎么改：{h}"),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConfigError::Read { source, .. } => Some(source),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -247,6 +306,11 @@ struct RawActivity {
     materials: Option<Spanned<Vec<String>>>,
     theme_day: Option<Spanned<String>>,
 }
+
+const DATE_HINT: &str = "日期写成 2025-05-07（年-月-日，不加引号、不带时间，且这一天要存在）";
+const NAME_TWICE_HINT: &str = "一个名称或别名只能用一次：删去或改掉其中一个";
+const START_END_HINT: &str =
+    "start 和 end 要一起写；活动没有自己的日期就两行都删去（按整个活动月算）";
 
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())]
@@ -314,35 +378,52 @@ impl Config {
     pub fn parse(text: &str, origin: &str) -> Result<Config, ConfigError> {
         let at = |offset: usize, message: String| ConfigError::At {
             origin: origin.to_string(),
-            line: line_of(text, offset),
+            place: explain::place(text, offset),
             message,
+            hint: None,
+        };
+        let at_hint = |offset: usize, message: String, hint: &str| ConfigError::At {
+            origin: origin.to_string(),
+            place: explain::place(text, offset),
+            message,
+            hint: Some(hint.to_string()),
         };
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
-            let message = e.message().to_string();
-            match line {
-                Some(line) => ConfigError::At {
+            // A key missing from the whole file has no line of its own.
+            let whole_file =
+                e.span().is_some_and(|s| s.start == 0) && e.message().starts_with("missing field");
+            let mut place = e
+                .span()
+                .filter(|_| !whole_file)
+                .map(|s| explain::place(text, s.start));
+            let (message, hint) = explain::explain_toml(e.message(), place.as_mut());
+            match place {
+                Some(place) => ConfigError::At {
                     origin: origin.to_string(),
-                    line,
+                    place,
                     message,
+                    hint,
                 },
                 None => ConfigError::Whole {
                     origin: origin.to_string(),
                     message,
+                    hint,
                 },
             }
         })?;
         let range = |r: &Spanned<RawRange>, key: &str| -> Result<DateRange, ConfigError> {
             let span = r.span().start;
             let inner = r.get_ref();
-            let start = to_date(&inner.start)
-                .ok_or_else(|| at(span, format!("{key}.start 必须是日期，如 2025-05-01")))?;
+            let start = to_date(&inner.start).ok_or_else(|| {
+                at_hint(span, format!("{key}.start 不是一个有效的日期"), DATE_HINT)
+            })?;
             let end = to_date(&inner.end)
-                .ok_or_else(|| at(span, format!("{key}.end 必须是日期，如 2025-05-31")))?;
+                .ok_or_else(|| at_hint(span, format!("{key}.end 不是一个有效的日期"), DATE_HINT))?;
             if end < start {
-                return Err(at(
+                return Err(at_hint(
                     span,
                     format!("{key} 的结束日期 {end} 早于开始日期 {start}"),
+                    "检查 start 和 end 是否写反",
                 ));
             }
             Ok(DateRange { start, end })
@@ -359,17 +440,19 @@ impl Config {
         let utc_offset = match &raw.utc_offset {
             None => FixedOffset::east_opt(8 * 3600).expect("valid offset"),
             Some(s) => parse_offset(s.get_ref()).ok_or_else(|| {
-                at(
+                at_hint(
                     s.span().start,
                     format!("utc_offset 应形如 \"+08:00\"，而不是 \"{}\"", s.get_ref()),
+                    "北京时间写 utc_offset = \"+08:00\"",
                 )
             })?,
         };
         let institution = raw.institution.get_ref().trim().to_string();
         if institution.is_empty() {
-            return Err(at(
+            return Err(at_hint(
                 raw.institution.span().start,
                 "institution（机构名称）不能为空".into(),
+                "写上学校的全称，如 institution = \"自贡职业技术学院\"",
             ));
         }
 
@@ -378,9 +461,10 @@ impl Config {
         for spanned in &raw.department {
             let d = spanned.get_ref();
             let name = d.name.as_ref().ok_or_else(|| {
-                at(
+                at_hint(
                     spanned.span().start,
                     "[[department]] 缺少 name（部门名称）".into(),
+                    "在这一节里加上 name = \"部门名称\"",
                 )
             })?;
             let name_text = name.get_ref().trim().to_string();
@@ -394,9 +478,10 @@ impl Config {
                     return Err(at(span, "department 的名称或别名不能为空".into()));
                 }
                 if let Some((other, other_line)) = dept_seen.get(&key) {
-                    return Err(at(
+                    return Err(at_hint(
                         span,
                         format!("部门名称或别名“{label}”与第 {other_line} 行的部门“{other}”重复"),
+                        NAME_TWICE_HINT,
                     ));
                 }
                 dept_seen.insert(key, (name_text.clone(), line_of(text, span)));
@@ -416,10 +501,13 @@ impl Config {
         for spanned in &raw.activity {
             let a = spanned.get_ref();
             let a_line = spanned.span().start;
-            let name = a
-                .name
-                .as_ref()
-                .ok_or_else(|| at(a_line, "[[activity]] 缺少 name（活动名称）".into()))?;
+            let name = a.name.as_ref().ok_or_else(|| {
+                at_hint(
+                    a_line,
+                    "[[activity]] 缺少 name（活动名称）".into(),
+                    "在这一节里加上 name = \"活动名称\"",
+                )
+            })?;
             let name_text = name.get_ref().trim().to_string();
             if name_text.is_empty() {
                 return Err(at(name.span().start, "activity.name 不能为空".into()));
@@ -435,16 +523,25 @@ impl Config {
                 }
                 if let Some((other, other_line)) = seen.get(&key) {
                     if *other != name_text {
-                        return Err(at(
+                        return Err(at_hint(
                             span,
                             format!("名称或别名“{label}”与第 {other_line} 行的活动“{other}”重复"),
+                            NAME_TWICE_HINT,
                         ));
                     } else if label != name_text {
-                        return Err(at(span, format!("活动“{name_text}”的别名“{label}”重复")));
+                        return Err(at_hint(
+                            span,
+                            format!("活动“{name_text}”的别名“{label}”重复"),
+                            NAME_TWICE_HINT,
+                        ));
                     }
                 }
                 if seen.contains_key(&key) && label == name_text {
-                    return Err(at(span, format!("活动名称“{name_text}”重复")));
+                    return Err(at_hint(
+                        span,
+                        format!("活动名称“{name_text}”重复"),
+                        NAME_TWICE_HINT,
+                    ));
                 }
                 seen.insert(key, (name_text.clone(), line_of(text, span)));
             }
@@ -452,35 +549,40 @@ impl Config {
                 (None, None) => None,
                 (Some(s), Some(e)) => {
                     let start = to_date(s.get_ref()).ok_or_else(|| {
-                        at(
+                        at_hint(
                             s.span().start,
-                            "activity.start 必须是日期，如 2025-05-07".into(),
+                            format!("活动“{name_text}”的 start 不是一个有效的日期"),
+                            DATE_HINT,
                         )
                     })?;
                     let end = to_date(e.get_ref()).ok_or_else(|| {
-                        at(
+                        at_hint(
                             e.span().start,
-                            "activity.end 必须是日期，如 2025-05-07".into(),
+                            format!("活动“{name_text}”的 end 不是一个有效的日期"),
+                            DATE_HINT,
                         )
                     })?;
                     if end < start {
-                        return Err(at(
+                        return Err(at_hint(
                             e.span().start,
                             format!("活动“{name_text}”的结束日期 {end} 早于开始日期 {start}"),
+                            "检查 start 和 end 是否写反",
                         ));
                     }
                     Some(DateRange { start, end })
                 }
                 (Some(s), None) => {
-                    return Err(at(
+                    return Err(at_hint(
                         s.span().start,
                         format!("活动“{name_text}”有 start 没有 end"),
+                        START_END_HINT,
                     ));
                 }
                 (None, Some(e)) => {
-                    return Err(at(
+                    return Err(at_hint(
                         e.span().start,
                         format!("活动“{name_text}”有 end 没有 start"),
+                        START_END_HINT,
                     ));
                 }
             };

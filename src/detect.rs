@@ -63,26 +63,28 @@ pub fn detect(head: &[u8], file_name: &str, full: &Path) -> Detected {
     found
 }
 
-/// The note on a rar, and on a 7z: stored whole, their members are not read.
+/// The note on a rar: stored whole, its members are not read.
 pub const RAR_NOTE: &str = "请解压后再放入（rar 无法读取）";
-pub const SEVEN_Z_NOTE: &str = "请解压后再放入（7z 压缩包暂不能读取）";
 
-/// A rar or 7z archive (by content, or by its extension when the content is no zip): kept as
-/// one file with the note that its members cannot be read.
+/// A 7z by content (its members are read like a zip's), or a rar (by content, or by its
+/// extension when the content is no zip or 7z): kept as one file with the note that its
+/// members cannot be read.
 fn unreadable_archive(head: &[u8], ext: Option<&str>) -> Option<Detected> {
     let rar = head.starts_with(b"Rar!\x1a\x07");
-    let seven = head.starts_with(b"7z\xBC\xAF\x27\x1C");
+    let seven = head.starts_with(&crate::import::sevenz::MAGIC);
     let zip = head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06");
-    let note = if rar || (!zip && !seven && ext == Some("rar")) {
-        RAR_NOTE
-    } else if seven || (!zip && ext == Some("7z")) {
-        SEVEN_Z_NOTE
-    } else {
+    if seven {
+        return Some(Detected {
+            format: Format::SevenZ,
+            warning: None,
+        });
+    }
+    if !(rar || (!zip && ext == Some("rar"))) {
         return None;
-    };
+    }
     Some(Detected {
         format: Format::Unknown,
-        warning: Some(note.to_string()),
+        warning: Some(RAR_NOTE.to_string()),
     })
 }
 
@@ -113,6 +115,7 @@ pub fn describe(format: Format) -> &'static str {
         Txt => "纯文本",
         Md => "Markdown 文本",
         Zip => "zip 压缩包",
+        SevenZ => "7z 压缩包",
         Unknown => "无法识别的内容",
     }
 }
@@ -156,6 +159,7 @@ fn format_for_extension(ext: &str) -> Option<Format> {
         "txt" => Txt,
         "md" | "markdown" => Md,
         "zip" => Zip,
+        "7z" => SevenZ,
         _ => return None,
     })
 }

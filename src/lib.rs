@@ -14,6 +14,7 @@ pub mod corrections;
 pub mod detect;
 pub mod extract;
 pub mod forms;
+pub mod human_error;
 pub mod import;
 pub mod lock;
 pub mod model;

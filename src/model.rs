@@ -78,6 +78,8 @@ pub enum Format {
     Md,
     /// A zip that is none of the Office/OpenDocument formats.
     Zip,
+    /// A 7-Zip archive.
+    SevenZ,
     Unknown,
 }
 
@@ -89,7 +91,7 @@ impl Format {
             Mp4 | Mov => Kind::Video,
             Xlsx | Xlsm | Xlsb | Xls | Ods | Csv | HtmlTable | XmlSpreadsheet => Kind::Sheet,
             Docx | Doc | Odt | Pdf | Txt | Md => Kind::Document,
-            Zip | Unknown => Kind::Other,
+            Zip | SevenZ | Unknown => Kind::Other,
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -118,6 +120,7 @@ impl Format {
             Txt => "txt",
             Md => "md",
             Zip => "zip",
+            SevenZ => "7z",
             Unknown => "unknown",
         }
     }

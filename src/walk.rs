@@ -119,6 +119,9 @@ pub fn walk(inbox: &Path) -> std::io::Result<WalkResult> {
             inbox.display()
         )));
     }
+    // An inbox the user may not list is the inbox's problem, not a rejected file without
+    // a name.
+    std::fs::read_dir(inbox)?;
     let mut result = WalkResult::default();
     let walker = WalkDir::new(inbox)
         .follow_links(false)
@@ -136,7 +139,7 @@ pub fn walk(inbox: &Path) -> std::io::Result<WalkResult> {
                     .unwrap_or_else(|| b"?".to_vec());
                 let why = err
                     .io_error()
-                    .map(|e| e.to_string())
+                    .map(crate::human_error::io_reason)
                     .unwrap_or_else(|| err.to_string());
                 result.rejected.push(Rejected {
                     rel,

@@ -128,8 +128,10 @@ impl Seek for OwnFile {
 
 type Archive = ZipArchive<OwnFile>;
 
+use crate::human_error::io_reason;
+
 fn open(path: &Path) -> Result<Archive, String> {
-    let file = File::open(path).map_err(|e| format!("无法打开文件：{e}"))?;
+    let file = File::open(path).map_err(|e| format!("无法打开文件：{}", io_reason(&e)))?;
     let own = OwnFile {
         path: Arc::new(path.to_path_buf()),
         file: Ok(file),
@@ -379,10 +381,10 @@ fn framing(path: &Path) -> Result<Vec<String>, String> {
     use std::io::{Read, Seek};
     const EOCD: &[u8; 4] = b"PK\x05\x06";
     const MAX_TAIL: u64 = 22 + 65_535;
-    let mut f = File::open(path).map_err(|e| format!("无法打开文件：{e}"))?;
+    let mut f = File::open(path).map_err(|e| format!("无法打开文件：{}", io_reason(&e)))?;
     let len = f
         .metadata()
-        .map_err(|e| format!("无法读取文件信息：{e}"))?
+        .map_err(|e| format!("无法读取文件信息：{}", io_reason(&e)))?
         .len();
     if len < 22 {
         return Err(format!("zip 不完整：只有 {len} 字节（文件被截断）"));
@@ -390,17 +392,17 @@ fn framing(path: &Path) -> Result<Vec<String>, String> {
     let mut problems = Vec::new();
     let mut head = [0u8; 4];
     f.read_exact(&mut head)
-        .map_err(|e| format!("无法读取：{e}"))?;
+        .map_err(|e| format!("无法读取：{}", io_reason(&e)))?;
     let prepended = &head != b"PK\x03\x04";
     if prepended {
         problems.push("zip 第一个条目之前有多余的字节（文件开头被加了内容）".to_string());
     }
     let tail_len = len.min(MAX_TAIL);
     f.seek(std::io::SeekFrom::Start(len - tail_len))
-        .map_err(|e| format!("无法读取：{e}"))?;
+        .map_err(|e| format!("无法读取：{}", io_reason(&e)))?;
     let mut tail = vec![0u8; tail_len as usize];
     f.read_exact(&mut tail)
-        .map_err(|e| format!("无法读取：{e}"))?;
+        .map_err(|e| format!("无法读取：{}", io_reason(&e)))?;
     // End records in the tail, last first: (position in tail, comment length).
     let records: Vec<(usize, usize)> = (0..tail.len().saturating_sub(21))
         .rev()

@@ -195,7 +195,7 @@ pub struct Catalog {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
-    #[error("目录数据库 {path} 出错：{source}")]
+    #[error("目录数据库 {path} 出错：{}", sql_reason(source))]
     Sql {
         path: String,
         source: rusqlite::Error,
@@ -217,6 +217,28 @@ pub enum CatalogError {
         "目录数据库 {path} 是更新的 dangan 写的（第 {found} 版，本程序认识到第 {SCHEMA_VERSION} 版）：请换用新版 dangan"
     )]
     TooNew { path: String, found: i64 },
+}
+
+/// What went wrong with the database, in Chinese, by SQLite's error code; SQLite's own words
+/// are kept in brackets for an error a person cannot act on.
+fn sql_reason(e: &rusqlite::Error) -> String {
+    use rusqlite::ffi::ErrorCode as C;
+    let code = match e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        _ => None,
+    };
+    let reason = match code {
+        Some(C::DatabaseBusy | C::DatabaseLocked) => "正被另一个程序使用，请稍后再试",
+        Some(C::ReadOnly) => "存档是只读的，无法写入（请检查存档文件夹的权限）",
+        Some(C::CannotOpen) => "无法打开（存档文件夹不存在，或没有读写权限）",
+        Some(C::PermissionDenied) => "没有权限",
+        Some(C::DiskFull) => "磁盘已满（请清理出空间后再运行）",
+        Some(C::NotADatabase) => "不是数据库文件（请从 备份/ 中恢复）",
+        Some(C::DatabaseCorrupt) => "已损坏（请从 备份/ 中恢复）",
+        Some(C::SystemIoFailure) => "读写磁盘失败",
+        _ => return format!("数据库内部错误（{e}）"),
+    };
+    reason.to_string()
 }
 
 impl From<rusqlite::Error> for CatalogError {
@@ -410,7 +432,10 @@ impl Catalog {
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(sql)?;
         match schema_version(&conn).map_err(sql)? {
-            Some(SCHEMA_VERSION) | None => Ok(Some(Catalog { conn })),
+            Some(SCHEMA_VERSION) => Ok(Some(Catalog { conn })),
+            // The version is written after the whole schema: a first run killed while making
+            // the catalog left no catalog yet, not one to read tables from.
+            None => Ok(None),
             Some(found) if found > SCHEMA_VERSION => Err(CatalogError::TooNew {
                 path: path.display().to_string(),
                 found,

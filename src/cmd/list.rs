@@ -24,7 +24,7 @@ pub struct ListArgs {
     /// 只列这个活动（名称或别名；“未归类”列出没有活动的文件）
     #[arg(long)]
     pub activity: Option<String>,
-    /// 只列这一天（YYYY-MM-DD）的文件
+    /// 只列这一天的文件（写成 2025-05-13）
     #[arg(long)]
     pub date: Option<chrono::NaiveDate>,
     /// 列出最近一次导入拒收的文件及原因
@@ -179,7 +179,7 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
             let j = &f.judged;
             writeln!(
                 out,
-                "{}\t{}\t{}\t{}\t{}（{}）\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 e(&f.version.facts.path.shown()),
                 e(&j.department),
                 if j.activities.is_empty() {
@@ -188,10 +188,13 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
                     j.activities.join("、")
                 },
                 f.version.facts.kind.label(),
+                // `2025-05-13（文件名）`; an undated file says so once, not 无日期（无日期）.
                 j.day()
-                    .map(|d| d.to_string())
+                    .map(|d| {
+                        let source = j.date_source().label().replace("（低可信）", "，低可信");
+                        format!("{d}（{source}）")
+                    })
                     .unwrap_or_else(|| "无日期".into()),
-                j.date_source().label(),
                 super::human_bytes(f.version.facts.size),
                 state,
                 e(&f.problems().join("；"))
@@ -205,7 +208,7 @@ fn no_catalog(common: &Common, out: &mut impl Write) -> anyhow::Result<i32> {
     if !common.json {
         writeln!(
             out,
-            "存档 {} 里还没有目录：请先运行 dangan import",
+            "存档 {} 里还没有导入过任何文件：请先运行 dangan nightly（或 dangan import）",
             common.archive.display()
         )?;
     }

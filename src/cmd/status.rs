@@ -17,12 +17,14 @@ use crate::text::escape_controls as e;
 pub fn run(common: &Common) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
     let Some(session) = Session::open_read_only(common, Which::Latest)? else {
+        // Nothing imported yet, but a mistake in dangan.toml is still worth saying now.
+        super::load_config(common)?;
         if common.json {
             writeln!(out, "{}", json!({"last_run": null}))?;
         } else {
             writeln!(
                 out,
-                "存档 {} 里还没有目录：请先运行 dangan import",
+                "存档 {} 里还没有导入过任何文件：请先运行 dangan nightly（或 dangan import）",
                 common.archive.display()
             )?;
         }
@@ -64,6 +66,8 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         }
         let problems = f.problems();
         if !problems.is_empty() {
+            let problems: Vec<String> =
+                problems.iter().map(|p| without_self_reference(p)).collect();
             with_problems.push((f.version.facts.path.shown(), problems.join("；")));
         }
     }
@@ -108,41 +112,28 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         Some(run) => {
             let s = run.summary.clone().unwrap_or_default();
             let n = |k: &str| s.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
-            let state = match run.status.as_str() {
-                "done" => "完成",
-                "running" => "未结束（可能正在运行，或被中断：下次运行会补完）",
-                "interrupted" => "中断（被终止，之后的运行已补完）",
-                _ => "失败",
-            };
             writeln!(
                 out,
-                "最近一次导入（第 {} 次）：{} 开始，{} 结束，{state}",
+                "上次导入（第 {} 次）：{}",
                 run.id,
-                time(run.started).unwrap_or_else(|| "—".into()),
-                time(run.ended).unwrap_or_else(|| "—".into())
+                run_sentence(run.started, run.ended, &run.status, offset)
             )?;
-            writeln!(
-                out,
-                "  发现 {} 个文件：新增 {}，变更 {}，未变 {}，跳过 {}，拒收 {}，有问题 {}，撤回 {}",
-                n("seen"),
-                n("new"),
-                n("changed"),
-                n("unchanged"),
-                n("skipped"),
-                n("rejected"),
-                n("problems"),
-                n("withdrawn")
-            )?;
+            if run.status == "done" {
+                writeln!(out, "  {}", counts_sentence(&n))?;
+            }
         }
         None => writeln!(out, "还没有导入过")?,
     }
     super::print_store_damage(&mut out, common, &session)?;
-    writeln!(
-        out,
-        "\n在档文件 {} 个（另有已撤回 {} 个）",
-        present.len(),
-        withdrawn
-    )?;
+    if withdrawn > 0 {
+        writeln!(
+            out,
+            "\n在档文件 {} 个（另有 {withdrawn} 个已从收件箱撤回）",
+            present.len()
+        )?;
+    } else {
+        writeln!(out, "\n在档文件 {} 个", present.len())?;
+    }
     writeln!(out, "\n按部门：")?;
     for (d, n) in &by_department {
         writeln!(out, "  {}\t{n}", e(d))?;
@@ -155,7 +146,8 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     if !unassigned.is_empty() {
         writeln!(
             out,
-            "\n{UNASSIGNED}（在 统计/待归类.xlsx 里填写更正活动，另存为 更正.xlsx 放在 dangan.toml 旁，下次运行生效）："
+            "\n{UNASSIGNED}的文件 {} 个（在 统计/待归类.xlsx 里填写更正活动，另存为 更正.xlsx 放在 dangan.toml 旁，下次运行生效）：",
+            unassigned.len()
         )?;
         for p in &unassigned {
             writeln!(out, "  {}", e(p))?;
@@ -206,4 +198,114 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// How the last import went, in a sentence: its local start, how long it took and its end.
+fn run_sentence(
+    started: Option<i64>,
+    ended: Option<i64>,
+    status: &str,
+    offset: chrono::FixedOffset,
+) -> String {
+    let start = match started {
+        Some(t) => format!("{} 开始", crate::clock::show(t, offset)),
+        None => "开始时间不明".to_string(),
+    };
+    let took = match (started, ended) {
+        (Some(a), Some(b)) if b >= a => {
+            let d = duration(b - a);
+            Some(if d.starts_with('不') {
+                d
+            } else {
+                format!(" {d}")
+            })
+        }
+        _ => None,
+    };
+    match (status, took) {
+        ("done", Some(took)) => format!("{start}，用时{took}，已完成"),
+        ("done", None) => format!("{start}，已完成"),
+        ("running", _) => {
+            format!("{start}，还没有结束（可能仍在运行；如果它已被终止，下一次运行会补完）")
+        }
+        ("interrupted", _) => format!("{start}，中途被终止（下一次运行已补完它的工作）"),
+        (_, Some(took)) => format!("{start}，用时{took}，失败"),
+        _ => format!("{start}，失败"),
+    }
+}
+
+/// `3 秒`, `2 分 5 秒`, `1 小时 3 分`; under a second: `不到 1 秒`.
+fn duration(seconds: i64) -> String {
+    match seconds {
+        s if s < 1 => "不到 1 秒".to_string(),
+        s if s < 60 => format!("{s} 秒"),
+        s if s < 3600 => format!("{} 分 {} 秒", s / 60, s % 60),
+        s => format!("{} 小时 {} 分", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// What the last import found, naming only what happened (`新增 3 个，未变 412 个`).
+fn counts_sentence(n: &dyn Fn(&str) -> u64) -> String {
+    let parts: Vec<String> = [
+        ("new", "新增"),
+        ("changed", "变更"),
+        ("unchanged", "未变"),
+        ("withdrawn", "撤回"),
+        ("skipped", "跳过"),
+        ("rejected", "拒收"),
+        ("problems", "有问题"),
+    ]
+    .iter()
+    .filter(|(k, _)| n(k) > 0)
+    .map(|(k, label)| format!("{label} {} 个", n(k)))
+    .collect();
+    let seen = n("seen");
+    if parts.is_empty() {
+        format!("收件箱中共 {seen} 个文件，没有变化")
+    } else {
+        format!("收件箱中共 {seen} 个文件：{}", parts.join("，"))
+    }
+}
+
+/// A stored problem that points the reader at `dangan status` is shown by `status` itself:
+/// it points at the section below instead.
+fn without_self_reference(problem: &str) -> String {
+    problem
+        .replace(
+            "（行号与原因见 dangan status）",
+            "（行号与原因见下面的“表格中被跳过的行”）",
+        )
+        .replace("（见 dangan status）", "（见下文）")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_run_reads_as_a_sentence_in_local_time() {
+        let beijing = chrono::FixedOffset::east_opt(8 * 3600).unwrap();
+        let t = crate::clock::parse_stamp("2026-12-01T10:47:43+00:00").unwrap();
+        assert_eq!(
+            run_sentence(Some(t), Some(t + 3), "done", beijing),
+            "2026-12-01 18:47:43 开始，用时 3 秒，已完成"
+        );
+        assert_eq!(duration(125), "2 分 5 秒");
+        assert_eq!(duration(0), "不到 1 秒");
+        assert!(run_sentence(Some(t), None, "running", beijing).contains("还没有结束"));
+        let counts = |k: &str| match k {
+            "seen" => 10,
+            "new" => 3,
+            "unchanged" => 7,
+            _ => 0,
+        };
+        assert_eq!(
+            counts_sentence(&counts),
+            "收件箱中共 10 个文件：新增 3 个，未变 7 个"
+        );
+        assert_eq!(
+            without_self_reference("表格中有 2 处无法读取（行号与原因见 dangan status）"),
+            "表格中有 2 处无法读取（行号与原因见下面的“表格中被跳过的行”）"
+        );
+    }
 }

@@ -13,7 +13,10 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{self, BufReader, Read};
+use std::sync::Arc;
+
+use rayon::prelude::*;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -74,16 +77,18 @@ pub struct Unpacked {
     pub problems: Vec<String>,
 }
 
-struct Budget {
-    members_left: usize,
-    bytes_left: u64,
-    stopped: bool,
+pub(super) struct Budget {
+    pub(super) members_left: usize,
+    pub(super) bytes_left: u64,
+    pub(super) stopped: bool,
 }
 
-/// Reads every member of the zip at `zip` into `store`. `fallback_mtime_ns`: the zip's own
-/// modification time, for members without one; `offset`: the local time of DOS times.
+/// Reads every member of the zip (or 7z) open as `file` into `store`. It is read at explicit
+/// offsets, so the caller may read the same descriptor at the same time (the import copies the
+/// zip itself into the store while its members are inflated). `fallback_mtime_ns`: the zip's
+/// own modification time, for members without one; `offset`: the local time of DOS times.
 pub fn unpack(
-    zip: &Path,
+    file: &File,
     store: &Store,
     fallback_mtime_ns: i64,
     offset: FixedOffset,
@@ -102,17 +107,86 @@ pub fn unpack(
         offset,
         limits,
     };
-    if let Err(why) = unpack_into(&ctx, zip, &[], None, 0, &mut budget, &mut seen, &mut out) {
+    let at = file
+        .try_clone()
+        .and_then(|f| At::new(Arc::new(f)))
+        .map_err(|e| format!("压缩包无法打开（{e}），成员未导入"));
+    let read =
+        at.and_then(|at| unpack_any(&ctx, at, &[], None, 0, &mut budget, &mut seen, &mut out));
+    if let Err(why) = read {
         out.problems.push(why);
     }
     out
 }
 
-struct Ctx<'a> {
-    store: &'a Store,
-    fallback_mtime_ns: i64,
-    offset: FixedOffset,
-    limits: &'a Limits,
+/// Whether the file open as `file`, named `file_name`, is an archive whose members are read:
+/// a 7z, or a zip that is no Office or OpenDocument file. Reads its head and, for a zip, its
+/// central directory.
+pub fn is_archive_file(file: &File, file_name: &str, path: &Path) -> bool {
+    let mut head = vec![0u8; 64 << 10];
+    let mut n = 0;
+    while n < head.len() {
+        match file.read_at(&mut head[n..], n as u64) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
+    head.truncate(n);
+    if head.starts_with(&super::sevenz::MAGIC) {
+        return true;
+    }
+    if !head.starts_with(b"PK\x03\x04") && !head.starts_with(b"PK\x05\x06") {
+        return false;
+    }
+    crate::detect::detect(&head, file_name, path).format == Format::Zip
+}
+
+pub(super) struct Ctx<'a> {
+    pub(super) store: &'a Store,
+    pub(super) fallback_mtime_ns: i64,
+    pub(super) offset: FixedOffset,
+    pub(super) limits: &'a Limits,
+}
+
+/// Reads the archive at `path` (a zip or a 7z, by its first bytes) into `out`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn unpack_any(
+    ctx: &Ctx,
+    file: At,
+    prefix: &[u8],
+    container: Option<usize>,
+    depth: u32,
+    budget: &mut Budget,
+    seen: &mut HashSet<Vec<u8>>,
+    out: &mut Unpacked,
+) -> Result<(), String> {
+    let mut magic = [0u8; 6];
+    let is_7z = file.file.read_exact_at(&mut magic, 0).is_ok() && magic == super::sevenz::MAGIC;
+    if is_7z {
+        super::sevenz::unpack_into(ctx, file, prefix, container, depth, budget, seen, out)
+    } else {
+        unpack_into(ctx, file, prefix, container, depth, budget, seen, out)
+    }
+}
+
+/// An inner archive, stored a moment ago, opened to be read in turn.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn unpack_stored(
+    ctx: &Ctx,
+    object: &Path,
+    prefix: &[u8],
+    container: Option<usize>,
+    depth: u32,
+    budget: &mut Budget,
+    seen: &mut HashSet<Vec<u8>>,
+    out: &mut Unpacked,
+) -> Result<(), String> {
+    let at = File::open(object)
+        .and_then(|f| At::new(Arc::new(f)))
+        .map_err(|e| format!("压缩包无法打开（{e}），成员未导入"))?;
+    unpack_any(ctx, at, prefix, container, depth, budget, seen, out)
 }
 
 /// The parts of a central directory header the zip crate does not give as they were written.
@@ -238,26 +312,95 @@ pub fn safe_path(decoded: &[u8], encoding: NameEncoding) -> Option<(Vec<u8>, boo
 }
 
 /// Folders and files that zip tools add and nobody sent: `__MACOSX/`, dot-files, Thumbs.db…
-fn is_junk(path: &[u8]) -> bool {
+pub(super) fn is_junk(path: &[u8]) -> bool {
     path.split(|b| *b == b'/')
         .any(|c| c == b"__MACOSX" || crate::walk::is_junk(c))
 }
 
-fn show(path: &[u8]) -> String {
+pub(super) fn show(path: &[u8]) -> String {
     crate::walk::display_bytes(path)
 }
 
-fn stop_total(limits: &Limits) -> String {
+pub(super) fn stop_total(limits: &Limits) -> String {
     format!(
         "压缩包解压后超过 {} GiB 的上限（疑似压缩炸弹），其余成员未读取；已读取的成员保留",
         limits.max_total >> 30
     )
 }
 
+/// A member to read, as the central directory describes it.
+struct Job {
+    index: usize,
+    path: Vec<u8>,
+    rel: Vec<u8>,
+    raw_name: Vec<u8>,
+    encoding: NameEncoding,
+    mtime_ns: i64,
+    problems: Vec<String>,
+    encrypted: bool,
+    opaque: bool,
+    method: zip::CompressionMethod,
+    /// What the member may inflate to: its ratio cap, or its raw size when opaque.
+    cap: u64,
+    declared: u64,
+}
+
+/// What reading one member gave.
+enum Read1 {
+    Stored(Stored),
+    /// More came out than its ratio allows.
+    Hit,
+    /// More came out than its header declared.
+    Lied,
+    Damaged(String),
+    Unreadable(String),
+    WriteFailed(String),
+}
+
+/// A file read at explicit offsets: clones share the descriptor, each with its own position,
+/// so that both cores can inflate members of one zip at once.
+#[derive(Clone)]
+pub(super) struct At {
+    pub(super) file: Arc<File>,
+    pos: u64,
+    pub(super) len: u64,
+}
+
+impl At {
+    pub(super) fn new(file: Arc<File>) -> io::Result<At> {
+        let len = file.metadata()?.len();
+        Ok(At { file, pos: 0, len })
+    }
+}
+
+impl io::Read for At {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl io::Seek for At {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let pos = match to {
+            io::SeekFrom::Start(p) => Some(p),
+            io::SeekFrom::End(d) => self.len.checked_add_signed(d),
+            io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = pos.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek"))?;
+        Ok(self.pos)
+    }
+}
+
+/// The zip's members: the central directory is read first (names, limits on count and
+/// declared sizes), then the members are inflated in parallel, then their results are taken
+/// in the zip's order, so that where a limit stops the zip does not depend on which core was
+/// faster. Inner zips are opened after the members of this one.
 #[allow(clippy::too_many_arguments)]
 fn unpack_into(
     ctx: &Ctx,
-    zip: &Path,
+    reader: At,
     prefix: &[u8],
     container: Option<usize>,
     depth: u32,
@@ -266,15 +409,16 @@ fn unpack_into(
     out: &mut Unpacked,
 ) -> Result<(), String> {
     let limits = ctx.limits;
-    let file = File::open(zip).map_err(|e| format!("压缩包无法打开（{e}），成员未导入"))?;
-    let headers = file
-        .try_clone()
-        .map_err(|e| format!("压缩包无法打开（{e}），成员未导入"))?;
-    let mut archive = zip::ZipArchive::new(BufReader::with_capacity(256 << 10, file))
+    let file = Arc::clone(&reader.file);
+    let archive = zip::ZipArchive::new(reader)
         .map_err(|e| format!("压缩包结构无法读取（{e}），成员未导入；请重新压缩后再放入"))?;
+
+    // 1. The central directory, in order: which members are read, and where a limit stops.
+    let mut jobs = Vec::new();
+    let mut declared_left = budget.bytes_left;
     for i in 0..archive.len() {
         if budget.stopped {
-            return Ok(());
+            break;
         }
         let Ok(entry) = archive.by_index_data(i) else {
             out.problems
@@ -284,7 +428,7 @@ fn unpack_into(
         if entry.is_dir() {
             continue;
         }
-        let central = central_header(&headers, entry.central_header_start());
+        let central = central_header(&file, entry.central_header_start());
         let (raw_name, utf8_flag, unicode_path, unix_mtime) = match &central {
             Some(c) => (
                 c.name.clone(),
@@ -319,7 +463,7 @@ fn unpack_into(
                 limits.max_members
             ));
             budget.stopped = true;
-            return Ok(());
+            break;
         }
         budget.members_left -= 1;
 
@@ -347,126 +491,118 @@ fn unpack_into(
         drop(entry);
 
         let opaque = encrypted || !inflatable;
-        // Raw bytes are no bigger than the compressed size; inflated ones are capped.
+        // The zip crate stops a member at its declared size, so what comes out of all members
+        // is at most the sum of the declared sizes: that sum is held to the total here.
+        let size = if opaque { compressed } else { declared };
+        if size > declared_left {
+            out.problems.push(stop_total(limits));
+            budget.stopped = true;
+            break;
+        }
+        declared_left -= size;
         let ratio_cap = compressed
             .saturating_mul(limits.max_ratio)
             .max(limits.ratio_floor);
-        let cap = if opaque {
-            compressed.min(budget.bytes_left)
-        } else {
-            ratio_cap.min(budget.bytes_left)
-        };
-        let by_total = cap == budget.bytes_left && !opaque;
-        if !opaque && declared > cap {
+        if !opaque && declared > ratio_cap {
             // The header says it honestly: refused before inflating.
-            out.problems.push(if by_total {
-                stop_total(limits)
-            } else {
-                ratio_problem(&path, limits)
-            });
+            out.problems.push(ratio_problem(&path, limits));
             budget.stopped = true;
-            return Ok(());
+            break;
         }
-        let reader = if opaque {
-            archive.by_index_raw(i)
-        } else {
-            archive.by_index(i)
-        };
-        let reader = match reader {
-            Ok(r) => r,
-            Err(e) => {
-                out.problems.push(format!(
-                    "压缩包成员“{}”无法读取（{e}），未导入",
-                    show(&path)
-                ));
-                continue;
-            }
-        };
-        let mut capped = crate::extract::document::Limited::new(reader, cap);
-        let stored = ctx.store.ingest(&mut capped, || Ok(()));
-        let hit = capped.exceeded;
-        // More came out than the header declared: the reader stops there, and so do we.
-        // (the zip crate stops a member at its declared size and says so).
-        let lied = !opaque
-            && match &stored {
-                Err(StoreError::Read(e)) => {
-                    capped.count > declared || e.to_string().contains("declared uncompressed size")
-                }
-                _ => false,
-            };
-        drop(capped);
-        let stored = match stored {
-            Ok(s) => s,
-            Err(_) if hit => {
-                out.problems.push(if by_total {
-                    stop_total(limits)
-                } else {
-                    ratio_problem(&path, limits)
-                });
+        jobs.push(Job {
+            index: i,
+            path,
+            rel,
+            raw_name,
+            encoding,
+            mtime_ns,
+            problems,
+            encrypted,
+            opaque,
+            method,
+            cap: if opaque { compressed } else { ratio_cap },
+            declared,
+        });
+    }
+
+    // 2. The members inflated, hashed and stored, on every core of the import's pool.
+    let results: Vec<Read1> = jobs
+        .par_iter()
+        .map(|job| read_member(ctx.store, archive.clone(), job))
+        .collect();
+
+    // 3. Taken in order: the first member that hits a limit stops the zip there.
+    let mut inner = Vec::new();
+    for (job, result) in jobs.into_iter().zip(results) {
+        let stored = match result {
+            Read1::Stored(s) => s,
+            Read1::Hit => {
+                out.problems.push(ratio_problem(&job.path, limits));
                 budget.stopped = true;
-                return Ok(());
+                break;
             }
-            Err(_) if lied => {
+            Read1::Lied => {
                 out.problems.push(format!(
                     "压缩包成员“{}”解压后超过它声明的大小（疑似压缩炸弹），它和其余成员未读取；已读取的成员保留",
-                    show(&path)
+                    show(&job.path)
                 ));
                 budget.stopped = true;
-                return Ok(());
+                break;
             }
-            Err(StoreError::Write(e)) => {
-                return Err(format!("写入存档失败：{e}；压缩包其余成员未读取"));
-            }
-            Err(e) => {
-                out.problems.push(format!(
-                    "压缩包成员“{}”已损坏，无法解压（{e}），未导入",
-                    show(&path)
-                ));
+            Read1::WriteFailed(why) => return Err(why),
+            Read1::Damaged(why) | Read1::Unreadable(why) => {
+                out.problems.push(why);
                 continue;
             }
         };
         budget.bytes_left = budget.bytes_left.saturating_sub(stored.size);
-        if encrypted {
+        let mut problems = job.problems;
+        if job.encrypted {
             problems.push(
                 "压缩包成员设置了密码（已加密），按原样保存，无法读取内容；请部门提供未加密的文件"
                     .into(),
             );
-        } else if opaque {
+        } else if job.opaque {
             problems.push(format!(
-                "压缩包成员的压缩方式（{method:?}）无法解压，按原样保存；请用常见的 zip 格式重新压缩"
+                "压缩包成员的压缩方式（{:?}）无法解压，按原样保存；请用常见的 zip 格式重新压缩",
+                job.method
             ));
         }
-        let nested = !opaque && is_plain_zip(&stored, &rel);
+        let nested = !job.opaque && is_archive(&stored, &job.rel);
         if nested && depth >= limits.max_depth {
             problems.push(
                 "压缩包里的压缩包又套了一层压缩包，超过一层嵌套，未解开；请解压后再放入".into(),
             );
         }
         let index = out.members.len();
-        let object = stored.path.clone();
+        if nested && depth < limits.max_depth {
+            inner.push((index, stored.path.clone(), job.path.clone()));
+        }
         out.members.push(Member {
-            path: path.clone(),
-            raw_name,
-            encoding,
+            path: job.path,
+            raw_name: job.raw_name,
+            encoding: job.encoding,
             container,
-            mtime_ns,
+            mtime_ns: job.mtime_ns,
             stored,
-            opaque,
+            opaque: job.opaque,
             problems,
         });
-        if nested
-            && depth < limits.max_depth
-            && let Err(why) = unpack_into(
-                ctx,
-                &object,
-                &path,
-                Some(index),
-                depth + 1,
-                budget,
-                seen,
-                out,
-            )
-        {
+    }
+    for (index, object, path) in inner {
+        if budget.stopped {
+            break;
+        }
+        if let Err(why) = unpack_stored(
+            ctx,
+            &object,
+            &path,
+            Some(index),
+            depth + 1,
+            budget,
+            seen,
+            out,
+        ) {
             out.members[index].problems.push(why);
         }
     }
@@ -637,6 +773,46 @@ fn is_image(head: &[u8]) -> bool {
         || head.starts_with(b"MM\0*")
 }
 
+/// Inflates one member (or copies its raw bytes) into the store, hashing it on the way.
+fn read_member(store: &Store, mut archive: zip::ZipArchive<At>, job: &Job) -> Read1 {
+    let reader = if job.opaque {
+        archive.by_index_raw(job.index)
+    } else {
+        archive.by_index(job.index)
+    };
+    let reader = match reader {
+        Ok(r) => r,
+        Err(e) => {
+            return Read1::Unreadable(format!(
+                "压缩包成员“{}”无法读取（{e}），未导入",
+                show(&job.path)
+            ));
+        }
+    };
+    let mut capped = crate::extract::document::Limited::new(reader, job.cap);
+    let stored = store.ingest(&mut capped, || Ok(()));
+    let hit = capped.exceeded;
+    let lied = !job.opaque
+        && match &stored {
+            Err(StoreError::Read(e)) => {
+                capped.count > job.declared || e.to_string().contains("declared uncompressed size")
+            }
+            _ => false,
+        };
+    match stored {
+        Ok(s) => Read1::Stored(s),
+        Err(_) if hit => Read1::Hit,
+        Err(_) if lied => Read1::Lied,
+        Err(StoreError::Write(e)) => {
+            Read1::WriteFailed(format!("写入存档失败：{e}；压缩包其余成员未读取"))
+        }
+        Err(e) => Read1::Damaged(format!(
+            "压缩包成员“{}”已损坏，无法解压（{e}），未导入",
+            show(&job.path)
+        )),
+    }
+}
+
 fn ratio_problem(path: &[u8], limits: &Limits) -> String {
     format!(
         "压缩包成员“{}”解压后超过压缩大小的 {} 倍（疑似压缩炸弹），它和其余成员未读取；已读取的成员保留",
@@ -645,8 +821,11 @@ fn ratio_problem(path: &[u8], limits: &Limits) -> String {
     )
 }
 
-/// A stored member that is itself a plain zip (not an Office or OpenDocument file).
-fn is_plain_zip(stored: &Stored, rel: &[u8]) -> bool {
+/// A stored member that is itself a 7z or a plain zip (not an Office or OpenDocument file).
+pub(super) fn is_archive(stored: &Stored, rel: &[u8]) -> bool {
+    if stored.head.starts_with(&super::sevenz::MAGIC) {
+        return true;
+    }
     if !stored.head.starts_with(b"PK\x03\x04") && !stored.head.starts_with(b"PK\x05\x06") {
         return false;
     }
@@ -731,7 +910,7 @@ mod tests {
         let zip = dir.path().join("x.zip");
         std::fs::write(&zip, bytes).unwrap();
         let offset = FixedOffset::east_opt(8 * 3600).unwrap();
-        unpack(&zip, &store, 0, offset, &limits)
+        unpack(&File::open(&zip).unwrap(), &store, 0, offset, &limits)
     }
 
     #[test]

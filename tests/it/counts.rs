@@ -4,12 +4,10 @@
 //! a person with one, office roles, units written as a department's alias, one enterprise
 //! written two ways, dates without a year, and a central media register.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 use rust_xlsxwriter::{Format, Workbook};
 use serde_json::Value;
 

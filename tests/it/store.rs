@@ -2,9 +2,7 @@
 //! found by the nightly audit and by `verify --store`, named with its inbox paths, and replaced
 //! from the inbox (a loose file or a zip member) by the next import.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 const EPOCH: &str = "1748736000"; // 2025-06-01
 

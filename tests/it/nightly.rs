@@ -6,12 +6,10 @@
 //! Sheet rows (sign-in, media) are written into the catalog directly after the import, so these
 //! tests do not depend on the sheet reader.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
-use common::{Env, Exif, jpeg, jpeg_with_exif};
+use crate::support::{Env, Exif, jpeg, jpeg_with_exif};
 use rusqlite::{Connection, params};
 use serde_json::Value;
 use std::process::Command;
@@ -50,7 +48,7 @@ fn env() -> Env {
     e
 }
 
-fn run_at(e: &Env, epoch: &str, args: &[&str]) -> common::Run {
+fn run_at(e: &Env, epoch: &str, args: &[&str]) -> crate::support::Run {
     e.command(args)
         .env("SOURCE_DATE_EPOCH", epoch)
         .output()
@@ -698,7 +696,7 @@ fn what_dangan_writes_is_readable_as_the_umask_allows() {
             let out = Command::new("sh")
                 .arg("-c")
                 .arg(format!("umask {umask}; exec \"$0\" \"$@\""))
-                .arg(common::BIN)
+                .arg(crate::support::BIN)
                 .current_dir(e.dir.path())
                 .arg("--inbox")
                 .arg(&e.inbox)

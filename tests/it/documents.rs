@@ -1,9 +1,7 @@
 //! What departments send besides photos and sheets: scans of sign-in sheets, PDF and Word
 //! 97–2003 documents, GBK names.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 fn check(env: &Env) -> Value {

@@ -1,9 +1,7 @@
 //! Sheets through the real binary: import reads them once into the catalog, `stats` counts
 //! distinct people and reports from the catalog and writes the 附件5 files.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use rust_xlsxwriter::Workbook;
 
 /// An xlsx with a merged title over a header on row 3, like departments make them.

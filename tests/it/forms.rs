@@ -3,13 +3,11 @@
 //! contact line and its 填表说明; the week's days are shown by `check` and the report; the
 //! year-end bag carries the forms.
 
-mod common;
-
 use std::io::Read;
 use std::path::Path;
 
+use crate::support::*;
 use calamine::{Data, Dimensions, Reader, Xlsx, open_workbook};
-use common::*;
 
 /// 2025-06-01 08:00 at +08:00: after the activity month.
 const JUNE_1: &str = "1748736000";

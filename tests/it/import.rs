@@ -1,10 +1,8 @@
 //! The nightly import, run as the real binary on inboxes made here.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 
-use common::*;
+use crate::support::*;
 
 const MAY_13_2025_NOON_CST: i64 = 1_747_108_800; // 2025-05-13T04:00:00Z
 

@@ -3,12 +3,10 @@
 //! An edited config or a correction applies at the next run of any command, without an import;
 //! an old-schema catalog is migrated with nothing lost.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::*;
+use crate::support::*;
 use dangan::corrections::{PendingRow, pending_xlsx};
 use rust_xlsxwriter::Workbook;
 use serde_json::Value;

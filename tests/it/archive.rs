@@ -2,12 +2,10 @@
 //! named by `verify`, a damaged store refused, and (with the tools CI installs) bagit-python,
 //! unzip and 7z accepting the bag.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::*;
+use crate::support::*;
 
 const EPOCH: &str = "1767139200"; // 2025-12-31
 

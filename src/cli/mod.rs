@@ -1,10 +1,12 @@
 //! The command line: parses arguments and dispatches to `cmd/`. Exit status: 0 done; 3 done
 //! but some files or rows were rejected; 1 failed; 2 bad usage.
 
+pub mod usage;
+
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::cmd;
 
@@ -29,10 +31,10 @@ pub struct Cli {
 
 #[derive(Args, Clone)]
 pub struct Common {
-    /// 收件箱文件夹
+    /// 收件箱文件夹（默认 inbox）
     #[arg(long, global = true, default_value = "inbox")]
     pub inbox: PathBuf,
-    /// 存档文件夹（对象库、目录数据库、统计与报告）
+    /// 存档文件夹：对象库、目录数据库、统计与报告（默认 archive）
     #[arg(long, global = true, default_value = "archive")]
     pub archive: PathBuf,
     /// 配置文件（默认：当前目录的 dangan.toml，没有则用内置 2025 活动目录）
@@ -79,18 +81,15 @@ pub enum Command {
 
 /// Runs the command line; returns the exit status.
 pub fn main() -> i32 {
-    let cli = match Cli::try_parse() {
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match parse(&argv) {
         Ok(c) => c,
-        Err(e) => {
-            let _ = e.print();
-            return match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {
-                    EXIT_OK
-                }
-                _ => EXIT_USAGE,
-            };
-        }
+        Err(code) => return code,
     };
+    if let Some(problem) = archive_not_a_folder(&cli) {
+        let _ = writeln!(std::io::stderr(), "错误：{problem}");
+        return EXIT_FAILED;
+    }
     let result = match &cli.command {
         Command::Nightly => cmd::nightly::run(&cli.common),
         Command::Import(a) => cmd::import::run(&cli.common, a),
@@ -111,10 +110,69 @@ pub fn main() -> i32 {
             if is_broken_pipe(&e) {
                 return EXIT_OK;
             }
-            let _ = writeln!(std::io::stderr(), "错误：{e:#}");
+            let _ = write!(
+                std::io::stderr(),
+                "错误：{}",
+                crate::human_error::render(&e)
+            );
             EXIT_FAILED
         }
     }
+}
+
+/// Parses the command line with Chinese help and errors; `Err` is the exit status after the
+/// help, the version or a usage error was printed.
+fn parse(argv: &[std::ffi::OsString]) -> Result<Cli, i32> {
+    use clap::error::ErrorKind;
+    let cmd = usage::localise(Cli::command());
+    // `dangan help [命令]` is `dangan [命令] --help` (clap's English help subcommand is off).
+    let mut argv = argv.to_vec();
+    let mut i = 1;
+    while let Some(a) = argv.get(i).and_then(|a| a.to_str()) {
+        if ["--inbox", "--archive", "--config", "--corrections"].contains(&a) {
+            i += 2;
+        } else if a.starts_with('-') {
+            i += 1;
+        } else {
+            if a == "help" {
+                argv.remove(i);
+                argv.push("--help".into());
+            }
+            break;
+        }
+    }
+    let argv = &argv[..];
+    let result = cmd
+        .clone()
+        .try_get_matches_from(argv)
+        .and_then(|m| Cli::from_arg_matches(&m));
+    match result {
+        Ok(cli) => Ok(cli),
+        Err(e) if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) => {
+            let text = usage::chinese_usage(&e.to_string());
+            let _ = write!(std::io::stdout(), "{text}");
+            Err(EXIT_OK)
+        }
+        Err(e) => {
+            let _ = write!(std::io::stderr(), "{}", usage::render(&e, &cmd, argv));
+            Err(EXIT_USAGE)
+        }
+    }
+}
+
+/// An `--archive` that names a file, not a folder: said as such before a command reads it
+/// (the lock and the catalog would report it as something else).
+fn archive_not_a_folder(cli: &Cli) -> Option<String> {
+    if matches!(cli.command, Command::Init(_) | Command::Rollup(_)) {
+        return None;
+    }
+    let archive = &cli.common.archive;
+    (archive.exists() && !archive.is_dir()).then(|| {
+        format!(
+            "存档 {} 是一个文件，不是文件夹：请用 --archive 指定存档文件夹（默认 archive）",
+            archive.display()
+        )
+    })
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

@@ -1,9 +1,7 @@
 //! Every step of the date chain, through the real binary: the date a file gets and the step
 //! that gave it, as `dangan list --json` reports them.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 /// A minimal MP4: ftyp, a large mdat, then moov/mvhd (version 0) with `created` seconds since 1904.
 fn mp4(created_1904: u32) -> Vec<u8> {

@@ -2,11 +2,9 @@
 //! activities and dates (a sheet's earliest date, not the file's time), a zip's members with
 //! their decoded names, and the withdrawals — compared with the real run's `list --json`.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 /// (path → department, activities, rule, date, date source, kind, name encoding) of entries.

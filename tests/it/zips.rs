@@ -1,9 +1,7 @@
 //! Zips a department drops: each member a file of its own, with its own object, dates and
 //! activity, under `…/<archive name>/<member path>`; names decoded; limits while inflating.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 use serde_json::Value;
 
 const ZIP: &str = "信息工程学院/技能大赛/信息工程学院技能大赛照片.zip";
@@ -301,4 +299,95 @@ fn a_rar_is_stored_whole_with_a_note() {
         problems(&e).contains("请解压后再放入（rar 无法读取）"),
         "{e}"
     );
+}
+
+fn archive_fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/archives/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn a_7z_made_by_7zip_is_imported_member_by_member() {
+    let env = Env::new();
+    let seven = archive_fixture("photos.7z");
+    let path = "信息工程学院/技能大赛/信息工程学院技能大赛照片.7z";
+    env.put(path, &seven);
+    // The same photo loose as well: one object.
+    let e = env.import(0);
+    assert_eq!(e["new"], 3, "{e}");
+    let z = env.entry(path);
+    assert_eq!(z["kind"], "other");
+    assert_eq!(z["sha256"], sha256_hex(&seven));
+    assert!(!problems(&z).contains("压缩"), "{z}");
+    let a = env.entry(&format!("{path}/颁奖合影.jpg"));
+    assert_eq!(a["kind"], "photo");
+    assert_eq!(a["date"], "2025-05-20");
+    assert_eq!(a["date_source"], "exif");
+    assert_eq!(a["activity"], "学生技能竞赛");
+    assert_eq!(a["department"], "信息工程学院");
+    assert_eq!(a["name_encoding"], "utf8");
+    let b = env.entry(&format!("{path}/现场/选手操作.jpg"));
+    assert_eq!(b["date"], "2025-05-21");
+    assert_ne!(a["sha256"], b["sha256"]);
+    // Its members are the activity's photos: 照片 is not owed by 信息工程学院.
+    let r = env.run(&["check", "--json"]);
+    let check: Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    let owes_photos = check["missing"].as_array().unwrap().iter().any(|m| {
+        m["department"] == "信息工程学院"
+            && m["activity"] == "学生技能竞赛"
+            && m["materials"].to_string().contains("照片")
+    });
+    assert!(!owes_photos, "{check}");
+    // Unchanged: nothing read again.
+    let again = env.import(0);
+    assert_eq!(again["new"], 0, "{again}");
+    assert_eq!(again["bytes_read"], 0, "{again}");
+    assert_eq!(env.list().len(), 3);
+}
+
+#[test]
+fn an_encrypted_7z_is_kept_whole_with_a_reason() {
+    let env = Env::new();
+    for name in ["enc-headers.7z", "enc-content.7z"] {
+        env.put(&format!("学生处/{name}"), &archive_fixture(name));
+    }
+    env.import(0);
+    for name in ["enc-headers.7z", "enc-content.7z"] {
+        let e = env.entry(&format!("学生处/{name}"));
+        assert_eq!(e["sha256"], sha256_hex(&archive_fixture(name)));
+        assert!(problems(&e).contains("设置了密码"), "{name}: {e}");
+    }
+    // No member of either was cataloged.
+    assert_eq!(env.list().len(), 2);
+}
+
+#[test]
+fn a_7z_bomb_is_refused_before_decoding() {
+    let env = Env::new();
+    env.put("教务科研处/bomb.7z", &archive_fixture("bomb.7z"));
+    env.put("教务科研处/plain.txt", b"2025-05-13 activity notes");
+    let s = env.import(0);
+    assert_eq!(s["new"], 2, "{s}");
+    let e = env.entry("教务科研处/bomb.7z");
+    assert!(problems(&e).contains("压缩炸弹"), "{e}");
+    assert!(problems(&e).contains("zeros.bin"), "{e}");
+    let stored: u64 = env
+        .objects()
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+    assert!(stored < 1 << 20, "{stored}");
+}
+
+#[test]
+fn a_7z_inside_a_zip_is_opened_one_level_deep() {
+    let env = Env::new();
+    let zip = make_zip(&[member(b"inner.7z", archive_fixture("photos.7z"))]);
+    env.put("信息工程学院/技能大赛/打包.zip", &zip);
+    env.import(0);
+    let e = env.entry("信息工程学院/技能大赛/打包.zip/inner.7z/颁奖合影.jpg");
+    assert_eq!(e["date"], "2025-05-20");
 }

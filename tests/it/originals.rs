@@ -3,12 +3,10 @@
 //! (withdrawn files leave, names made unique and decoded), and the report links there — checked
 //! in headless Chromium from `file://` too (ignored test: needs chromium).
 
-mod common;
-
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use common::*;
+use crate::support::*;
 
 const EPOCH: &str = "1748736000"; // 2025-06-01
 
