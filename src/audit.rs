@@ -347,7 +347,7 @@ mod tests {
 
     #[test]
     fn an_exhausted_budget_stops_after_a_page_and_says_so() {
-        let (dir, catalog, _) = store_of(3 * PAGE);
+        let (dir, catalog, shas) = store_of(3 * PAGE);
         let scope = Scope::Rolling {
             nights: 1,
             budget: Duration::ZERO,
@@ -364,6 +364,8 @@ mod tests {
         .unwrap();
         assert_eq!(a.checked, PAGE as u64);
         assert!(a.out_of_time);
+        let cursor = |c: &Catalog| c.audit_cursor().unwrap().unwrap().hex();
+        assert_eq!(cursor(&catalog), shas[PAGE - 1]);
         // The next night goes on from there.
         let b = audit(
             &catalog,
@@ -376,5 +378,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(b.checked, PAGE as u64);
+        assert_eq!(cursor(&catalog), shas[2 * PAGE - 1]);
     }
 }

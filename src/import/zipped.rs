@@ -258,6 +258,25 @@ fn crc32(bytes: &[u8]) -> u32 {
     !crc
 }
 
+/// A member's name as its central header has it (else as the zip crate read it), decoded, and
+/// its Unix time from the extended timestamp when there is one.
+fn member_name(
+    central: Option<&Central>,
+    fallback: &[u8],
+) -> (Vec<u8>, Vec<u8>, NameEncoding, Option<u32>) {
+    let (raw_name, utf8_flag, unicode_path, unix_mtime) = match central {
+        Some(c) => (
+            c.name.clone(),
+            c.flags & 0x0800 != 0,
+            c.unicode_path.clone(),
+            c.unix_mtime,
+        ),
+        None => (fallback.to_vec(), false, None, None),
+    };
+    let (decoded, encoding) = decode_name(&raw_name, utf8_flag, unicode_path.as_deref());
+    (raw_name, decoded, encoding, unix_mtime)
+}
+
 /// A member's name as text: the UTF-8 flag, else the Unicode Path field, else valid UTF-8
 /// (macOS writes UTF-8 without the flag), else GB18030 when it decodes cleanly (Windows'
 /// built-in zip), else the bytes as they are.
@@ -429,16 +448,8 @@ fn unpack_into(
             continue;
         }
         let central = central_header(&file, entry.central_header_start());
-        let (raw_name, utf8_flag, unicode_path, unix_mtime) = match &central {
-            Some(c) => (
-                c.name.clone(),
-                c.flags & 0x0800 != 0,
-                c.unicode_path.clone(),
-                c.unix_mtime,
-            ),
-            None => (entry.name_raw().to_vec(), false, None, None),
-        };
-        let (decoded, encoding) = decode_name(&raw_name, utf8_flag, unicode_path.as_deref());
+        let (raw_name, decoded, encoding, unix_mtime) =
+            member_name(central.as_ref(), entry.name_raw());
         let Some((rel, replaced)) = safe_path(&decoded, encoding) else {
             continue;
         };
@@ -667,16 +678,7 @@ pub fn plan(
             continue;
         }
         let central = central_header(&headers, entry.central_header_start());
-        let (raw_name, utf8_flag, unicode_path, unix_mtime) = match &central {
-            Some(c) => (
-                c.name.clone(),
-                c.flags & 0x0800 != 0,
-                c.unicode_path.clone(),
-                c.unix_mtime,
-            ),
-            None => (entry.name_raw().to_vec(), false, None, None),
-        };
-        let (decoded, encoding) = decode_name(&raw_name, utf8_flag, unicode_path.as_deref());
+        let (_, decoded, encoding, unix_mtime) = member_name(central.as_ref(), entry.name_raw());
         let Some((path, replaced)) = safe_path(&decoded, encoding) else {
             continue;
         };
