@@ -38,7 +38,6 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 const FILETIME_UNIX_EPOCH: u64 = 116_444_736_000_000_000;
 
 /// Reads the members of the 7z at `path` into the store, like [`super::zipped::unpack`].
-#[allow(clippy::too_many_arguments)]
 pub(super) fn unpack_into(
     ctx: &Ctx,
     file: At,
@@ -46,7 +45,6 @@ pub(super) fn unpack_into(
     container: Option<usize>,
     depth: u32,
     budget: &mut Budget,
-    seen: &mut HashSet<Vec<u8>>,
     out: &mut Unpacked,
 ) -> Result<(), String> {
     let own_size = file.len;
@@ -100,7 +98,7 @@ pub(super) fn unpack_into(
                 member_path.push(b'/');
             }
             member_path.extend_from_slice(&rel);
-            if !seen.insert(member_path.clone()) {
+            if !budget.seen.insert(member_path.clone()) {
                 out.problems.push(format!(
                     "压缩包中有两个成员都叫“{}”，只导入了第一个",
                     show(&member_path)
@@ -181,23 +179,7 @@ pub(super) fn unpack_into(
         ),
     }
     // Archives inside: after this one is closed, one level deep, like a zip's.
-    for (index, object, member_path) in nested {
-        if budget.stopped {
-            break;
-        }
-        if let Err(why) = super::zipped::unpack_stored(
-            ctx,
-            &object,
-            &member_path,
-            Some(index),
-            depth + 1,
-            budget,
-            seen,
-            out,
-        ) {
-            out.members[index].problems.push(why);
-        }
-    }
+    super::zipped::open_inner(ctx, nested, depth, budget, out);
     Ok(())
 }
 

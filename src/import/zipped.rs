@@ -81,6 +81,8 @@ pub(super) struct Budget {
     pub(super) members_left: usize,
     pub(super) bytes_left: u64,
     pub(super) stopped: bool,
+    /// Member paths read so far (the first of two of the same name is kept).
+    pub(super) seen: HashSet<Vec<u8>>,
 }
 
 /// Reads every member of the zip (or 7z) open as `file` into `store`. It is read at explicit
@@ -99,8 +101,8 @@ pub fn unpack(
         members_left: limits.max_members,
         bytes_left: limits.max_total,
         stopped: false,
+        seen: HashSet::new(),
     };
-    let mut seen = HashSet::new();
     let ctx = Ctx {
         store,
         fallback_mtime_ns,
@@ -112,7 +114,7 @@ pub fn unpack(
         .and_then(|f| At::new(Arc::new(f)))
         .map_err(|e| format!("压缩包无法打开（{e}），成员未导入"));
     let read =
-        at.and_then(|at| unpack_any(&ctx, at, &[], None, 0, &mut budget, &mut seen, &mut out));
+        at.and_then(|at| unpack_any(&ctx, at, &[], None, 0, &mut budget, &mut out));
     if let Err(why) = read {
         out.problems.push(why);
     }
@@ -151,7 +153,6 @@ pub(super) struct Ctx<'a> {
 }
 
 /// Reads the archive at `path` (a zip or a 7z, by its first bytes) into `out`.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn unpack_any(
     ctx: &Ctx,
     file: At,
@@ -159,20 +160,18 @@ pub(super) fn unpack_any(
     container: Option<usize>,
     depth: u32,
     budget: &mut Budget,
-    seen: &mut HashSet<Vec<u8>>,
     out: &mut Unpacked,
 ) -> Result<(), String> {
     let mut magic = [0u8; 6];
     let is_7z = file.file.read_exact_at(&mut magic, 0).is_ok() && magic == super::sevenz::MAGIC;
     if is_7z {
-        super::sevenz::unpack_into(ctx, file, prefix, container, depth, budget, seen, out)
+        super::sevenz::unpack_into(ctx, file, prefix, container, depth, budget, out)
     } else {
-        unpack_into(ctx, file, prefix, container, depth, budget, seen, out)
+        unpack_into(ctx, file, prefix, container, depth, budget, out)
     }
 }
 
 /// An inner archive, stored a moment ago, opened to be read in turn.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn unpack_stored(
     ctx: &Ctx,
     object: &Path,
@@ -180,13 +179,12 @@ pub(super) fn unpack_stored(
     container: Option<usize>,
     depth: u32,
     budget: &mut Budget,
-    seen: &mut HashSet<Vec<u8>>,
     out: &mut Unpacked,
 ) -> Result<(), String> {
     let at = File::open(object)
         .and_then(|f| At::new(Arc::new(f)))
         .map_err(|e| format!("压缩包无法打开（{e}），成员未导入"))?;
-    unpack_any(ctx, at, prefix, container, depth, budget, seen, out)
+    unpack_any(ctx, at, prefix, container, depth, budget, out)
 }
 
 /// The parts of a central directory header the zip crate does not give as they were written.
@@ -416,7 +414,6 @@ impl io::Seek for At {
 /// declared sizes), then the members are inflated in parallel, then their results are taken
 /// in the zip's order, so that where a limit stops the zip does not depend on which core was
 /// faster. Inner zips are opened after the members of this one.
-#[allow(clippy::too_many_arguments)]
 fn unpack_into(
     ctx: &Ctx,
     reader: At,
@@ -424,7 +421,6 @@ fn unpack_into(
     container: Option<usize>,
     depth: u32,
     budget: &mut Budget,
-    seen: &mut HashSet<Vec<u8>>,
     out: &mut Unpacked,
 ) -> Result<(), String> {
     let limits = ctx.limits;
@@ -461,7 +457,7 @@ fn unpack_into(
             path.push(b'/');
         }
         path.extend_from_slice(&rel);
-        if !seen.insert(path.clone()) {
+        if !budget.seen.insert(path.clone()) {
             out.problems.push(format!(
                 "压缩包中有两个成员都叫“{}”，只导入了第一个",
                 show(&path)
@@ -600,6 +596,19 @@ fn unpack_into(
             problems,
         });
     }
+    open_inner(ctx, inner, depth, budget, out);
+    Ok(())
+}
+
+/// Archives found inside an archive (`(member index, stored object, member path)`), opened in
+/// turn one level deeper, after the members of the outer one; a failure is the inner one's.
+pub(super) fn open_inner(
+    ctx: &Ctx,
+    inner: Vec<(usize, std::path::PathBuf, Vec<u8>)>,
+    depth: u32,
+    budget: &mut Budget,
+    out: &mut Unpacked,
+) {
     for (index, object, path) in inner {
         if budget.stopped {
             break;
@@ -611,13 +620,11 @@ fn unpack_into(
             Some(index),
             depth + 1,
             budget,
-            seen,
             out,
         ) {
             out.members[index].problems.push(why);
         }
     }
-    Ok(())
 }
 
 /// One member as the dry run sees it: its name and time from the central directory, and the
