@@ -4,7 +4,6 @@
 //! Never modifies, moves or deletes anything in the inbox.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -23,6 +22,7 @@ use crate::progress::Progress;
 use crate::store::{Store, StoreError};
 use crate::walk::{self, WalkEntry};
 
+mod open;
 mod sheets;
 pub mod zipped;
 
@@ -205,32 +205,14 @@ fn ingest_one(
     offset: chrono::FixedOffset,
     prior: Option<Sha256>,
 ) -> Outcome {
-    let mut file = match File::open(&entry.abs) {
-        Ok(f) => f,
-        Err(e) => return Outcome::Rejected(format!("无法打开：{e}（下次运行再试）")),
-    };
-    let before = match file.metadata() {
-        Ok(m) => m,
-        Err(e) => return Outcome::Rejected(format!("无法读取文件信息：{e}")),
+    let (mut file, before) = match open::open_walked(entry) {
+        Ok(opened) => opened,
+        Err(why) => return Outcome::Rejected(why),
     };
     let mut entry = entry.clone();
     entry.size = before.len();
     entry.mtime_ns = before.mtime() * 1_000_000_000 + before.mtime_nsec();
-    entry.inode = before.ino();
-    let abs = entry.abs.clone();
-    let stored = store.ingest(&mut file, || {
-        let after =
-            std::fs::metadata(&abs).map_err(|e| format!("读取后文件消失：{e}（下次运行再试）"))?;
-        let same = after.len() == before.len()
-            && after.mtime() == before.mtime()
-            && after.mtime_nsec() == before.mtime_nsec()
-            && after.ino() == before.ino();
-        if same {
-            Ok(())
-        } else {
-            Err("读取时文件正在被修改（下次运行再试）".into())
-        }
-    });
+    let stored = store.ingest(&mut file, || open::still_there(&entry, &before));
     let stored = match stored {
         Ok(s) => s,
         Err(StoreError::Rejected(why)) => return Outcome::Rejected(why),
@@ -292,6 +274,7 @@ fn describe_member(opts: &ImportOptions, zip: &WalkEntry, m: zipped::Member) -> 
         file_name,
         size: m.stored.size,
         mtime_ns: m.mtime_ns,
+        dev: 0,
         inode: 0,
     };
     let mut version = if m.opaque {
@@ -337,7 +320,7 @@ fn describe_member(opts: &ImportOptions, zip: &WalkEntry, m: zipped::Member) -> 
 /// the file themselves when a format needs it), no hashing, nothing written.
 fn plan_one(opts: &ImportOptions, entry: &WalkEntry) -> Result<NewVersion, String> {
     const DRY_HEAD: usize = 16 * 1024;
-    let file = File::open(&entry.abs).map_err(|e| format!("无法打开：{e}"))?;
+    let (file, _) = open::open_walked(entry)?;
     // Only a few small pieces of each file are read: no read-ahead of what is not needed.
     // SAFETY: posix_fadvise only advises the kernel about an open descriptor we own.
     unsafe {
@@ -349,10 +332,22 @@ fn plan_one(opts: &ImportOptions, entry: &WalkEntry) -> Result<NewVersion, Strin
         );
     }
     let mut head = Vec::with_capacity(DRY_HEAD.min(entry.size as usize));
-    file.take(DRY_HEAD as u64)
+    (&file)
+        .take(DRY_HEAD as u64)
         .read_to_end(&mut head)
         .map_err(|e| format!("读取失败：{e}"))?;
-    Ok(describe(opts, entry, &head, &entry.abs, false))
+    // What the extractors read further is the opened file itself, not whatever the path
+    // names by then.
+    let fd_path = PathBuf::from(format!(
+        "/proc/self/fd/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&file)
+    ));
+    let full = if fd_path.exists() {
+        &fd_path
+    } else {
+        &entry.abs
+    };
+    Ok(describe(opts, entry, &head, full, false))
 }
 
 fn plan_line(status: &str, judge: &mut Judge, v: &NewVersion) -> (String, bool) {
