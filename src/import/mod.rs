@@ -601,7 +601,8 @@ fn count_version(summary: &mut ImportSummary, judge: &mut Judge, version: &NewVe
     summary.rejected_rows += version
         .sheets
         .iter()
-        .map(|s| s.problems.len() as u64)
+        .flat_map(|s| &s.problems)
+        .map(|(_, reason)| crate::sheet::problem_rows(reason))
         .sum::<u64>();
 }
 

@@ -150,11 +150,12 @@ pub fn to_records(wb: &Workbook) -> SheetsRead {
         }
         out.records.push(rec);
     }
-    let skipped: usize = out
+    let skipped: u64 = out
         .records
         .iter()
         .filter(|r| r.name != WHOLE_FILE)
-        .map(|r| r.problems.len())
+        .flat_map(|r| &r.problems)
+        .map(|(_, reason)| sheet::problem_rows(reason))
         .sum();
     if skipped > 0 {
         out.problems.push(format!(

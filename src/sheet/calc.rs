@@ -77,12 +77,10 @@ fn read_checked(path: &Path, format: Format, limits: &Limits) -> Workbook {
                 if b.is_media()
                     && let Ok(links) = wb.hyperlinks_by_sheet_name(&name)
                 {
-                    b.apply_links(|row, col| {
-                        links
-                            .iter()
-                            .find(|l| l.contains(row, col))
-                            .and_then(|l| l.target.clone())
-                    });
+                    b.apply_links(links.iter().filter_map(|l| {
+                        let t = l.target.as_deref()?;
+                        Some((l.range.start, l.range.end, t))
+                    }));
                 }
                 if !add(&mut out, b, &budget) {
                     break;

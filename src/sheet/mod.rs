@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Format, MonthDay};
 
+pub use build::problem_rows;
 pub use markup::docx_may_hold_sheets;
 
 pub use isolate::{
