@@ -23,13 +23,18 @@ pub struct SheetsRead {
     pub earliest_no_year: Option<crate::model::MonthDay>,
 }
 
-/// Caps under which a small xlsx is read in this process: its cells are streamed, and no part
-/// that calamine holds whole may inflate past a few MB, so several readers at once stay small.
+/// Caps under which a small xlsx is read in this process: its cells are streamed, no part
+/// that calamine holds whole may inflate past a few MB, and its rows, cells, text and time
+/// are capped low, so several readers at once stay small. A file that reaches one of these
+/// caps is read again in the limited child process, under the full caps.
 fn in_process_limits() -> sheet::Limits {
     sheet::Limits {
         max_part_bytes: 16 << 20,
         max_total_bytes: 32 << 20,
-        max_text_bytes: 16 << 20,
+        max_text_bytes: 8 << 20,
+        max_rows: 50_000,
+        max_cells: 500_000,
+        max_seconds: 10,
         ..sheet::Limits::default()
     }
 }

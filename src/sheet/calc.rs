@@ -155,6 +155,7 @@ fn read_checked(path: &Path, format: Format, limits: &Limits) -> Workbook {
             return Workbook::failed(format!("{} 不是 calamine 能读的表格格式", other.as_str()));
         }
     }
+    out.cut_short = budget.exhausted;
     out
 }
 
@@ -298,6 +299,7 @@ struct Budget {
     text: u64,
     limits: Limits,
     exhausted: bool,
+    started: std::time::Instant,
 }
 
 impl Budget {
@@ -308,6 +310,7 @@ impl Budget {
             text: 0,
             limits: *limits,
             exhausted: false,
+            started: std::time::Instant::now(),
         }
     }
 
@@ -339,6 +342,13 @@ impl Budget {
             return Err(format!(
                 "表格过大：超过 {} 个单元格的上限，其余内容未读取",
                 self.limits.max_cells
+            ));
+        }
+        if self.cells % 1024 == 0 && self.started.elapsed().as_secs() >= self.limits.max_seconds {
+            self.exhausted = true;
+            return Err(format!(
+                "读取超过 {} 秒仍未读完，已停止，其余内容未读取",
+                self.limits.max_seconds
             ));
         }
         if self.text > self.limits.max_text_bytes {
