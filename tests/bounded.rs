@@ -295,3 +295,59 @@ fn hyperlinks_that_match_no_cell_cost_linear_time() {
     assert!(cpu < 5.0, "{cpu} s of CPU");
     assert_eq!(env.list()[0]["kind"], "sheet");
 }
+
+/// The pids of processes whose command line has every one of `words`.
+fn processes_with(words: &[&str]) -> Vec<i32> {
+    let mut out = Vec::new();
+    for d in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = d.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmd) = std::fs::read(d.path().join("cmdline")) else {
+            continue;
+        };
+        let cmd = String::from_utf8_lossy(&cmd);
+        // A zombie has an empty command line: it is gone.
+        if words.iter().all(|w| cmd.contains(w)) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+#[test]
+fn the_sheet_child_dies_with_its_parent() {
+    let env = Env::new();
+    // An HTML "xls": always read in the child process.
+    env.put(
+        "教务科研处/启动仪式/签到表.xls",
+        "<html><body><table><tr><td>姓名</td></tr><tr><td>张三</td></tr></table></body></html>"
+            .as_bytes(),
+    );
+    let mut c = env.command(&["import"]);
+    c.env("DANGAN_TEST_SHEET_CHILD_SLEEP_MS", "60000");
+    let mut parent = spawn(c);
+    let marker = env.dir.path().to_string_lossy().into_owned();
+    let start = Instant::now();
+    let child = loop {
+        if let Some(pid) = processes_with(&["__read-sheet", &marker]).first() {
+            break *pid;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "no sheet child");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    parent.kill().unwrap();
+    parent.wait().unwrap();
+    let start = Instant::now();
+    while std::path::Path::new(&format!("/proc/{child}/cmdline")).exists()
+        && !std::fs::read(format!("/proc/{child}/cmdline"))
+            .unwrap_or_default()
+            .is_empty()
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the sheet child {child} outlived its parent"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

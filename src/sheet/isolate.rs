@@ -72,14 +72,17 @@ fn run_child(
     exe: &Path,
     limits: &ChildLimits,
 ) -> Result<Workbook, String> {
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .arg(CHILD_ARG)
         .arg(path)
         .arg(format.as_str())
         .arg(limits.memory_bytes.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    die_with_parent(&mut command);
+    let mut child = command
         .spawn()
         .map_err(|e| format!("无法启动读取表格的子进程（{}）：{e}", exe.display()))?;
     let (Some(mut stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
@@ -153,6 +156,29 @@ fn run_child(
     serde_json::from_slice(&out).map_err(|e| format!("{CRASHED}：输出无法解析（{e}）"))
 }
 
+/// The child is killed when its parent dies (`PR_SET_PDEATHSIG`), even by SIGKILL: a reader
+/// of a slow sheet never outlives the run that started it. Set between fork and exec; a parent
+/// already gone by then is noticed and the child exits at once.
+pub(crate) fn die_with_parent(command: &mut Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: only async-signal-safe calls (prctl, getppid, _exit) between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = command;
+}
+
 fn describe(status: ExitStatus) -> String {
     #[cfg(unix)]
     {
@@ -207,6 +233,14 @@ pub fn child_hook() -> Option<i32> {
         return Some(2);
     };
     limit_self(memory);
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("DANGAN_TEST_SHEET_CHILD_SLEEP_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        // Tests only: a slow sheet, to kill the parent while its child reads.
+        thread::sleep(Duration::from_millis(ms));
+    }
     let wb = read_workbook(Path::new(&path), format);
     let mut out = io::stdout().lock();
     let written = serde_json::to_writer(&mut out, &wb).map_err(io::Error::from);

@@ -43,6 +43,7 @@ use crate::model::{Format, MonthDay};
 pub use build::problem_rows;
 pub use markup::docx_may_hold_sheets;
 
+pub(crate) use isolate::die_with_parent;
 pub use isolate::{
     CHILD_ARG, ChildLimits, child_hook, read_workbook_isolated, read_workbook_isolated_with,
 };
