@@ -285,12 +285,13 @@ impl SheetBuilder {
     }
 
     /// Records a problem of `row` (0: the sheet as a whole). The same reason on consecutive
-    /// problem rows is one problem with a count; past [`STORED_PROBLEMS`] only counted.
+    /// rows is one problem with a count (`…（第 5–200004 行，共 200000 行）`, read back by
+    /// [`problem_range`]); past [`STORED_PROBLEMS`] problems are only counted.
     fn problem(&mut self, row: u32, reason: String) {
         if row > 0
             && let Some((_, last, rows, why)) = self.problems.last_mut()
             && *why == reason
-            && row > *last
+            && row == *last + 1
         {
             *last = row;
             *rows += 1;
@@ -481,6 +482,16 @@ pub fn problem_rows(reason: &str) -> u64 {
         .unwrap_or(1)
 }
 
+/// A stored problem of consecutive rows: its reason for one row and the first and last row.
+pub fn problem_range(reason: &str) -> Option<(&str, u32, u32)> {
+    let (base, tail) = reason.rsplit_once("（第 ")?;
+    let (range, count) = tail.strip_suffix(" 行）")?.split_once(" 行，共 ")?;
+    let (a, b) = range.split_once('–')?;
+    let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+    let n: u64 = count.parse().ok()?;
+    (b >= a && u64::from(b - a) + 1 == n).then_some((base, a, b))
+}
+
 fn looks_like_url(s: &str) -> bool {
     let lower = s.trim().to_ascii_lowercase();
     lower.contains("://") || lower.starts_with("www.")
@@ -575,6 +586,11 @@ mod tests {
             "缺少姓名，已跳过（第 2–5001 行，共 5000 行）"
         );
         assert_eq!(problem_rows(&problems[0].reason), 5000);
+        assert_eq!(
+            problem_range(&problems[0].reason),
+            Some(("缺少姓名，已跳过", 2, 5001))
+        );
+        assert_eq!(problem_range("缺少姓名，已跳过"), None);
         let last = problems.last().unwrap();
         assert_eq!(last.row, 0);
         assert_eq!(problem_rows(&last.reason), 201);

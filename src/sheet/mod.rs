@@ -40,12 +40,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Format, MonthDay};
 
-pub use build::problem_rows;
+pub use build::{problem_range, problem_rows};
 pub use markup::docx_may_hold_sheets;
 
 pub(crate) use isolate::die_with_parent;
 pub use isolate::{
-    CHILD_ARG, ChildLimits, child_hook, read_workbook_isolated, read_workbook_isolated_with,
+    CHILD_ARG, ChildLimits, Event, child_hook, read_isolated, read_workbook_isolated,
+    read_workbook_isolated_with,
 };
 
 /// What a sheet holds, decided by its header row.

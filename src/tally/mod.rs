@@ -518,12 +518,25 @@ impl Names {
 
 /// `19 行`, `（第 3、4、5 行…）`: how a grouped warning names its rows (the first five).
 pub fn rows_text(rows: &[u32]) -> String {
+    rows_text_more(rows, 0)
+}
+
+/// [`rows_text`] of `rows` and `more` rows after them.
+fn rows_text_more(rows: &[u32], more: u64) -> String {
     let mut rows = rows.to_vec();
     rows.sort_unstable();
     rows.dedup();
     let shown: Vec<String> = rows.iter().take(5).map(u32::to_string).collect();
-    let more = if rows.len() > 5 { "…" } else { "" };
-    format!("{} 行（第 {} 行{more}）", rows.len(), shown.join("、"))
+    let ellipsis = if rows.len() > 5 || more > 0 {
+        "…"
+    } else {
+        ""
+    };
+    format!(
+        "{} 行（第 {} 行{ellipsis}）",
+        rows.len() as u64 + more,
+        shown.join("、")
+    )
 }
 
 /// The sheet rows that could not be fully used, one line per sheet and reason: the count and
@@ -531,8 +544,10 @@ pub fn rows_text(rows: &[u32]) -> String {
 /// Reasons that differ only in the cell they quote (`「上午」`, `「待定」`) are one reason. A
 /// reason of one row, or of a whole sheet, is shown as it is.
 pub fn group_row_problems(problems: &[(RowAt, String)]) -> Vec<String> {
-    // (sheet text, reason without its quoted cells) → (rows, first quoted cell, first reason).
-    type Rows<'a> = (Vec<u32>, Option<String>, &'a RowAt, &'a str);
+    // (sheet text, reason without its quoted cells) → (rows, rows beyond those listed, first
+    // quoted cell, first reason). A stored problem of consecutive rows (`（第 2–20 行，共 19
+    // 行）`) stands for each of its rows.
+    type Rows<'a> = (Vec<u32>, u64, Option<String>, &'a RowAt, &'a str);
     let mut groups: BTreeMap<(String, String), Rows<'_>> = BTreeMap::new();
     let mut whole = Vec::new();
     for (at, reason) in problems {
@@ -540,22 +555,27 @@ pub fn group_row_problems(problems: &[(RowAt, String)]) -> Vec<String> {
             whole.push(format!("{at}：{reason}"));
             continue;
         }
-        let (generic, quoted) = unquote(reason);
+        let (one, first, last) =
+            crate::sheet::problem_range(reason).unwrap_or((reason.as_str(), at.row, at.row));
+        let (generic, quoted) = unquote(one);
         let g = groups
             .entry((at.sheet_text(), generic))
-            .or_insert_with(|| (Vec::new(), quoted, at, reason.as_str()));
-        g.0.push(at.row);
+            .or_insert_with(|| (Vec::new(), 0, quoted, at, one));
+        // Only the first rows are shown: the rest of a long run is counted.
+        let listed = last.min(first.saturating_add(9));
+        g.0.extend(first..=listed);
+        g.1 += u64::from(last - listed);
     }
     let mut out = whole;
     let mut groups: Vec<_> = groups.into_iter().collect();
-    groups.sort_by(|a, b| (&a.0.0, a.1.2.row).cmp(&(&b.0.0, b.1.2.row)));
-    for ((sheet, generic), (rows, quoted, first, reason)) in groups {
-        if rows.len() == 1 {
+    groups.sort_by(|a, b| (&a.0.0, a.1.3.row).cmp(&(&b.0.0, b.1.3.row)));
+    for ((sheet, generic), (rows, more, quoted, first, reason)) in groups {
+        if rows.len() == 1 && more == 0 {
             out.push(format!("{first}：{reason}"));
             continue;
         }
         let example = quoted.map(|q| format!("；如「{q}」")).unwrap_or_default();
-        let text = rows_text(&rows);
+        let text = rows_text_more(&rows, more);
         let (count, list) = text.split_once('（').unwrap_or((&text, ""));
         let list = list.trim_end_matches('）');
         out.push(format!(
