@@ -388,6 +388,14 @@ fn a_large_csv_is_streamed_in_bounded_memory() {
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(participants(&env), 100_000);
+    // The tally of those rows (1.77 KB a row before, 0.9 KB now) under the same cap.
+    let stats = wait_bounded(
+        spawn(capped(&env, 200, &["stats", "--json"])),
+        Duration::from_secs(240),
+    );
+    assert_eq!(stats.code, 0, "{}", stats.stderr);
+    let stats: serde_json::Value = serde_json::from_str(&stats.stdout).unwrap();
+    assert_eq!(stats["participants"], 100_000);
 }
 
 // The 14 MB xlsx of 1 048 576 rows (1.54 GB in the parent before) at a tenth of the

@@ -67,8 +67,9 @@ pub struct PersonFact {
     pub department: String,
     /// The role cell as written (身份/类别/角色).
     pub role: Option<String>,
-    /// Sheet name and file name, searched for a role word when `role` is blank.
-    pub role_hint: Option<String>,
+    /// Sheet name and file name, searched for a role word when `role` is blank (one string
+    /// shared by the rows of a sheet).
+    pub role_hint: Option<std::sync::Arc<str>>,
     pub name: String,
     /// 学号/工号/编号/证件号/手机号 as written.
     pub id: Option<String>,
@@ -300,13 +301,17 @@ impl Declared {
 }
 
 /// Everything counted for one row (or the whole table).
+/// A distinct [`Identity`] of the tally, numbered in the order first seen.
+type PersonKey = u32;
+
 #[derive(Debug, Default)]
 struct Group {
     files: FileCounts,
-    // Hash sets: only sizes and membership are asked of them, for 100 000s of rows.
-    known: HashSet<(Role, Identity)>,
-    unknown: HashSet<Identity>,
-    own_students: HashSet<Identity>,
+    // Hash sets: only sizes and membership are asked of them, for 100 000s of rows. Persons
+    // are [`PersonKey`]s, each identity's text kept once for the whole tally.
+    known: HashSet<(Role, PersonKey)>,
+    unknown: HashSet<PersonKey>,
+    own_students: HashSet<PersonKey>,
     enterprise_units: HashSet<String>,
     schools: HashSet<String>,
     reports: BTreeSet<ReportKey>,
@@ -328,7 +333,7 @@ impl Group {
     }
 
     fn participants(&self) -> u64 {
-        let known_ids: HashSet<&Identity> = self.known.iter().map(|(_, i)| i).collect();
+        let known_ids: HashSet<&PersonKey> = self.known.iter().map(|(_, i)| i).collect();
         let unknown = self
             .unknown
             .iter()
@@ -704,16 +709,24 @@ pub fn tally(input: &TallyInput) -> Tally {
         });
         judged.push(Some((role, ident, unit_key, own)));
     }
-    // (role, name, unit) → the IDs seen with it.
+    // (role, name, unit) → the IDs seen with it; only for the (role, name, unit) of rows
+    // without an ID, so that a sheet where every row has an ID keeps no second copy.
     let mut with_ids: HashMap<(Role, String, String), BTreeSet<String>> = HashMap::new();
-    for (p, j) in input.people.iter().zip(&judged) {
-        if let Some((role, Identity::Id(id), unit, _)) = j {
-            with_ids
-                .entry((*role, match_key(&p.name), unit.clone()))
-                .or_default()
-                .insert(id.clone());
+    for j in judged.iter().flatten() {
+        if let (role, Identity::NameUnit(name, unit), _, _) = j {
+            with_ids.insert((*role, name.clone(), unit.clone()), BTreeSet::new());
         }
     }
+    if !with_ids.is_empty() {
+        for (p, j) in input.people.iter().zip(&judged) {
+            if let Some((role, Identity::Id(id), unit, _)) = j
+                && let Some(ids) = with_ids.get_mut(&(*role, match_key(&p.name), unit.clone()))
+            {
+                ids.insert(id.clone());
+            }
+        }
+    }
+    let mut keys: HashMap<Identity, PersonKey> = HashMap::new();
     for (sheet, rows) in lost_ids {
         warnings.insert(format!(
             "{sheet}：{}的编号是 Excel 的科学计数法（如 5.11502E+17），位数已丢失，按姓名和单位计（请把编号列设为文本后重新导出）",
@@ -750,15 +763,17 @@ pub fn tally(input: &TallyInput) -> Tally {
         let acts = names.acts(&p.activities);
         with_signin.extend(acts.iter().copied());
         let dept = match_key(&p.department);
+        let next = keys.len() as PersonKey;
+        let person = *keys.entry(ident).or_insert(next);
         each_group(&mut table, &mut rows, &mut dept_rows, &acts, &dept, |g| {
             g.signin = true;
             if role == Role::Unknown {
-                g.unknown.insert(ident.clone());
+                g.unknown.insert(person);
             } else {
-                g.known.insert((role, ident.clone()));
+                g.known.insert((role, person));
             }
             if role == Role::Student && own {
-                g.own_students.insert(ident.clone());
+                g.own_students.insert(person);
             }
             if role == Role::Enterprise && !unit_key.is_empty() {
                 g.enterprise_units.insert(unit_key.clone());
