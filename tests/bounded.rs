@@ -202,7 +202,7 @@ fn a_poison_sheet_costs_its_rows_not_the_night() {
     for r in 2..=200_001u32 {
         rows.push_str(&format!(
             r#"<row r="{r}"><c r="B{r}"><v>{}</v></c></row>"#,
-            2023_000_000 + r
+            2_023_000_000 + r
         ));
     }
     let poison = raw_xlsx(&name, &rows, "", None);

@@ -344,7 +344,9 @@ impl Budget {
                 self.limits.max_cells
             ));
         }
-        if self.cells % 1024 == 0 && self.started.elapsed().as_secs() >= self.limits.max_seconds {
+        if self.cells.is_multiple_of(1024)
+            && self.started.elapsed().as_secs() >= self.limits.max_seconds
+        {
             self.exhausted = true;
             return Err(format!(
                 "读取超过 {} 秒仍未读完，已停止，其余内容未读取",

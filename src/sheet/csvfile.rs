@@ -203,7 +203,7 @@ fn read_csv_from<R: io::BufRead>(name: &str, mut input: R, limits: &Limits) -> W
             ));
             break;
         }
-        if row0 % 1024 == 0 && started.elapsed().as_secs() >= limits.max_seconds {
+        if row0.is_multiple_of(1024) && started.elapsed().as_secs() >= limits.max_seconds {
             b.sheet_problem(format!(
                 "读取超过 {} 秒仍未读完，已停止，其余内容未读取",
                 limits.max_seconds
