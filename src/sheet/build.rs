@@ -1,5 +1,6 @@
 //! Turns a sheet's rows, fed one at a time in file order, into a [`Sheet`] and its problems.
-//! Keeps nothing but the typed rows, so memory follows the useful content, not the file.
+//! Keeps nothing but the typed rows, so memory follows the useful content, not the file; in the
+//! sheet child ([`stream_rows`]) not even those: each sign-in or declared row is sent as made.
 
 use super::header::{self, Field, HEADER_SEARCH_ROWS, HeaderMap};
 use super::value::{
@@ -8,6 +9,31 @@ use super::value::{
 use super::{DeclaredRow, MediaRow, RowProblem, Sheet, SheetKind, SignInRow};
 use crate::model::MonthDay;
 use crate::text::match_key;
+
+/// Where the sheet child's builders send their events ([`stream_rows`]).
+type Sink = Box<dyn FnMut(super::Event)>;
+
+thread_local! {
+    static SINK: std::cell::RefCell<Option<Sink>> = const { std::cell::RefCell::new(None) };
+}
+
+fn send(event: super::Event) {
+    SINK.with(|k| {
+        if let Some(f) = k.borrow_mut().as_mut() {
+            f(event);
+        }
+    });
+}
+
+/// Runs `read` with every [`SheetBuilder`] made on this thread sending its sheet, rows and
+/// problems to `sink` as they are made (the sheets and problems `read` returns are then empty
+/// shells, already sent). For the sheet child: memory follows one row, not the sheet.
+pub(crate) fn stream_rows<T>(sink: Sink, read: impl FnOnce() -> T) -> T {
+    SINK.with(|k| *k.borrow_mut() = Some(sink));
+    let out = read();
+    SINK.with(|k| *k.borrow_mut() = None);
+    out
+}
 
 /// Steps that hyperlinks spanning many rows may take over the wanted cells, per sheet.
 const LINK_SPAN_STEPS: u64 = 1_000_000;
@@ -29,6 +55,10 @@ pub(crate) struct SheetBuilder {
     problems: Vec<(u32, u32, u64, String)>,
     /// Problem rows beyond [`STORED_PROBLEMS`]: (rows, first row, last row).
     unstored: (u64, u32, u32),
+    /// In the sheet child ([`stream_rows`]): sign-in and declared rows are handed on as they
+    /// are made, after the sheet's head, instead of being kept.
+    streaming: bool,
+    head_sent: bool,
     header: Option<HeaderMap>,
     rows_searched: usize,
     /// The last non-empty row seen while searching (the upper line of a two-line header).
@@ -49,6 +79,8 @@ impl SheetBuilder {
             sheet: Sheet::new(&capped_name(name)),
             problems: Vec::new(),
             unstored: (0, 0, 0),
+            streaming: SINK.with(|k| k.borrow().is_some()),
+            head_sent: false,
             header: None,
             rows_searched: 0,
             previous: None,
@@ -281,7 +313,48 @@ impl SheetBuilder {
                 ),
             });
         }
+        if self.streaming {
+            // Everything of this sheet goes out now; the caller gets an empty shell that the
+            // child does not send again.
+            let mut sheet = self.sheet;
+            let media = std::mem::take(&mut sheet.media);
+            if !self.head_sent {
+                send(super::Event::Sheet(sheet.clone()));
+            }
+            media.into_iter().for_each(|m| send(super::Event::Media(m)));
+            problems
+                .into_iter()
+                .for_each(|p| send(super::Event::Problem(p)));
+            return (sheet, Vec::new());
+        }
         (self.sheet, problems)
+    }
+
+    fn send_head(&mut self) {
+        if !self.head_sent {
+            self.head_sent = true;
+            let mut head = self.sheet.clone();
+            head.media.clear();
+            send(super::Event::Sheet(head));
+        }
+    }
+
+    fn keep_sign_in(&mut self, row: SignInRow) {
+        if self.streaming {
+            self.send_head();
+            send(super::Event::SignIn(row));
+        } else {
+            self.sheet.sign_in.push(row);
+        }
+    }
+
+    fn keep_declared(&mut self, row: DeclaredRow) {
+        if self.streaming {
+            self.send_head();
+            send(super::Event::Declared(row));
+        } else {
+            self.sheet.declared.push(row);
+        }
     }
 
     /// Records a problem of `row` (0: the sheet as a whole). The same reason on consecutive
@@ -380,7 +453,7 @@ impl SheetBuilder {
         }
         let id = id_of(get(Field::Id)).or_else(|| id_of(get(Field::Phone)));
         let (time, time_no_year) = self.date(row, "签到时间", get(Field::Time));
-        self.sheet.sign_in.push(SignInRow {
+        self.keep_sign_in(SignInRow {
             row,
             name,
             id,
@@ -435,7 +508,7 @@ impl SheetBuilder {
         let students = self.count(row, "学生数", get(Field::Students));
         let enterprises = self.count(row, "企业数", get(Field::Enterprises));
         let participants = self.count(row, "参与人数", get(Field::Participants));
-        self.sheet.declared.push(DeclaredRow {
+        self.keep_declared(DeclaredRow {
             row,
             activity,
             department: text_of(get(Field::Department)),

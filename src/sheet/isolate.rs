@@ -378,18 +378,42 @@ pub fn child_hook() -> Option<i32> {
         // Tests only: a slow sheet, to kill the parent while its child reads.
         thread::sleep(Duration::from_millis(ms));
     }
-    let wb = read_workbook(Path::new(&path), format);
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    let mut written: io::Result<()> = Ok(());
-    for event in Event::of(wb) {
-        written = serde_json::to_writer(&mut out, &event)
-            .map_err(io::Error::from)
-            .and_then(|()| out.write_all(b"\n"));
-        if written.is_err() {
-            break;
+    let out = std::rc::Rc::new(std::cell::RefCell::new((
+        io::BufWriter::new(io::stdout().lock()),
+        Ok(()),
+    )));
+    let emit = {
+        let out = out.clone();
+        move |event: Event| {
+            let (w, state): &mut (io::BufWriter<io::StdoutLock<'static>>, io::Result<()>) =
+                &mut out.borrow_mut();
+            if state.is_ok() {
+                *state = serde_json::to_writer(&mut *w, &event)
+                    .map_err(io::Error::from)
+                    .and_then(|()| w.write_all(b"\n"));
+            }
         }
-    }
-    match written.and_then(|()| out.flush()) {
+    };
+    let wb = if format == Format::Docx {
+        // A docx's tables are filtered after they are read: sent whole.
+        read_workbook(Path::new(&path), format)
+    } else {
+        // Rows go out as they are made: the builders send them ([`super::build`]), and what
+        // they return is only the shells of what was sent.
+        let emit = emit.clone();
+        let wb =
+            super::build::stream_rows(Box::new(emit), || read_workbook(Path::new(&path), format));
+        Workbook {
+            error: wb.error,
+            ..Workbook::default()
+        }
+    };
+    let mut emit = emit;
+    Event::of(wb).for_each(&mut emit);
+    let mut guard = out.borrow_mut();
+    let (w, state) = &mut *guard;
+    let done = std::mem::replace(state, Ok(()));
+    match done.and_then(|()| w.flush()) {
         Ok(()) => Some(0),
         Err(_) => Some(1),
     }
