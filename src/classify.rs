@@ -464,13 +464,17 @@ pub fn classify(
 }
 
 /// The tally's input: the counted files and the rows of their sheets, with their judgements.
-pub fn tally_input(
+///
+/// The sign-in rows come from `each_person`, which hands them over one at a time (from the
+/// catalog, [`crate::catalog::Catalog::each_person`]): each becomes a [`PersonFact`] at once,
+/// its strings moved, never a second copy of all rows.
+pub fn tally_input<E>(
     cfg: &Config,
     files: &[ClassifiedFile],
-    people: &[PersonRow],
+    each_person: impl FnOnce(&mut dyn FnMut(PersonRow)) -> Result<(), E>,
     media: &[MediaRow],
     declared: &[DeclaredRow],
-) -> TallyInput {
+) -> Result<TallyInput, E> {
     let counted: HashMap<i64, &ClassifiedFile> = files
         .iter()
         .filter(|f| f.counts())
@@ -516,27 +520,36 @@ pub fn tally_input(
             found
         }
     };
-    let people = people
-        .iter()
-        .filter_map(|p| {
-            let f = counted.get(&p.version_id)?;
-            Some(PersonFact {
-                activities: activities_of(p.activity_raw.as_deref(), f),
-                department: f.judged.department.clone(),
-                role: p.role.clone(),
-                role_hint: Some(format!(
+    // The sheet's title, name and file, searched for a role word: one string per sheet.
+    let mut hints: HashMap<(i64, String), std::sync::Arc<str>> = HashMap::new();
+    let mut people: Vec<PersonFact> = Vec::new();
+    each_person(&mut |p: PersonRow| {
+        let Some(f) = counted.get(&p.version_id) else {
+            return;
+        };
+        let hint = hints
+            .entry((p.version_id, p.at.sheet.clone()))
+            .or_insert_with(|| {
+                format!(
                     "{} {} {}",
                     p.title.as_deref().unwrap_or_default(),
                     p.at.sheet,
                     p.at.path
-                )),
-                name: p.name.clone(),
-                id: p.id.clone(),
-                unit: p.unit.clone(),
-                at: p.at.clone(),
+                )
+                .into()
             })
-        })
-        .collect();
+            .clone();
+        people.push(PersonFact {
+            activities: activities_of(p.activity_raw.as_deref(), f),
+            department: f.judged.department.clone(),
+            role: p.role,
+            role_hint: Some(hint),
+            name: p.name,
+            id: p.id,
+            unit: p.unit,
+            at: p.at,
+        });
+    })?;
     let media = judge_media(cfg, files, media)
         .into_iter()
         .map(|m| MediaFact {
@@ -576,7 +589,7 @@ pub fn tally_input(
             })
         })
         .collect();
-    TallyInput {
+    Ok(TallyInput {
         institution: cfg.institution.clone(),
         enrolled_students: cfg.enrolled_students,
         own_units,
@@ -591,7 +604,7 @@ pub fn tally_input(
         media,
         declared,
         report_window: (cfg.report_window.start, cfg.report_window.end),
-    }
+    })
 }
 
 /// A media-register row of a counted file, with what is judged of it.

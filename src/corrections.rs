@@ -562,6 +562,7 @@ fn zip_limits() -> Limits {
         max_cells: MAX_CELLS,
         max_text_bytes: MAX_TEXT_BYTES,
         max_csv_bytes: MAX_FILE_BYTES,
+        ..Limits::default()
     }
 }
 

@@ -23,6 +23,8 @@ pub struct WalkEntry {
     pub file_name: String,
     pub size: u64,
     pub mtime_ns: i64,
+    /// Device and inode as walked: what is opened must be this file.
+    pub dev: u64,
     pub inode: u64,
 }
 
@@ -207,6 +209,7 @@ pub fn walk(inbox: &Path) -> std::io::Result<WalkResult> {
             file_name: file_name.clone(),
             size: md.len(),
             mtime_ns: md.mtime() * 1_000_000_000 + md.mtime_nsec(),
+            dev: md.dev(),
             inode: md.ino(),
         });
     }

@@ -26,7 +26,8 @@ pub use read::{
     RunRecord, Which,
 };
 pub use write::{
-    Batch, DeclaredRecord, KnownFile, MediaRecord, NewVersion, PersonRecord, SheetRecord,
+    Batch, DeclaredRecord, KnownFile, MediaRecord, NewVersion, PeopleRows, PersonRecord,
+    SheetRecord,
 };
 
 /// The schema this code writes. 1: judgements stored with the facts (until 2026-12); 2: facts

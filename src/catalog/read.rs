@@ -324,6 +324,13 @@ impl Catalog {
 
     /// The sign-in rows of counted versions, by path, sheet and row.
     pub fn people(&self) -> Result<Vec<PersonRow>> {
+        let mut out = Vec::new();
+        self.each_person(&mut |p| out.push(p))?;
+        Ok(out)
+    }
+
+    /// [`Catalog::people`] one row at a time, never all of them in memory at once.
+    pub fn each_person(&self, f: &mut dyn FnMut(PersonRow)) -> Result<()> {
         let mut stmt = self.conn.prepare(
             "SELECT p.version_id, f.path_raw, p.sheet, p.row, p.name, p.person_id, p.role, p.unit,
                     p.activity_raw,
@@ -344,7 +351,10 @@ impl Catalog {
                 title: r.get(9)?,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        for row in rows {
+            f(row?);
+        }
+        Ok(())
     }
 
     /// The media-register rows of counted versions, by date, path, sheet and row.

@@ -116,16 +116,16 @@ impl Session {
 
     /// What the tally counts: the counted files and their sheets' rows, judged.
     pub fn tally_input(&self) -> anyhow::Result<crate::tally::TallyInput> {
-        let people = self.catalog.people().context("读取目录失败")?;
         let media = self.catalog.media().context("读取目录失败")?;
         let declared = self.catalog.declared().context("读取目录失败")?;
-        Ok(classify::tally_input(
+        classify::tally_input(
             &self.cfg,
             &self.files,
-            &people,
+            |f| self.catalog.each_person(f),
             &media,
             &declared,
-        ))
+        )
+        .context("读取目录失败")
     }
 
     /// The counting behind the provincial table, over the counted files.

@@ -45,12 +45,15 @@ pub fn pdf_text(path: &Path, exe: &Path) -> Result<String, String> {
     if size > MAX_FILE_BYTES {
         return Err(format!("PDF 超过 {} MiB，未提取文字", MAX_FILE_BYTES >> 20));
     }
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    command
         .arg(CHILD_ARG)
         .arg(path)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::null());
+    crate::sheet::die_with_parent(&mut command);
+    let mut child = command
         .spawn()
         .map_err(|e| format!("无法启动读取 PDF 的子进程（{e}），未提取文字"))?;
     let Some(mut stdout) = child.stdout.take() else {

@@ -4,7 +4,6 @@
 //! Never modifies, moves or deletes anything in the inbox.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -24,6 +23,7 @@ use crate::store::{Store, StoreError};
 use crate::walk::{self, WalkEntry};
 
 pub mod heal;
+mod open;
 pub mod sevenz;
 mod sheets;
 pub mod zipped;
@@ -217,40 +217,20 @@ fn ingest_one(
     offset: chrono::FixedOffset,
     prior: Option<Sha256>,
 ) -> Outcome {
-    let mut file = match File::open(&entry.abs) {
-        Ok(f) => f,
-        Err(e) => return Outcome::Rejected(format!("无法打开：{e}（下次运行再试）")),
-    };
-    let before = match file.metadata() {
-        Ok(m) => m,
-        Err(e) => return Outcome::Rejected(format!("无法读取文件信息：{e}")),
+    let (mut file, before) = match open::open_walked(entry) {
+        Ok(opened) => opened,
+        Err(why) => return Outcome::Rejected(why),
     };
     let mut entry = entry.clone();
     entry.size = before.len();
     entry.mtime_ns = before.mtime() * 1_000_000_000 + before.mtime_nsec();
-    entry.inode = before.ino();
-    let abs = entry.abs.clone();
     // A zip or 7z: its members are inflated from the same descriptor while the zip itself is
     // copied into the store (one read of the zip from disk, both cores busy).
     let archive = zipped::is_archive_file(&file, &entry.file_name, &entry.abs);
     let unpack_from = if archive { file.try_clone().ok() } else { None };
     let limits = zipped::Limits::default();
     let (stored, early) = rayon::join(
-        || {
-            store.ingest(&mut file, || {
-                let after = std::fs::metadata(&abs)
-                    .map_err(|e| format!("读取后文件消失：{e}（下次运行再试）"))?;
-                let same = after.len() == before.len()
-                    && after.mtime() == before.mtime()
-                    && after.mtime_nsec() == before.mtime_nsec()
-                    && after.ino() == before.ino();
-                if same {
-                    Ok(())
-                } else {
-                    Err("读取时文件正在被修改（下次运行再试）".into())
-                }
-            })
-        },
+        || store.ingest(&mut file, || open::still_there(&entry, &before)),
         || {
             unpack_from
                 .as_ref()
@@ -281,7 +261,7 @@ fn ingest_one(
         // or, for an archive known only by its content, now from the stored copy.
         let unpacked = match early {
             Some(u) => u,
-            None => match File::open(&stored.path) {
+            None => match std::fs::File::open(&stored.path) {
                 Ok(f) => zipped::unpack(&f, store, entry.mtime_ns, offset, &limits),
                 Err(e) => zipped::Unpacked {
                     members: Vec::new(),
@@ -371,6 +351,7 @@ fn member_entry(zip: &WalkEntry, path: &[u8], abs: &Path, size: u64, mtime_ns: i
         file_name: walk::display_bytes(path.rsplit(|b| *b == b'/').next().unwrap_or(path)),
         size,
         mtime_ns,
+        dev: 0,
         inode: 0,
     }
 }
@@ -385,7 +366,7 @@ fn plan_one(
     offset: chrono::FixedOffset,
 ) -> Result<Planned, String> {
     const DRY_HEAD: usize = 16 * 1024;
-    let file = File::open(&entry.abs).map_err(|e| format!("无法打开：{e}"))?;
+    let (file, _) = open::open_walked(entry)?;
     // Only a few small pieces of each file are read: no read-ahead of what is not needed.
     // SAFETY: posix_fadvise only advises the kernel about an open descriptor we own.
     unsafe {
@@ -397,14 +378,26 @@ fn plan_one(
         );
     }
     let mut head = Vec::with_capacity(DRY_HEAD.min(entry.size as usize));
-    file.take(DRY_HEAD as u64)
+    (&file)
+        .take(DRY_HEAD as u64)
         .read_to_end(&mut head)
         .map_err(|e| format!("读取失败：{e}"))?;
-    let mut version = describe(opts, entry, &head, &entry.abs, true);
+    // What the extractors read further is the opened file itself, not whatever the path
+    // names by then.
+    let fd_path = PathBuf::from(format!(
+        "/proc/self/fd/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&file)
+    ));
+    let full = if fd_path.exists() {
+        &fd_path
+    } else {
+        &entry.abs
+    };
+    let mut version = describe(opts, entry, &head, full, true);
     let mut members = Vec::new();
     if version.facts.format == Format::Zip.as_str() {
         let problems = zipped::plan(
-            &entry.abs,
+            full,
             entry.mtime_ns,
             offset,
             &zipped::Limits::default(),
@@ -716,7 +709,8 @@ fn count_version(summary: &mut ImportSummary, judge: &mut Judge, version: &NewVe
     summary.rejected_rows += version
         .sheets
         .iter()
-        .map(|s| s.problems.len() as u64)
+        .flat_map(|s| &s.problems)
+        .map(|(_, reason)| crate::sheet::problem_rows(reason))
         .sum::<u64>();
 }
 

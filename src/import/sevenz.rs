@@ -13,7 +13,6 @@
 //! whole with the reason. A panic in the decoder on a hostile file costs that 7z's remaining
 //! members, never the run.
 
-use std::collections::HashSet;
 use std::io::BufReader;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

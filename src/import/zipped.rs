@@ -113,8 +113,7 @@ pub fn unpack(
         .try_clone()
         .and_then(|f| At::new(Arc::new(f)))
         .map_err(|e| format!("压缩包无法打开（{e}），成员未导入"));
-    let read =
-        at.and_then(|at| unpack_any(&ctx, at, &[], None, 0, &mut budget, &mut out));
+    let read = at.and_then(|at| unpack_any(&ctx, at, &[], None, 0, &mut budget, &mut out));
     if let Err(why) = read {
         out.problems.push(why);
     }
@@ -613,15 +612,7 @@ pub(super) fn open_inner(
         if budget.stopped {
             break;
         }
-        if let Err(why) = unpack_stored(
-            ctx,
-            &object,
-            &path,
-            Some(index),
-            depth + 1,
-            budget,
-            out,
-        ) {
+        if let Err(why) = unpack_stored(ctx, &object, &path, Some(index), depth + 1, budget, out) {
             out.members[index].problems.push(why);
         }
     }

@@ -1,5 +1,6 @@
 //! Turns a sheet's rows, fed one at a time in file order, into a [`Sheet`] and its problems.
-//! Keeps nothing but the typed rows, so memory follows the useful content, not the file.
+//! Keeps nothing but the typed rows, so memory follows the useful content, not the file; in the
+//! sheet child ([`stream_rows`]) not even those: each sign-in or declared row is sent as made.
 
 use super::header::{self, Field, HEADER_SEARCH_ROWS, HeaderMap};
 use super::value::{
@@ -9,12 +10,55 @@ use super::{DeclaredRow, MediaRow, RowProblem, Sheet, SheetKind, SignInRow};
 use crate::model::MonthDay;
 use crate::text::match_key;
 
+/// Where the sheet child's builders send their events ([`stream_rows`]).
+type Sink = Box<dyn FnMut(super::Event)>;
+
+thread_local! {
+    static SINK: std::cell::RefCell<Option<Sink>> = const { std::cell::RefCell::new(None) };
+}
+
+fn send(event: super::Event) {
+    SINK.with(|k| {
+        if let Some(f) = k.borrow_mut().as_mut() {
+            f(event);
+        }
+    });
+}
+
+/// Runs `read` with every [`SheetBuilder`] made on this thread sending its sheet, rows and
+/// problems to `sink` as they are made (the sheets and problems `read` returns are then empty
+/// shells, already sent). For the sheet child: memory follows one row, not the sheet.
+pub(crate) fn stream_rows<T>(sink: Sink, read: impl FnOnce() -> T) -> T {
+    SINK.with(|k| *k.borrow_mut() = Some(sink));
+    let out = read();
+    SINK.with(|k| *k.borrow_mut() = None);
+    out
+}
+
+/// Steps that hyperlinks spanning many rows may take over the wanted cells, per sheet.
+const LINK_SPAN_STEPS: u64 = 1_000_000;
+
 /// One row's non-empty cells: (0-based column, value).
 pub(crate) type Cells = Vec<(u32, Value)>;
 
+/// Characters of a sheet's name kept (Excel allows 31; a hostile file may write 20 000).
+pub(crate) const SHEET_NAME_CHARS: usize = 100;
+/// Bytes of one cell's text kept (longer text is cut at a character boundary).
+pub(crate) const CELL_TEXT_BYTES: usize = 4096;
+/// Problems stored per sheet; the rest are counted in one more.
+pub(crate) const STORED_PROBLEMS: usize = 200;
+
 pub(crate) struct SheetBuilder {
     sheet: Sheet,
-    problems: Vec<RowProblem>,
+    /// Row problems, grouped: (first row, last row, rows, reason). The sheet's name is added
+    /// once per stored problem at [`SheetBuilder::finish`], never per row.
+    problems: Vec<(u32, u32, u64, String)>,
+    /// Problem rows beyond [`STORED_PROBLEMS`]: (rows, first row, last row).
+    unstored: (u64, u32, u32),
+    /// In the sheet child ([`stream_rows`]): sign-in and declared rows are handed on as they
+    /// are made, after the sheet's head, instead of being kept.
+    streaming: bool,
+    head_sent: bool,
     header: Option<HeaderMap>,
     rows_searched: usize,
     /// The last non-empty row seen while searching (the upper line of a two-line header).
@@ -32,8 +76,11 @@ pub(crate) struct SheetBuilder {
 impl SheetBuilder {
     pub(crate) fn new(name: &str, date1904: bool) -> SheetBuilder {
         SheetBuilder {
-            sheet: Sheet::new(name),
+            sheet: Sheet::new(&capped_name(name)),
             problems: Vec::new(),
+            unstored: (0, 0, 0),
+            streaming: SINK.with(|k| k.borrow().is_some()),
+            head_sent: false,
             header: None,
             rows_searched: 0,
             previous: None,
@@ -56,6 +103,16 @@ impl SheetBuilder {
 
     /// Feeds row `row0` (0-based, as the readers count).
     pub(crate) fn push_row(&mut self, row0: u32, cells: &Cells) {
+        let capped;
+        let cells = if cells
+            .iter()
+            .any(|(_, v)| matches!(v, Value::Text(t) if t.len() > CELL_TEXT_BYTES))
+        {
+            capped = cap_cells(cells);
+            &capped
+        } else {
+            cells
+        };
         let row = row0.saturating_add(1);
         if cells.iter().all(|(_, v)| v.is_blank()) {
             return;
@@ -153,23 +210,73 @@ impl SheetBuilder {
     }
 
     /// Fills in report URLs from the cells' hyperlinks: a 链接 cell that shows "点击查看", or a
-    /// hyperlinked title with no link column. `link(row0, col)` is the hyperlink target of a
-    /// cell (0-based), if any. A link column that already holds a URL is kept as typed.
-    pub(crate) fn apply_links(&mut self, link: impl Fn(u32, u32) -> Option<String>) {
+    /// hyperlinked title with no link column. `links` are (first cell, last cell, target) of
+    /// each hyperlink's anchor range (0-based row, column), in file order: a cell takes the
+    /// first link that covers it. A link column that already holds a URL is kept as typed.
+    ///
+    /// Linear: each link is looked up in a map of the cells that want one, never compared with
+    /// every report; a link spanning many rows walks only the wanted cells of those rows, and
+    /// such walks stop after [`LINK_SPAN_STEPS`] steps in all.
+    pub(crate) fn apply_links<'a>(
+        &mut self,
+        links: impl IntoIterator<Item = ((u32, u32), (u32, u32), &'a str)>,
+    ) {
         let Some(h) = &self.header else { return };
-        let url_col = h.column(Field::Url);
-        let title_col = h.column(Field::Title);
+        let cols: Vec<u32> = [h.column(Field::Url), h.column(Field::Title)]
+            .into_iter()
+            .flatten()
+            .collect();
+        // (row0, column) → the link found for it.
+        let mut wanted: std::collections::BTreeMap<(u32, u32), Option<&'a str>> =
+            std::collections::BTreeMap::new();
+        for report in &self.sheet.media {
+            if report.url.as_deref().is_some_and(looks_like_url) {
+                continue;
+            }
+            let row0 = report.row.saturating_sub(1);
+            for &c in &cols {
+                wanted.insert((row0, c), None);
+            }
+        }
+        if wanted.is_empty() {
+            return;
+        }
+        let mut span_steps: u64 = 0;
+        for ((r0, c0), (r1, c1), target) in links {
+            if !looks_like_url(target) || r1 < r0 || c1 < c0 {
+                continue;
+            }
+            let area = u64::from(r1 - r0 + 1) * u64::from(c1 - c0 + 1);
+            if area <= 64 {
+                for r in r0..=r1 {
+                    for c in c0..=c1 {
+                        if let Some(slot @ None) = wanted.get_mut(&(r, c)) {
+                            *slot = Some(target);
+                        }
+                    }
+                }
+                continue;
+            }
+            for ((_, c), slot) in wanted.range_mut((r0, 0)..=(r1, u32::MAX)) {
+                span_steps += 1;
+                if span_steps > LINK_SPAN_STEPS {
+                    break;
+                }
+                if slot.is_none() && (c0..=c1).contains(c) {
+                    *slot = Some(target);
+                }
+            }
+        }
         for report in &mut self.sheet.media {
             if report.url.as_deref().is_some_and(looks_like_url) {
                 continue;
             }
             let row0 = report.row.saturating_sub(1);
-            let found = [url_col, title_col]
-                .into_iter()
-                .flatten()
-                .find_map(|c| link(row0, c).filter(|t| looks_like_url(t)));
-            if let Some(target) = found {
-                report.url = Some(target);
+            if let Some(target) = cols
+                .iter()
+                .find_map(|&c| wanted.get(&(row0, c)).copied().flatten())
+            {
+                report.url = Some(target.to_string());
             }
         }
     }
@@ -183,15 +290,96 @@ impl SheetBuilder {
                 "第 {row} 行有“{shown}”，但前 {HEADER_SEARCH_ROWS} 行里找不到可识别的表头（签到表要有“姓名”一列，媒体报道登记要有“标题”和“媒体”，申报统计要有“活动名称”和人数），此表按未识别的表存档，未计数"
             ));
         }
-        (self.sheet, self.problems)
+        let (rest, first, last) = self.unstored;
+        let mut problems: Vec<RowProblem> = self
+            .problems
+            .into_iter()
+            .map(|(row, last, rows, reason)| RowProblem {
+                sheet: self.sheet.name.clone(),
+                row,
+                reason: if rows > 1 {
+                    format!("{reason}（第 {row}–{last} 行，共 {rows} 行）")
+                } else {
+                    reason
+                },
+            })
+            .collect();
+        if rest > 0 {
+            problems.push(RowProblem {
+                sheet: self.sheet.name.clone(),
+                row: 0,
+                reason: format!(
+                    "另有 {rest} 行无法使用，未逐条记录（第 {first}–{last} 行之间；共 {rest} 行）"
+                ),
+            });
+        }
+        if self.streaming {
+            // Everything of this sheet goes out now; the caller gets an empty shell that the
+            // child does not send again.
+            let mut sheet = self.sheet;
+            let media = std::mem::take(&mut sheet.media);
+            if !self.head_sent {
+                send(super::Event::Sheet(sheet.clone()));
+            }
+            media.into_iter().for_each(|m| send(super::Event::Media(m)));
+            problems
+                .into_iter()
+                .for_each(|p| send(super::Event::Problem(p)));
+            return (sheet, Vec::new());
+        }
+        (self.sheet, problems)
     }
 
+    fn send_head(&mut self) {
+        if !self.head_sent {
+            self.head_sent = true;
+            let mut head = self.sheet.clone();
+            head.media.clear();
+            send(super::Event::Sheet(head));
+        }
+    }
+
+    fn keep_sign_in(&mut self, row: SignInRow) {
+        if self.streaming {
+            self.send_head();
+            send(super::Event::SignIn(row));
+        } else {
+            self.sheet.sign_in.push(row);
+        }
+    }
+
+    fn keep_declared(&mut self, row: DeclaredRow) {
+        if self.streaming {
+            self.send_head();
+            send(super::Event::Declared(row));
+        } else {
+            self.sheet.declared.push(row);
+        }
+    }
+
+    /// Records a problem of `row` (0: the sheet as a whole). The same reason on consecutive
+    /// rows is one problem with a count (`…（第 5–200004 行，共 200000 行）`, read back by
+    /// [`problem_range`]); past [`STORED_PROBLEMS`] problems are only counted.
     fn problem(&mut self, row: u32, reason: String) {
-        self.problems.push(RowProblem {
-            sheet: self.sheet.name.clone(),
-            row,
-            reason,
-        });
+        if row > 0
+            && let Some((_, last, rows, why)) = self.problems.last_mut()
+            && *why == reason
+            && row == *last + 1
+        {
+            *last = row;
+            *rows += 1;
+            return;
+        }
+        if self.problems.len() >= STORED_PROBLEMS {
+            let (rest, first, last) = &mut self.unstored;
+            if *rest == 0 {
+                *first = row;
+            }
+            *rest += 1;
+            *last = row.max(*last);
+            return;
+        }
+        self.problems.push((row, row, 1, reason));
     }
 
     fn date(
@@ -265,7 +453,7 @@ impl SheetBuilder {
         }
         let id = id_of(get(Field::Id)).or_else(|| id_of(get(Field::Phone)));
         let (time, time_no_year) = self.date(row, "签到时间", get(Field::Time));
-        self.sheet.sign_in.push(SignInRow {
+        self.keep_sign_in(SignInRow {
             row,
             name,
             id,
@@ -320,7 +508,7 @@ impl SheetBuilder {
         let students = self.count(row, "学生数", get(Field::Students));
         let enterprises = self.count(row, "企业数", get(Field::Enterprises));
         let participants = self.count(row, "参与人数", get(Field::Participants));
-        self.sheet.declared.push(DeclaredRow {
+        self.keep_declared(DeclaredRow {
             row,
             activity,
             department: text_of(get(Field::Department)),
@@ -331,6 +519,50 @@ impl SheetBuilder {
             participants,
         });
     }
+}
+
+/// A sheet's name as kept: at most [`SHEET_NAME_CHARS`] characters, `…` when cut.
+pub(crate) fn capped_name(name: &str) -> String {
+    match name.char_indices().nth(SHEET_NAME_CHARS) {
+        Some((at, _)) => format!("{}…", &name[..at]),
+        None => name.to_string(),
+    }
+}
+
+/// A row whose long texts are cut to [`CELL_TEXT_BYTES`].
+fn cap_cells(cells: &Cells) -> Cells {
+    cells
+        .iter()
+        .map(|(c, v)| match v {
+            Value::Text(t) if t.len() > CELL_TEXT_BYTES => {
+                let mut end = CELL_TEXT_BYTES;
+                while !t.is_char_boundary(end) {
+                    end -= 1;
+                }
+                (*c, Value::Text(t[..end].to_string()))
+            }
+            other => (*c, other.clone()),
+        })
+        .collect()
+}
+
+/// How many sheet rows a stored problem stands for: its `共 N 行` count, else one.
+pub fn problem_rows(reason: &str) -> u64 {
+    reason
+        .strip_suffix(" 行）")
+        .and_then(|r| r.rsplit_once("共 "))
+        .and_then(|(_, n)| n.parse().ok())
+        .unwrap_or(1)
+}
+
+/// A stored problem of consecutive rows: its reason for one row and the first and last row.
+pub fn problem_range(reason: &str) -> Option<(&str, u32, u32)> {
+    let (base, tail) = reason.rsplit_once("（第 ")?;
+    let (range, count) = tail.strip_suffix(" 行）")?.split_once(" 行，共 ")?;
+    let (a, b) = range.split_once('–')?;
+    let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+    let n: u64 = count.parse().ok()?;
+    (b >= a && u64::from(b - a) + 1 == n).then_some((base, a, b))
 }
 
 fn looks_like_url(s: &str) -> bool {
@@ -373,6 +605,79 @@ mod tests {
             .enumerate()
             .map(|(i, v)| (i as u32, v))
             .collect()
+    }
+
+    #[test]
+    fn links_fill_urls_first_link_per_cell_link_column_first() {
+        let mut b = SheetBuilder::new("媒体", false);
+        b.push_row(0, &row(vec![t("标题"), t("媒体"), t("链接")]));
+        for r in 1..=4 {
+            b.push_row(
+                r,
+                &row(vec![t(&format!("报道{r}")), t("宜宾日报"), t("点击查看")]),
+            );
+        }
+        b.apply_links([
+            ((1, 0), (1, 0), "https://a/title1"),
+            ((1, 2), (1, 2), "https://a/link1"),
+            ((1, 2), (1, 2), "https://a/second"),
+            ((2, 0), (2, 0), "https://a/title2"),
+            ((0, 2), (100, 2), "https://a/range"),
+            ((4, 0), (4, 0), "not a url"),
+        ]);
+        let (sheet, _) = b.finish();
+        let urls: Vec<_> = sheet.media.iter().map(|m| m.url.as_deref()).collect();
+        assert_eq!(
+            urls,
+            [
+                Some("https://a/link1"),
+                Some("https://a/range"),
+                Some("https://a/range"),
+                Some("https://a/range"),
+            ]
+        );
+    }
+
+    #[test]
+    fn problems_are_grouped_capped_and_named_once() {
+        let long = "签".repeat(20_000);
+        let mut b = SheetBuilder::new(&long, false);
+        b.push_row(0, &row(vec![t("姓名"), t("学号")]));
+        for r in 1..=5000 {
+            b.push_row(r, &row(vec![Value::Empty, t("1")]));
+        }
+        // Distinct reasons past the cap are only counted.
+        for r in 5001..=5400 {
+            b.push_row(r, &row(vec![Value::Number(f64::from(r)), t("1")]));
+        }
+        let (sheet, problems) = b.finish();
+        assert_eq!(sheet.name.chars().count(), SHEET_NAME_CHARS + 1);
+        assert_eq!(problems.len(), STORED_PROBLEMS + 1);
+        assert_eq!(problems[0].row, 2);
+        assert_eq!(
+            problems[0].reason,
+            "缺少姓名，已跳过（第 2–5001 行，共 5000 行）"
+        );
+        assert_eq!(problem_rows(&problems[0].reason), 5000);
+        assert_eq!(
+            problem_range(&problems[0].reason),
+            Some(("缺少姓名，已跳过", 2, 5001))
+        );
+        assert_eq!(problem_range("缺少姓名，已跳过"), None);
+        let last = problems.last().unwrap();
+        assert_eq!(last.row, 0);
+        assert_eq!(problem_rows(&last.reason), 201);
+        assert!(
+            last.reason.contains("第 5201–5401 行之间"),
+            "{}",
+            last.reason
+        );
+        // A long cell is cut.
+        let mut b = SheetBuilder::new("签到", false);
+        b.push_row(0, &row(vec![t("姓名"), t("单位")]));
+        b.push_row(1, &row(vec![t("张三"), t(&"单".repeat(10_000))]));
+        let (sheet, _) = b.finish();
+        assert!(sheet.sign_in[0].unit.as_ref().unwrap().len() <= CELL_TEXT_BYTES);
     }
 
     #[test]

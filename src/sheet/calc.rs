@@ -77,12 +77,10 @@ fn read_checked(path: &Path, format: Format, limits: &Limits) -> Workbook {
                 if b.is_media()
                     && let Ok(links) = wb.hyperlinks_by_sheet_name(&name)
                 {
-                    b.apply_links(|row, col| {
-                        links
-                            .iter()
-                            .find(|l| l.contains(row, col))
-                            .and_then(|l| l.target.clone())
-                    });
+                    b.apply_links(links.iter().filter_map(|l| {
+                        let t = l.target.as_deref()?;
+                        Some((l.range.start, l.range.end, t))
+                    }));
                 }
                 if !add(&mut out, b, &budget) {
                     break;
@@ -157,6 +155,7 @@ fn read_checked(path: &Path, format: Format, limits: &Limits) -> Workbook {
             return Workbook::failed(format!("{} 不是 calamine 能读的表格格式", other.as_str()));
         }
     }
+    out.cut_short = budget.exhausted;
     out
 }
 
@@ -300,6 +299,7 @@ struct Budget {
     text: u64,
     limits: Limits,
     exhausted: bool,
+    started: std::time::Instant,
 }
 
 impl Budget {
@@ -310,6 +310,7 @@ impl Budget {
             text: 0,
             limits: *limits,
             exhausted: false,
+            started: std::time::Instant::now(),
         }
     }
 
@@ -341,6 +342,15 @@ impl Budget {
             return Err(format!(
                 "表格过大：超过 {} 个单元格的上限，其余内容未读取",
                 self.limits.max_cells
+            ));
+        }
+        if self.cells.is_multiple_of(1024)
+            && self.started.elapsed().as_secs() >= self.limits.max_seconds
+        {
+            self.exhausted = true;
+            return Err(format!(
+                "读取超过 {} 秒仍未读完，已停止，其余内容未读取",
+                self.limits.max_seconds
             ));
         }
         if self.text > self.limits.max_text_bytes {

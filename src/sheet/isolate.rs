@@ -2,22 +2,25 @@
 //! allocation failure is an abort, not an error), loop or eat memory costs one file, never the
 //! run. The parent re-invokes the dangan binary as `dangan __read-sheet PATH FORMAT [MEMORY]`;
 //! the child lowers its own address-space limit, reads the file with [`super::read_workbook`]
-//! and prints the [`Workbook`] as JSON on stdout. The parent kills it after a time limit and
-//! turns any abnormal end into a [`Workbook`] with an error. However many threads call it, at
-//! most `min(cores, 4)` children run at once, so memory stays bounded by that many limits.
-//!
-//! CSV files are read in-process: their reader is pure Rust and bounded by the caps.
+//! and prints it on stdout as a stream of [`Event`]s, one JSON line each (a sheet, then its
+//! rows, one line a row; the problems; the error). The parent reads the lines as they come and
+//! hands each event on, so it never holds the child's answer whole; it kills the child after a
+//! time limit and turns any abnormal end into an error event. The child dies with its parent
+//! ([`die_with_parent`]).
 
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::model::Format;
 
-use super::{Workbook, read_workbook};
+use serde::{Deserialize, Serialize};
+
+use super::{DeclaredRow, MediaRow, RowProblem, Sheet, SignInRow, Workbook, read_workbook};
 
 /// The hidden subcommand.
 pub const CHILD_ARG: &str = "__read-sheet";
@@ -50,19 +53,95 @@ pub fn read_workbook_isolated(path: &Path, format: Format, exe: &Path) -> Workbo
     read_workbook_isolated_with(path, format, exe, &ChildLimits::default())
 }
 
-/// [`read_workbook_isolated`] with explicit limits.
+/// [`read_workbook_isolated`] with explicit limits: the events collected into a workbook.
 pub fn read_workbook_isolated_with(
     path: &Path,
     format: Format,
     exe: &Path,
     limits: &ChildLimits,
 ) -> Workbook {
-    if format == Format::Csv {
-        return read_workbook(path, format);
+    let mut wb = Workbook::default();
+    read_isolated(path, format, exe, limits, &mut |e| e.apply(&mut wb));
+    wb
+}
+
+/// What the child says, one JSON line each, in this order: each sheet ([`Event::Sheet`], its
+/// row vectors empty) followed by its rows, then the row problems, then the error if any.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Event {
+    Sheet(Sheet),
+    SignIn(SignInRow),
+    Media(MediaRow),
+    Declared(DeclaredRow),
+    Problem(RowProblem),
+    Error(String),
+}
+
+impl Event {
+    /// The events of a workbook read in this process, in the child's order.
+    pub fn of(wb: Workbook) -> impl Iterator<Item = Event> {
+        let Workbook {
+            sheets,
+            problems,
+            error,
+            ..
+        } = wb;
+        sheets
+            .into_iter()
+            .flat_map(|mut s| {
+                let sign_in = std::mem::take(&mut s.sign_in);
+                let media = std::mem::take(&mut s.media);
+                let declared = std::mem::take(&mut s.declared);
+                std::iter::once(Event::Sheet(s))
+                    .chain(sign_in.into_iter().map(Event::SignIn))
+                    .chain(media.into_iter().map(Event::Media))
+                    .chain(declared.into_iter().map(Event::Declared))
+            })
+            .chain(problems.into_iter().map(Event::Problem))
+            .chain(error.map(Event::Error))
     }
-    match run_child(path, format, exe, limits) {
-        Ok(wb) => wb,
-        Err(reason) => Workbook::failed(reason),
+
+    /// Adds the event to `wb` (rows go to its last sheet).
+    pub fn apply(self, wb: &mut Workbook) {
+        match self {
+            Event::Sheet(s) => wb.sheets.push(s),
+            Event::SignIn(r) => {
+                if let Some(s) = wb.sheets.last_mut() {
+                    s.sign_in.push(r);
+                }
+            }
+            Event::Media(r) => {
+                if let Some(s) = wb.sheets.last_mut() {
+                    s.media.push(r);
+                }
+            }
+            Event::Declared(r) => {
+                if let Some(s) = wb.sheets.last_mut() {
+                    s.declared.push(r);
+                }
+            }
+            Event::Problem(p) => wb.problems.push(p),
+            Event::Error(e) => wb.error = Some(e),
+        }
+    }
+}
+
+/// Largest line (one event) accepted from the child.
+const MAX_LINE_BYTES: u64 = 16 << 20;
+
+/// Reads `path` in a child process, handing each [`Event`] to `sink` as its line arrives; any
+/// abnormal end is a last [`Event::Error`]. The parent holds one line at a time (and a few
+/// hundred parsed events in a channel).
+pub fn read_isolated(
+    path: &Path,
+    format: Format,
+    exe: &Path,
+    limits: &ChildLimits,
+    sink: &mut dyn FnMut(Event),
+) {
+    if let Err(reason) = run_child(path, format, exe, limits, sink) {
+        sink(Event::Error(reason));
     }
 }
 
@@ -71,29 +150,67 @@ fn run_child(
     format: Format,
     exe: &Path,
     limits: &ChildLimits,
-) -> Result<Workbook, String> {
-    let mut child = Command::new(exe)
+    sink: &mut dyn FnMut(Event),
+) -> Result<(), String> {
+    let mut command = Command::new(exe);
+    command
         .arg(CHILD_ARG)
         .arg(path)
         .arg(format.as_str())
         .arg(limits.memory_bytes.to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    die_with_parent(&mut command);
+    let mut child = command
         .spawn()
         .map_err(|e| format!("无法启动读取表格的子进程（{}）：{e}", exe.display()))?;
-    let (Some(mut stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+    let (Some(stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
         let _ = child.kill();
         let _ = child.wait();
         return Err("无法连接读取表格的子进程".to_string());
     };
     let max_out = limits.max_output_bytes;
+    // Lines parsed on a thread, handed over through a bounded channel: a slow consumer slows
+    // the child, never grows the parent.
+    let (tx, rx) = mpsc::sync_channel::<Result<Event, String>>(256);
     let out_thread = thread::spawn(move || {
-        let mut buf = Vec::new();
-        let r = stdout.by_ref().take(max_out + 1).read_to_end(&mut buf);
+        let mut reader = BufReader::new(stdout);
+        let mut line = Vec::new();
+        let mut total: u64 = 0;
+        loop {
+            line.clear();
+            let n = match (&mut reader)
+                .take(MAX_LINE_BYTES + 1)
+                .read_until(b'\n', &mut line)
+            {
+                Ok(n) => n,
+                Err(_) => {
+                    let _ = tx.send(Err(format!("{CRASHED}：无法读取子进程的输出")));
+                    break;
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            total += n as u64;
+            if total > max_out || n as u64 > MAX_LINE_BYTES {
+                let _ = tx.send(Err(format!("{CRASHED}：输出过大")));
+                break;
+            }
+            if line.last() != Some(&b'\n') {
+                // Cut off mid-line: the child died while writing.
+                break;
+            }
+            let parsed = serde_json::from_slice::<Event>(&line)
+                .map_err(|e| format!("{CRASHED}：输出无法解析（{e}）"));
+            let bad = parsed.is_err();
+            if tx.send(parsed).is_err() || bad {
+                break;
+            }
+        }
         // Drain the rest so the child never blocks on a full pipe.
-        let _ = io::copy(&mut stdout, &mut io::sink());
-        r.map(|_| buf)
+        let _ = io::copy(&mut reader, &mut io::sink());
     });
     let err_thread = thread::spawn(move || {
         let mut buf = Vec::new();
@@ -103,8 +220,33 @@ fn run_child(
     });
 
     let start = Instant::now();
-    let mut pause = Duration::from_millis(1);
     let mut timed_out = false;
+    let mut failure: Option<String> = None;
+    loop {
+        let left = limits.timeout.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            timed_out = true;
+            break;
+        }
+        match rx.recv_timeout(left) {
+            Ok(Ok(event)) => {
+                if failure.is_none() {
+                    sink(event);
+                }
+            }
+            Ok(Err(why)) => {
+                failure.get_or_insert(why);
+                let _ = child.kill();
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                timed_out = true;
+                break;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    // The output is closed (or the time is up): the child ends now or is ended.
+    let mut pause = Duration::from_millis(1);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Some(status),
@@ -114,7 +256,7 @@ fn run_child(
                 break child.wait().ok();
             }
         }
-        if start.elapsed() >= limits.timeout {
+        if timed_out || start.elapsed() >= limits.timeout {
             timed_out = true;
             let _ = child.kill();
             break child.wait().ok();
@@ -122,7 +264,8 @@ fn run_child(
         thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(20));
     };
-    let out = out_thread.join().ok().and_then(Result::ok);
+    drop(rx);
+    let _ = out_thread.join();
     let err = err_thread.join().unwrap_or_default();
 
     if timed_out {
@@ -134,6 +277,9 @@ fn run_child(
         };
         return Err(format!("{CRASHED}：超过 {shown} 秒仍未读完，已终止"));
     }
+    if let Some(why) = failure {
+        return Err(why);
+    }
     let Some(status) = status else {
         return Err(format!("{CRASHED}：无法得知子进程的结果"));
     };
@@ -144,13 +290,30 @@ fn run_child(
             stderr_hint(&err)
         ));
     }
-    let Some(out) = out else {
-        return Err(format!("{CRASHED}：无法读取子进程的输出"));
-    };
-    if out.len() as u64 > max_out {
-        return Err(format!("{CRASHED}：输出过大"));
+    Ok(())
+}
+
+/// The child is killed when its parent dies (`PR_SET_PDEATHSIG`), even by SIGKILL: a reader
+/// of a slow sheet never outlives the run that started it. Set between fork and exec; a parent
+/// already gone by then is noticed and the child exits at once.
+pub(crate) fn die_with_parent(command: &mut Command) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        let parent = std::process::id() as libc::pid_t;
+        // SAFETY: only async-signal-safe calls (prctl, getppid, _exit) between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+                if libc::getppid() != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
     }
-    serde_json::from_slice(&out).map_err(|e| format!("{CRASHED}：输出无法解析（{e}）"))
+    #[cfg(not(target_os = "linux"))]
+    let _ = command;
 }
 
 fn describe(status: ExitStatus) -> String {
@@ -207,10 +370,50 @@ pub fn child_hook() -> Option<i32> {
         return Some(2);
     };
     limit_self(memory);
-    let wb = read_workbook(Path::new(&path), format);
-    let mut out = io::stdout().lock();
-    let written = serde_json::to_writer(&mut out, &wb).map_err(io::Error::from);
-    match written.and_then(|()| out.flush()) {
+    #[cfg(debug_assertions)]
+    if let Some(ms) = std::env::var("DANGAN_TEST_SHEET_CHILD_SLEEP_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        // Tests only: a slow sheet, to kill the parent while its child reads.
+        thread::sleep(Duration::from_millis(ms));
+    }
+    let out = std::rc::Rc::new(std::cell::RefCell::new((
+        io::BufWriter::new(io::stdout().lock()),
+        Ok(()),
+    )));
+    let emit = {
+        let out = out.clone();
+        move |event: Event| {
+            let (w, state): &mut (io::BufWriter<io::StdoutLock<'static>>, io::Result<()>) =
+                &mut out.borrow_mut();
+            if state.is_ok() {
+                *state = serde_json::to_writer(&mut *w, &event)
+                    .map_err(io::Error::from)
+                    .and_then(|()| w.write_all(b"\n"));
+            }
+        }
+    };
+    let wb = if format == Format::Docx {
+        // A docx's tables are filtered after they are read: sent whole.
+        read_workbook(Path::new(&path), format)
+    } else {
+        // Rows go out as they are made: the builders send them ([`super::build`]), and what
+        // they return is only the shells of what was sent.
+        let emit = emit.clone();
+        let wb =
+            super::build::stream_rows(Box::new(emit), || read_workbook(Path::new(&path), format));
+        Workbook {
+            error: wb.error,
+            ..Workbook::default()
+        }
+    };
+    let mut emit = emit;
+    Event::of(wb).for_each(&mut emit);
+    let mut guard = out.borrow_mut();
+    let (w, state) = &mut *guard;
+    let done = std::mem::replace(state, Ok(()));
+    match done.and_then(|()| w.flush()) {
         Ok(()) => Some(0),
         Err(_) => Some(1),
     }

@@ -40,10 +40,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{Format, MonthDay};
 
+pub use build::{problem_range, problem_rows};
 pub use markup::docx_may_hold_sheets;
 
+pub(crate) use isolate::die_with_parent;
 pub use isolate::{
-    CHILD_ARG, ChildLimits, child_hook, read_workbook_isolated, read_workbook_isolated_with,
+    CHILD_ARG, ChildLimits, Event, child_hook, read_isolated, read_workbook_isolated,
+    read_workbook_isolated_with,
 };
 
 /// What a sheet holds, decided by its header row.
@@ -196,6 +199,10 @@ pub struct Workbook {
     /// Set when the file as a whole could not be read (password, corrupt, bomb, not a
     /// spreadsheet, a crashed reader); Chinese. Sheets read before the failure are kept.
     pub error: Option<String>,
+    /// A cap of the [`Limits`] stopped the reading (rows, cells, text or time): the rows are
+    /// those read up to it. Not sent between processes.
+    #[serde(skip)]
+    pub cut_short: bool,
 }
 
 impl Workbook {
@@ -274,6 +281,8 @@ pub struct Limits {
     pub max_text_bytes: u64,
     /// Largest CSV file.
     pub max_csv_bytes: u64,
+    /// Seconds one workbook may take (checked every 1024 cells).
+    pub max_seconds: u64,
 }
 
 impl Default for Limits {
@@ -287,6 +296,7 @@ impl Default for Limits {
             max_cells: 5_000_000,
             max_text_bytes: 128 * MIB,
             max_csv_bytes: 100 * MIB,
+            max_seconds: 60,
         }
     }
 }
@@ -299,15 +309,17 @@ pub fn read_workbook(path: &Path, format: Format) -> Workbook {
 }
 
 /// Reads an xlsx/xlsm in this process when its zip declares (and, for the parts calamine
-/// loads whole, really inflates to) sizes within `limits`; `None` for anything else or
-/// larger, which belongs in [`read_workbook_isolated`]. The size check is made once.
+/// loads whole, really inflates to) sizes within `limits`, and its rows, cells, text and time
+/// stay within them too; `None` for anything else or larger, which belongs in
+/// [`read_workbook_isolated`]. The size check is made once.
 pub fn read_in_process_if_fits(path: &Path, format: Format, limits: &Limits) -> Option<Workbook> {
     if !matches!(format, Format::Xlsx | Format::Xlsm)
         || zipcheck::precheck(path, format, limits).is_some()
     {
         return None;
     }
-    Some(calc::read_prechecked(path, format, limits))
+    let wb = calc::read_prechecked(path, format, limits);
+    (!wb.cut_short).then_some(wb)
 }
 
 /// [`read_workbook`] with explicit caps.

@@ -67,8 +67,9 @@ pub struct PersonFact {
     pub department: String,
     /// The role cell as written (身份/类别/角色).
     pub role: Option<String>,
-    /// Sheet name and file name, searched for a role word when `role` is blank.
-    pub role_hint: Option<String>,
+    /// Sheet name and file name, searched for a role word when `role` is blank (one string
+    /// shared by the rows of a sheet).
+    pub role_hint: Option<std::sync::Arc<str>>,
     pub name: String,
     /// 学号/工号/编号/证件号/手机号 as written.
     pub id: Option<String>,
@@ -300,13 +301,17 @@ impl Declared {
 }
 
 /// Everything counted for one row (or the whole table).
+/// A distinct [`Identity`] of the tally, numbered in the order first seen.
+type PersonKey = u32;
+
 #[derive(Debug, Default)]
 struct Group {
     files: FileCounts,
-    // Hash sets: only sizes and membership are asked of them, for 100 000s of rows.
-    known: HashSet<(Role, Identity)>,
-    unknown: HashSet<Identity>,
-    own_students: HashSet<Identity>,
+    // Hash sets: only sizes and membership are asked of them, for 100 000s of rows. Persons
+    // are [`PersonKey`]s, each identity's text kept once for the whole tally.
+    known: HashSet<(Role, PersonKey)>,
+    unknown: HashSet<PersonKey>,
+    own_students: HashSet<PersonKey>,
     enterprise_units: HashSet<String>,
     schools: HashSet<String>,
     reports: BTreeSet<ReportKey>,
@@ -328,7 +333,7 @@ impl Group {
     }
 
     fn participants(&self) -> u64 {
-        let known_ids: HashSet<&Identity> = self.known.iter().map(|(_, i)| i).collect();
+        let known_ids: HashSet<&PersonKey> = self.known.iter().map(|(_, i)| i).collect();
         let unknown = self
             .unknown
             .iter()
@@ -518,12 +523,25 @@ impl Names {
 
 /// `19 行`, `（第 3、4、5 行…）`: how a grouped warning names its rows (the first five).
 pub fn rows_text(rows: &[u32]) -> String {
+    rows_text_more(rows, 0)
+}
+
+/// [`rows_text`] of `rows` and `more` rows after them.
+fn rows_text_more(rows: &[u32], more: u64) -> String {
     let mut rows = rows.to_vec();
     rows.sort_unstable();
     rows.dedup();
     let shown: Vec<String> = rows.iter().take(5).map(u32::to_string).collect();
-    let more = if rows.len() > 5 { "…" } else { "" };
-    format!("{} 行（第 {} 行{more}）", rows.len(), shown.join("、"))
+    let ellipsis = if rows.len() > 5 || more > 0 {
+        "…"
+    } else {
+        ""
+    };
+    format!(
+        "{} 行（第 {} 行{ellipsis}）",
+        rows.len() as u64 + more,
+        shown.join("、")
+    )
 }
 
 /// The sheet rows that could not be fully used, one line per sheet and reason: the count and
@@ -531,8 +549,10 @@ pub fn rows_text(rows: &[u32]) -> String {
 /// Reasons that differ only in the cell they quote (`「上午」`, `「待定」`) are one reason. A
 /// reason of one row, or of a whole sheet, is shown as it is.
 pub fn group_row_problems(problems: &[(RowAt, String)]) -> Vec<String> {
-    // (sheet text, reason without its quoted cells) → (rows, first quoted cell, first reason).
-    type Rows<'a> = (Vec<u32>, Option<String>, &'a RowAt, &'a str);
+    // (sheet text, reason without its quoted cells) → (rows, rows beyond those listed, first
+    // quoted cell, first reason). A stored problem of consecutive rows (`（第 2–20 行，共 19
+    // 行）`) stands for each of its rows.
+    type Rows<'a> = (Vec<u32>, u64, Option<String>, &'a RowAt, &'a str);
     let mut groups: BTreeMap<(String, String), Rows<'_>> = BTreeMap::new();
     let mut whole = Vec::new();
     for (at, reason) in problems {
@@ -540,22 +560,27 @@ pub fn group_row_problems(problems: &[(RowAt, String)]) -> Vec<String> {
             whole.push(format!("{at}：{reason}"));
             continue;
         }
-        let (generic, quoted) = unquote(reason);
+        let (one, first, last) =
+            crate::sheet::problem_range(reason).unwrap_or((reason.as_str(), at.row, at.row));
+        let (generic, quoted) = unquote(one);
         let g = groups
             .entry((at.sheet_text(), generic))
-            .or_insert_with(|| (Vec::new(), quoted, at, reason.as_str()));
-        g.0.push(at.row);
+            .or_insert_with(|| (Vec::new(), 0, quoted, at, one));
+        // Only the first rows are shown: the rest of a long run is counted.
+        let listed = last.min(first.saturating_add(9));
+        g.0.extend(first..=listed);
+        g.1 += u64::from(last - listed);
     }
     let mut out = whole;
     let mut groups: Vec<_> = groups.into_iter().collect();
-    groups.sort_by(|a, b| (&a.0.0, a.1.2.row).cmp(&(&b.0.0, b.1.2.row)));
-    for ((sheet, generic), (rows, quoted, first, reason)) in groups {
-        if rows.len() == 1 {
+    groups.sort_by(|a, b| (&a.0.0, a.1.3.row).cmp(&(&b.0.0, b.1.3.row)));
+    for ((sheet, generic), (rows, more, quoted, first, reason)) in groups {
+        if rows.len() == 1 && more == 0 {
             out.push(format!("{first}：{reason}"));
             continue;
         }
         let example = quoted.map(|q| format!("；如「{q}」")).unwrap_or_default();
-        let text = rows_text(&rows);
+        let text = rows_text_more(&rows, more);
         let (count, list) = text.split_once('（').unwrap_or((&text, ""));
         let list = list.trim_end_matches('）');
         out.push(format!(
@@ -684,16 +709,24 @@ pub fn tally(input: &TallyInput) -> Tally {
         });
         judged.push(Some((role, ident, unit_key, own)));
     }
-    // (role, name, unit) → the IDs seen with it.
+    // (role, name, unit) → the IDs seen with it; only for the (role, name, unit) of rows
+    // without an ID, so that a sheet where every row has an ID keeps no second copy.
     let mut with_ids: HashMap<(Role, String, String), BTreeSet<String>> = HashMap::new();
-    for (p, j) in input.people.iter().zip(&judged) {
-        if let Some((role, Identity::Id(id), unit, _)) = j {
-            with_ids
-                .entry((*role, match_key(&p.name), unit.clone()))
-                .or_default()
-                .insert(id.clone());
+    for j in judged.iter().flatten() {
+        if let (role, Identity::NameUnit(name, unit), _, _) = j {
+            with_ids.insert((*role, name.clone(), unit.clone()), BTreeSet::new());
         }
     }
+    if !with_ids.is_empty() {
+        for (p, j) in input.people.iter().zip(&judged) {
+            if let Some((role, Identity::Id(id), unit, _)) = j
+                && let Some(ids) = with_ids.get_mut(&(*role, match_key(&p.name), unit.clone()))
+            {
+                ids.insert(id.clone());
+            }
+        }
+    }
+    let mut keys: HashMap<Identity, PersonKey> = HashMap::new();
     for (sheet, rows) in lost_ids {
         warnings.insert(format!(
             "{sheet}：{}的编号是 Excel 的科学计数法（如 5.11502E+17），位数已丢失，按姓名和单位计（请把编号列设为文本后重新导出）",
@@ -730,15 +763,17 @@ pub fn tally(input: &TallyInput) -> Tally {
         let acts = names.acts(&p.activities);
         with_signin.extend(acts.iter().copied());
         let dept = match_key(&p.department);
+        let next = keys.len() as PersonKey;
+        let person = *keys.entry(ident).or_insert(next);
         each_group(&mut table, &mut rows, &mut dept_rows, &acts, &dept, |g| {
             g.signin = true;
             if role == Role::Unknown {
-                g.unknown.insert(ident.clone());
+                g.unknown.insert(person);
             } else {
-                g.known.insert((role, ident.clone()));
+                g.known.insert((role, person));
             }
             if role == Role::Student && own {
-                g.own_students.insert(ident.clone());
+                g.own_students.insert(person);
             }
             if role == Role::Enterprise && !unit_key.is_empty() {
                 g.enterprise_units.insert(unit_key.clone());

@@ -5,6 +5,7 @@ mod support;
 
 mod archive;
 mod bag;
+mod bounded;
 mod counts;
 mod dates;
 mod documents;

@@ -69,10 +69,7 @@ fn person(
         activities: act.map(|a| vec![a.to_string()]).unwrap_or_default(),
         department: dept.into(),
         role: role.map(Into::into),
-        role_hint: Some(format!(
-            "Sheet1 {}",
-            sheet.rsplit('/').next().unwrap_or(sheet)
-        )),
+        role_hint: Some(format!("Sheet1 {}", sheet.rsplit('/').next().unwrap_or(sheet)).into()),
         name: name.into(),
         id: id.map(Into::into),
         unit: unit.map(Into::into),
