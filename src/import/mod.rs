@@ -383,9 +383,11 @@ fn plan_one(
         .read_to_end(&mut head)
         .map_err(|e| format!("读取失败：{e}"))?;
     // What the extractors read further is the opened file itself, not whatever the path
-    // names by then.
+    // names by then; by this process's id, so that the sheet and PDF children (which do not
+    // inherit the descriptor) open it too.
     let fd_path = PathBuf::from(format!(
-        "/proc/self/fd/{}",
+        "/proc/{}/fd/{}",
+        std::process::id(),
         std::os::fd::AsRawFd::as_raw_fd(&file)
     ));
     let full = if fd_path.exists() {

@@ -13,16 +13,7 @@ use dangan::model::{DateSource, Format};
 const HEAD: u64 = 256 * 1024;
 
 fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/photos"
-    ));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("note: {} is absent; corpus tests skipped", dir.display());
-        None
-    }
+    crate::support::corpus("photos")
 }
 
 fn head_of(path: &Path) -> Vec<u8> {
@@ -286,14 +277,9 @@ const SHEET_EXCEPTIONS: &[(&str, Format, &str)] = &[
 /// where the content really is something else (each listed with why).
 #[test]
 fn spreadsheets_are_detected_by_content() {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/spreadsheets"
-    ));
-    if !dir.is_dir() {
-        eprintln!("note: {} is absent; skipped", dir.display());
+    let Some(dir) = crate::support::corpus("spreadsheets") else {
         return;
-    }
+    };
     let mut wrong = Vec::new();
     let mut seen = 0;
     for path in all_files(&dir) {

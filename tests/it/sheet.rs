@@ -581,16 +581,7 @@ fn an_ods_whose_repeats_span_too_many_cells_is_refused_before_parsing() {
 }
 
 fn corpus() -> Option<PathBuf> {
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/spreadsheets"
-    ));
-    if dir.is_dir() {
-        Some(dir.to_path_buf())
-    } else {
-        eprintln!("note: {} is absent; corpus test skipped", dir.display());
-        None
-    }
+    crate::support::corpus("spreadsheets")
 }
 
 fn format_of(path: &Path) -> Option<Format> {

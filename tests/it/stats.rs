@@ -327,14 +327,9 @@ fn gb18030_csvs_on_request_and_formulas_neutralised() {
 /// without a panic: each is stored, recognised or reported.
 #[test]
 fn corpus_spreadsheets_import_without_a_panic() {
-    let corpus = std::path::PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/corpus/spreadsheets"
-    ));
-    if !corpus.is_dir() {
-        eprintln!("note: {} is absent; skipped", corpus.display());
+    let Some(corpus) = corpus("spreadsheets") else {
         return;
-    }
+    };
     let env = Env::new();
     let dept = env.inbox.join("教务科研处");
     std::fs::create_dir_all(&dept).unwrap();

@@ -340,3 +340,17 @@ pub fn make_zip(members: &[ZipMember]) -> Vec<u8> {
 pub fn gbk(s: &str) -> Vec<u8> {
     encoding_rs::GBK.encode(s).0.into_owned()
 }
+
+/// A folder of `../shared/corpus/` (real files nobody on this team made), or `None` with a note
+/// when this checkout has no corpus beside it (the test then skips itself).
+pub fn corpus(folder: &str) -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(folder);
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        eprintln!("note: {} is absent; corpus test skipped", dir.display());
+        None
+    }
+}
