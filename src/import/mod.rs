@@ -1,6 +1,7 @@
 //! The nightly import: walk → read once (hash while copying into the store) → detect →
 //! extract → resolve → catalog, in batches; each batch's catalog rows are committed only after
-//! its objects are durable, so a run killed at any instant loses nothing and doubles nothing.
+//! its objects are durable (two `syncfs` a batch, not an fsync a file), so a run killed at any
+//! instant loses nothing and doubles nothing.
 //! Never modifies, moves or deletes anything in the inbox.
 
 use std::collections::{HashMap, HashSet};
@@ -459,7 +460,8 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
                 })
                 .collect()
         });
-        store.sync_dirs().map_err(|source| ImportError::Store {
+        // The batch's objects and their folders are durable before its rows are committed.
+        store.finish_batch().map_err(|source| ImportError::Store {
             path: opts.archive.display().to_string(),
             source,
         })?;
