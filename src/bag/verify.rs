@@ -734,7 +734,10 @@ impl Tee {
             let want = usize::try_from((to - self.hashed).min(CHUNK as u64)).unwrap_or(CHUNK);
             let n = self.gaps.read_at(&mut buf[..want], self.hashed)?;
             if n == 0 {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "zip 文件变短了"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "zip 文件变短了",
+                ));
             }
             self.send(buf[..n].to_vec())?;
             self.hashed += n as u64;
@@ -821,7 +824,9 @@ fn read_in_order(
             .collect();
         let tee = archive.into_inner();
         let finished = tee.finish();
-        let digest = hasher.join().map_err(|_| io::Error::other("SHA-256 线程异常"));
+        let digest = hasher
+            .join()
+            .map_err(|_| io::Error::other("SHA-256 线程异常"));
         let whole = match (finished, digest) {
             (Ok(()), Ok((sha, n))) if n == len => Ok((sha, n)),
             (Ok(()), Ok((_, n))) => Err(io::Error::other(format!(

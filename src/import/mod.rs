@@ -135,6 +135,8 @@ fn describe(
         full,
         &ExtractOptions {
             utc_offset: chrono::FixedOffset::east_opt(0).expect("UTC"),
+            // Known from the walk or the copy: the extractors need not stat the file again.
+            size: Some(entry.size),
         },
     );
     problems.extend(extracted.problems.iter().cloned());

@@ -492,8 +492,7 @@ pub fn write_report(
     if let Ok(entries) = std::fs::read_dir(&dir) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with("activity-") && name.ends_with(".html") && !pages.contains(&name)
-            {
+            if name.starts_with("activity-") && name.ends_with(".html") && !pages.contains(&name) {
                 let _ = std::fs::remove_file(e.path());
             }
         }

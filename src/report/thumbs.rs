@@ -30,7 +30,7 @@ const MAX_ALLOC: u64 = 512 << 20;
 const EXIF_HEAD: u64 = 256 << 10;
 /// Memory all decodes running at once may take together (estimated from their headers). A
 /// decode estimated above it runs alone.
-pub const DECODE_BUDGET: u64 = 160 << 20;
+pub const DECODE_BUDGET: u64 = 128 << 20;
 
 /// The decode memory in use, shared by every thread making thumbnails.
 struct Budget {
@@ -287,7 +287,12 @@ fn decode_jpeg_scaled(src: &Path) -> Result<DynamicImage, ScaledError> {
     let (sw, sh) = d
         .scale(THUMB_SIZE as u16, THUMB_SIZE as u16)
         .map_err(|_| ScaledError::Other)?;
-    let cost = jpeg_decode_cost((w, h), (u32::from(sw), u32::from(sh)), rgb, info.coding_process);
+    let cost = jpeg_decode_cost(
+        (w, h),
+        (u32::from(sw), u32::from(sh)),
+        rgb,
+        info.coding_process,
+    );
     if cost > MAX_ALLOC {
         return Err(ScaledError::Final(format!(
             "图片 {w}×{h} 像素，超出解码限制，拒绝生成预览"
@@ -567,7 +572,11 @@ mod tests {
                 std::thread::spawn(move || {
                     for _ in 0..20 {
                         // Each "decode" wants 45 % of the budget (one over it: the whole).
-                        let want = if i == 0 { DECODE_BUDGET * 2 } else { DECODE_BUDGET * 45 / 100 };
+                        let want = if i == 0 {
+                            DECODE_BUDGET * 2
+                        } else {
+                            DECODE_BUDGET * 45 / 100
+                        };
                         let share = LOCAL.take(want);
                         PEAK.fetch_max(LOCAL.in_use(), std::sync::atomic::Ordering::SeqCst);
                         std::thread::sleep(std::time::Duration::from_micros(200));
