@@ -795,21 +795,37 @@ fn an_activity_with_hundreds_of_photos_is_split_into_linked_pages() {
     );
     // Both pagers of a page (above and below the photos) say the same.
     let p1 = pager_links(&first);
-    assert!(p1.contains(&("下一页".into(), "activity-01-2.html".into())), "{p1:?}");
-    assert!(p1.contains(&("3".into(), "activity-01-3.html".into())), "{p1:?}");
+    assert!(
+        p1.contains(&("下一页".into(), "activity-01-2.html".into())),
+        "{p1:?}"
+    );
+    assert!(
+        p1.contains(&("3".into(), "activity-01-3.html".into())),
+        "{p1:?}"
+    );
     assert!(!p1.iter().any(|(t, _)| t == "上一页"), "{p1:?}");
     let p2 = pager_links(&second);
-    assert!(p2.contains(&("上一页".into(), "activity-01.html".into())), "{p2:?}");
-    assert!(p2.contains(&("下一页".into(), "activity-01-3.html".into())), "{p2:?}");
+    assert!(
+        p2.contains(&("上一页".into(), "activity-01.html".into())),
+        "{p2:?}"
+    );
+    assert!(
+        p2.contains(&("下一页".into(), "activity-01-3.html".into())),
+        "{p2:?}"
+    );
     let p3 = pager_links(&third);
-    assert!(p3.contains(&("上一页".into(), "activity-01-2.html".into())), "{p3:?}");
+    assert!(
+        p3.contains(&("上一页".into(), "activity-01-2.html".into())),
+        "{p3:?}"
+    );
     assert!(!p3.iter().any(|(t, _)| t == "下一页"), "{p3:?}");
     // Every image of every page loads lazily, and every link resolves inside archive/.
     for html in [&first, &second, &third, &page("index.html")] {
         let sel = scraper::Selector::parse("img").unwrap();
         let imgs: Vec<_> = html.select(&sel).collect();
         assert!(
-            imgs.iter().all(|i| i.value().attr("loading") == Some("lazy")),
+            imgs.iter()
+                .all(|i| i.value().attr("loading") == Some("lazy")),
             "an <img> without loading=lazy"
         );
     }
