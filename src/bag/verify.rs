@@ -782,13 +782,16 @@ impl Seek for Tee {
     }
 }
 
+/// The SHA-256 (lower-case hex) and length of a whole file, or why it could not be read.
+type WholeDigest = io::Result<(String, u64)>;
+
 /// Reads `files` (in the order of the zip) through one [`Tee`], and the whole file's digest
 /// from the same reading. `None`: the zip could not be opened that way (the caller falls back).
 fn read_in_order(
     path: &Path,
     files: &[&Listed],
     progress: &(dyn Fn(u64) + Sync),
-) -> Option<(Vec<Outcome>, io::Result<(String, u64)>)> {
+) -> Option<(Vec<Outcome>, WholeDigest)> {
     let file = File::open(path).ok()?;
     let gaps = File::open(path).ok()?;
     let len = file.metadata().ok()?.len();
