@@ -729,7 +729,9 @@ impl Tee {
     /// Hands `[self.hashed, to)` to the hasher, read through `gaps`.
     fn fill(&mut self, to: u64) -> io::Result<()> {
         use std::os::unix::fs::FileExt;
-        let mut buf = vec![0u8; CHUNK];
+        // Most gaps are one folder entry's header: no MiB buffer zeroed for each.
+        let gap = usize::try_from(to.saturating_sub(self.hashed)).unwrap_or(CHUNK);
+        let mut buf = vec![0u8; gap.min(CHUNK)];
         while self.hashed < to {
             let want = usize::try_from((to - self.hashed).min(CHUNK as u64)).unwrap_or(CHUNK);
             let n = self.gaps.read_at(&mut buf[..want], self.hashed)?;
