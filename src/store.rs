@@ -1,9 +1,12 @@
 //! The content-addressed store: `archive/objects/<sha256[0..2]>/<sha256>`, each distinct content
-//! once. Bytes are hashed while they are copied (one read of every byte), written to a temp file
-//! on the same file system, fsynced, then linked into place without ever replacing an existing
-//! object. Knows bytes and hashes only — nothing about departments or activities.
+//! once. Bytes are hashed while they are copied (one read of every byte) into a temp file on the
+//! same file system; durability is paid per batch, not per file: [`Store::finish_batch`] makes
+//! the batch's temp files durable, links each into place without ever replacing an existing
+//! object, and makes the links durable. An object at its final path is therefore always whole,
+//! whatever instant a run (or the power) stops. Knows bytes and hashes only — nothing about
+//! departments or activities.
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -18,18 +21,20 @@ const CHUNK: usize = 1024 * 1024;
 pub struct Store {
     objects: PathBuf,
     tmp: PathBuf,
-    /// Object folders written to since the last `sync_dirs`.
-    touched: Mutex<BTreeSet<PathBuf>>,
+    /// New contents of the batch, not yet at their final paths: sha256 → temp file.
+    pending: Mutex<HashMap<String, tempfile::TempPath>>,
 }
 
-/// One file's content, now durable in the store.
+/// One file's content, in the store (durable once the batch is finished).
 #[derive(Debug)]
 pub struct Stored {
     pub sha256: String,
     pub size: u64,
     pub head: Vec<u8>,
+    /// Where the bytes can be read until [`Store::finish_batch`]: the object itself, or for a
+    /// content new in this batch its temp file (the object's path is [`Store::object_path`]).
     pub path: PathBuf,
-    /// False when the same content was already there.
+    /// False when the same content was already there (or already written in this batch).
     pub new_object: bool,
 }
 
@@ -73,15 +78,35 @@ pub fn hash_reader(
 }
 
 impl Store {
-    /// Opens (creating) `archive/objects`.
+    /// Opens (creating) `archive/objects` with its 256 fan-out folders (`00` … `ff`), so that
+    /// no write needs a `mkdir`: one listing of `objects/` per run, a `mkdir` only for a folder
+    /// that is missing, and one fsync of `objects/` when any was made.
     pub fn open(archive: &Path) -> io::Result<Store> {
         let objects = archive.join("objects");
         let tmp = objects.join("tmp");
         std::fs::create_dir_all(&tmp)?;
+        let mut have = [false; 256];
+        for e in std::fs::read_dir(&objects)? {
+            let name = e?.file_name();
+            if let Some(i) = name.to_str().and_then(fan_out_index) {
+                have[i] = true;
+            }
+        }
+        let mut made = false;
+        for (i, _) in have.iter().enumerate().filter(|(_, h)| !**h) {
+            match std::fs::create_dir(objects.join(format!("{i:02x}"))) {
+                Ok(()) => made = true,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if made {
+            File::open(&objects)?.sync_all()?;
+        }
         Ok(Store {
             objects,
             tmp,
-            touched: Mutex::new(BTreeSet::new()),
+            pending: Mutex::new(HashMap::new()),
         })
     }
 
@@ -121,8 +146,12 @@ impl Store {
         writer.flush().map_err(StoreError::Write)?;
         drop(writer);
         still_same().map_err(StoreError::Rejected)?;
-        let path = self.object_path(&sha256);
-        if path.exists() {
+        // The temp file is closed here (a batch may hold thousands: a zip's members).
+        let tmp = tmp.into_temp_path();
+        let mut pending = self.pending.lock().expect("lock");
+        if let Some(earlier) = pending.get(&sha256) {
+            // The same content twice in one batch: one object (this temp file goes).
+            let path = earlier.to_path_buf();
             return Ok(Stored {
                 sha256,
                 size,
@@ -131,33 +160,64 @@ impl Store {
                 new_object: false,
             });
         }
-        tmp.as_file().sync_all().map_err(StoreError::Write)?;
-        let dir = path.parent().expect("objects have a folder").to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(StoreError::Write)?;
-        let new_object = match tmp.persist_noclobber(&path) {
-            Ok(_) => true,
-            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => false,
-            Err(e) => return Err(StoreError::Write(e.error)),
-        };
-        if new_object {
-            self.touched.lock().expect("lock").insert(dir);
+        let path = self.object_path(&sha256);
+        // `symlink_metadata`: one `statx` of the final name, whatever is there.
+        if std::fs::symlink_metadata(&path).is_ok() {
+            return Ok(Stored {
+                sha256,
+                size,
+                head,
+                path,
+                new_object: false,
+            });
         }
+        let path = tmp.to_path_buf();
+        pending.insert(sha256.clone(), tmp);
         Ok(Stored {
             sha256,
             size,
             head,
             path,
-            new_object,
+            new_object: true,
         })
     }
 
-    /// Makes the renames of every object written since the last call durable.
-    pub fn sync_dirs(&self) -> io::Result<()> {
-        let dirs = std::mem::take(&mut *self.touched.lock().expect("lock"));
-        for d in dirs.iter().chain(std::iter::once(&self.objects)) {
-            File::open(d)?.sync_all()?;
+    /// Makes every object of the batch durable at its final path: the temp files' bytes first
+    /// (one `syncfs` of the store's file system), then each is linked into place without
+    /// replacing anything, then the links (a second `syncfs`). Only after this may the batch's
+    /// catalog rows be committed. Returns how many objects were linked.
+    pub fn finish_batch(&self) -> io::Result<usize> {
+        let pending = std::mem::take(&mut *self.pending.lock().expect("lock"));
+        if pending.is_empty() {
+            return Ok(0);
         }
-        Ok(())
+        let dir = File::open(&self.objects)?;
+        if sync_fs(&dir).is_err() {
+            // Without syncfs (another kernel, a file system that refuses it): each file.
+            for tmp in pending.values() {
+                File::open(tmp)?.sync_data()?;
+            }
+        }
+        let mut linked = 0;
+        let mut folders = [false; 256];
+        for (sha256, tmp) in pending {
+            let path = self.object_path(&sha256);
+            match tmp.persist_noclobber(&path) {
+                Ok(()) => linked += 1,
+                // Already there (another process's copy): this temp file goes.
+                Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e.error),
+            }
+            if let Some(i) = fan_out_index(&sha256[..2.min(sha256.len())]) {
+                folders[i] = true;
+            }
+        }
+        if sync_fs(&dir).is_err() {
+            for (i, _) in folders.iter().enumerate().filter(|(_, t)| **t) {
+                File::open(self.objects.join(format!("{i:02x}")))?.sync_all()?;
+            }
+        }
+        Ok(linked)
     }
 
     /// Re-hashes an object: true when its name is its SHA-256.
@@ -233,6 +293,27 @@ pub fn examine(objects: &Path, sha256: &str) -> io::Result<Examined> {
     }
 }
 
+/// `syncfs(2)` of the file system holding `f`: every dirty page and inode of it reaches the disk
+/// in one call (and one journal commit), as `sync` does for all of them.
+fn sync_fs(f: &File) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: syncfs only reads the descriptor, which `f` keeps open for the call.
+    if unsafe { libc::syncfs(f.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// `00` … `ff` → 0 … 255; anything else (`tmp`) → `None`.
+fn fan_out_index(name: &str) -> Option<usize> {
+    let b = name.as_bytes();
+    if b.len() != 2 || !b.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    usize::from_str_radix(name, 16).ok()
+}
+
 pub fn object_path(objects: &Path, sha256: &str) -> PathBuf {
     objects.join(&sha256[..2.min(sha256.len())]).join(sha256)
 }
@@ -252,9 +333,16 @@ mod tests {
             "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
         );
         assert!(a.new_object && !b.new_object);
+        // Until the batch is finished the bytes are read from the temp file.
         assert_eq!(std::fs::read(&a.path).unwrap(), b"hello");
+        assert_eq!(a.path, b.path);
+        assert!(!store.object_path(&a.sha256).exists());
+        assert_eq!(store.finish_batch().unwrap(), 1);
         assert!(store.check(&a.sha256).unwrap());
-        store.sync_dirs().unwrap();
+        let c = store.ingest(&mut &b"hello"[..], || Ok(())).unwrap();
+        assert!(!c.new_object);
+        assert_eq!(c.path, store.object_path(&a.sha256));
+        assert_eq!(store.finish_batch().unwrap(), 0);
         assert_eq!(
             std::fs::read_dir(dir.path().join("objects/tmp"))
                 .unwrap()

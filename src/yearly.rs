@@ -263,8 +263,11 @@ pub fn index_csv(
     crate::output::csv_bytes(&INDEX_HEADER, &rows, enc)
 }
 
-/// The bag of year `year`: the chosen files from the store, 文件索引.csv, and every file under
-/// each of `folders` (`(name under data/, folder on disk)`, e.g. the statistics).
+/// The bag of year `year`: the chosen files from the store, 文件索引.csv (written into
+/// `staging`, a folder of the caller's that outlives the bag's writing), and every file under
+/// each of `folders` (`(name under data/, folder on disk)`, e.g. the statistics). Every entry is
+/// a file on disk, streamed into the bag: none is held in memory.
+#[allow(clippy::too_many_arguments)]
 pub fn plan_year(
     cfg: &Config,
     files: &[ClassifiedFile],
@@ -273,6 +276,7 @@ pub fn plan_year(
     year: i32,
     timestamp: i64,
     folders: &[(&str, std::path::PathBuf)],
+    staging: &std::path::Path,
 ) -> Result<YearPlan, YearError> {
     use crate::bag::{BagInfo, BagPlan, PayloadFile, PayloadSource, compress_by_extension};
     let run_years: HashMap<i64, i32> = run_starts
@@ -297,8 +301,13 @@ pub fn plan_year(
             });
         }
     }
-    let index = index_csv(&items, &paths, crate::output::CsvEncoding::Utf8Bom);
-    files.push(bytes_file("统计/文件索引.csv", index));
+    let index_path = staging.join("文件索引.csv");
+    std::fs::write(
+        &index_path,
+        index_csv(&items, &paths, crate::output::CsvEncoding::Utf8Bom),
+    )
+    .map_err(|e| YearError::Folder(index_path.display().to_string(), e.to_string()))?;
+    files.push(disk_file("统计/文件索引.csv", &index_path)?);
     for (name, dir) in folders {
         if !dir.is_dir() {
             continue;
@@ -319,10 +328,7 @@ pub fn plan_year(
             if path == "统计/文件索引.csv" {
                 continue; // made fresh above
             }
-            let bytes = std::fs::read(entry.path()).map_err(|e| {
-                YearError::Folder(entry.path().display().to_string(), e.to_string())
-            })?;
-            files.push(bytes_file(&path, bytes));
+            files.push(disk_file(&path, entry.path())?);
         }
     }
     let bag_name = format!("{}-{year}-职业教育活动周档案", cfg.institution);
@@ -359,14 +365,17 @@ pub fn plan_year(
     })
 }
 
-fn bytes_file(path: &str, bytes: Vec<u8>) -> crate::bag::PayloadFile {
-    crate::bag::PayloadFile {
+/// A payload entry streamed from a file on disk; its digest and size read now, in chunks.
+fn disk_file(path: &str, file: &std::path::Path) -> Result<crate::bag::PayloadFile, YearError> {
+    let (sha256, size) = crate::bag::file_sha256(file)
+        .map_err(|e| YearError::Folder(file.display().to_string(), e.to_string()))?;
+    Ok(crate::bag::PayloadFile {
         path: path.to_string(),
-        size: bytes.len() as u64,
-        sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes)),
+        size,
+        sha256,
         compress: crate::bag::compress_by_extension(path),
-        source: crate::bag::PayloadSource::Bytes(bytes),
-    }
+        source: crate::bag::PayloadSource::File(file.to_path_buf()),
+    })
 }
 
 /// A year's bag, ready to write.
@@ -381,9 +390,14 @@ pub struct YearPlan {
 }
 
 impl YearPlan {
-    /// Adds generated files (the report's pages and thumbnails) under `data/<folder>/`.
-    pub fn add_bytes(&mut self, folder: &str, files: Vec<(String, Vec<u8>)>) {
-        for (name, bytes) in files {
+    /// Adds generated files on disk (the report's pages and thumbnails: `(name, file)`) under
+    /// `data/<folder>/`; each is streamed into the bag, never held in memory.
+    pub fn add_files(
+        &mut self,
+        folder: &str,
+        files: Vec<(String, std::path::PathBuf)>,
+    ) -> Result<(), YearError> {
+        for (name, file) in files {
             let path = name
                 .split('/')
                 .map(|c| crate::bag::safe_component(c.as_bytes()))
@@ -391,8 +405,9 @@ impl YearPlan {
                 .join("/");
             self.plan
                 .files
-                .push(bytes_file(&format!("{folder}/{path}"), bytes));
+                .push(disk_file(&format!("{folder}/{path}"), &file)?);
         }
+        Ok(())
     }
 }
 

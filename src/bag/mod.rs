@@ -67,9 +67,9 @@ pub use names::{
     assign_unique, is_safe_path, percent_decode_manifest_path, percent_encode_manifest_path,
     safe_component,
 };
-pub use verify::{verify_zip, verify_zip_with_progress};
+pub use verify::{verify_zip, verify_zip_with_digest, verify_zip_with_progress};
 pub use write::{
-    bag_size_label, compress_by_extension, remove_stale_temp_files, write_bag,
+    bag_size_label, compress_by_extension, file_sha256, remove_stale_temp_files, write_bag,
     write_bag_with_progress, zip_sha256,
 };
 

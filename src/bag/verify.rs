@@ -4,7 +4,10 @@
 //!
 //! Never panics, never returns an error (an unreadable zip is a problem in the report), never
 //! extracts anything to disk, and never holds an entry whole in memory (tag files are read
-//! under a cap). Entries are hashed on all cores, each worker with its own `File`.
+//! under a cap). Entries are hashed on all cores, each worker with its own `File` — or, when the
+//! whole zip's SHA-256 is wanted too (the fixity record of a new bag, the comparison with it
+//! later), read once in file order while a second thread hashes every byte of the file as the
+//! first reads it: one pass over the zip gives both.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
@@ -28,21 +31,33 @@ const TAG_FILE_CAP: u64 = 512 << 20;
 const MANIFEST: &str = "manifest-sha256.txt";
 const TAGMANIFEST: &str = "tagmanifest-sha256.txt";
 
-/// What [`verify_detailed`] found besides the report: the top-level folder.
+/// What [`verify_detailed`] found besides the report: the top-level folder, and when asked the
+/// SHA-256 and length of the whole file.
 pub(super) struct Detailed {
     pub report: VerifyReport,
     pub top: Option<String>,
+    pub whole: Option<io::Result<(String, u64)>>,
 }
 
 /// Checks the BagIt zip at `path` and reports every problem found (see the module docs).
 pub fn verify_zip(path: &Path) -> VerifyReport {
-    verify_detailed(path, &|_| {}).report
+    verify_detailed(path, &|_| {}, false).report
+}
+
+/// [`verify_zip`] and the SHA-256 (lower-case hex) and length of the whole file, from the same
+/// reading of it.
+pub fn verify_zip_with_digest(path: &Path) -> (VerifyReport, io::Result<(String, u64)>) {
+    let d = verify_detailed(path, &|_| {}, true);
+    let whole = d
+        .whole
+        .unwrap_or_else(|| Err(io::Error::other("未计算整个文件的 SHA-256")));
+    (d.report, whole)
 }
 
 /// [`verify_zip`], calling `progress` with the uncompressed bytes of each chunk read (from
 /// several threads at once).
 pub fn verify_zip_with_progress(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> VerifyReport {
-    verify_detailed(path, progress).report
+    verify_detailed(path, progress, false).report
 }
 
 /// One entry of the zip, as the central directory lists it.
@@ -71,10 +86,20 @@ impl Problems {
     }
 }
 
-pub(super) fn verify_detailed(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> Detailed {
+pub(super) fn verify_detailed(
+    path: &Path,
+    progress: &(dyn Fn(u64) + Sync),
+    want_whole: bool,
+) -> Detailed {
     let mut p = Problems(Vec::new());
     let zip_name = path.display().to_string();
-    let (top, payload_files, payload_bytes) = check(path, &zip_name, progress, &mut p);
+    let mut whole = None;
+    let slot = want_whole.then_some(&mut whole);
+    let (top, payload_files, payload_bytes) = check(path, &zip_name, progress, slot, &mut p);
+    if want_whole && whole.is_none() {
+        // The entries were not read (a zip cut short, no central directory): the digest alone.
+        whole = Some(super::write::zip_sha256(path));
+    }
     let mut problems = p.0;
     problems.sort();
     problems.dedup();
@@ -86,6 +111,7 @@ pub(super) fn verify_detailed(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> D
             payload_bytes,
         },
         top,
+        whole,
     }
 }
 
@@ -144,6 +170,7 @@ fn check(
     path: &Path,
     zip_name: &str,
     progress: &(dyn Fn(u64) + Sync),
+    whole: Option<&mut Option<io::Result<(String, u64)>>>,
     p: &mut Problems,
 ) -> (Option<String>, u64, u64) {
     match framing(path) {
@@ -277,7 +304,15 @@ fn check(
             digest_of.insert(l.name.as_str(), (sha256.clone(), bytes.len() as u64));
         }
     }
-    let results = read_all(&archive, &rest, progress);
+    let results = match whole {
+        Some(slot) => {
+            let (results, digest) = read_in_order(path, &rest, progress)
+                .unwrap_or_else(|| (read_all(&archive, &rest, progress), zip_sha256(path)));
+            *slot = Some(digest);
+            results
+        }
+        None => read_all(&archive, &rest, progress),
+    };
     drop(archive);
     for (l, r) in rest.iter().zip(results) {
         match r {
@@ -672,7 +707,153 @@ fn read_all(archive: &Archive, files: &[&Listed], progress: &(dyn Fn(u64) + Sync
 /// Reads one entry to its end in chunks, handing each chunk to `sink`: SHA-256 and length, or
 /// why it could not be read (CRC-32 mismatch, corrupt data, a local header that disagrees
 /// with the central directory).
-fn read_entry(archive: &mut Archive, index: usize, sink: &mut dyn FnMut(&[u8])) -> Outcome {
+/// The zip file read through one `File`, every byte of it handed once and in order to a hasher
+/// on another thread: bytes skipped by a seek forward (headers, folders, the tag files already
+/// read) are read for the hasher alone, bytes read again after a seek back are not handed twice,
+/// and [`Tee::finish`] hands what follows the last read (the central directory).
+struct Tee {
+    file: File,
+    /// For the skipped bytes, so that `file`'s position stays the zip reader's.
+    gaps: File,
+    pos: u64,
+    /// Bytes `[0, hashed)` went to the hasher.
+    hashed: u64,
+    len: u64,
+    active: Arc<std::sync::atomic::AtomicBool>,
+    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+}
+
+impl Tee {
+    fn active(&self) -> bool {
+        self.active.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Hands `[self.hashed, to)` to the hasher, read through `gaps`.
+    fn fill(&mut self, to: u64) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        // Most gaps are one folder entry's header: no MiB buffer zeroed for each.
+        let gap = usize::try_from(to.saturating_sub(self.hashed)).unwrap_or(CHUNK);
+        let mut buf = vec![0u8; gap.min(CHUNK)];
+        while self.hashed < to {
+            let want = usize::try_from((to - self.hashed).min(CHUNK as u64)).unwrap_or(CHUNK);
+            let n = self.gaps.read_at(&mut buf[..want], self.hashed)?;
+            if n == 0 {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "zip 文件变短了",
+                ));
+            }
+            self.send(buf[..n].to_vec())?;
+            self.hashed += n as u64;
+        }
+        Ok(())
+    }
+
+    fn send(&self, bytes: Vec<u8>) -> io::Result<()> {
+        self.tx
+            .send(bytes)
+            .map_err(|_| io::Error::other("计算整个文件 SHA-256 的线程已退出"))
+    }
+
+    /// Hands the rest of the file; then every byte went to the hasher exactly once.
+    fn finish(mut self) -> io::Result<()> {
+        let len = self.len;
+        self.fill(len)
+    }
+}
+
+impl Read for Tee {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.file.read(buf)?;
+        let (start, end) = (self.pos, self.pos + n as u64);
+        if self.active() && end > self.hashed {
+            if start > self.hashed {
+                self.fill(start)?;
+            }
+            let from = usize::try_from(self.hashed - start).unwrap_or(0);
+            self.send(buf[from..n].to_vec())?;
+            self.hashed = end;
+        }
+        self.pos = end;
+        Ok(n)
+    }
+}
+
+impl Seek for Tee {
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.pos = self.file.seek(pos)?;
+        Ok(self.pos)
+    }
+}
+
+/// The SHA-256 (lower-case hex) and length of a whole file, or why it could not be read.
+type WholeDigest = io::Result<(String, u64)>;
+
+/// Reads `files` (in the order of the zip) through one [`Tee`], and the whole file's digest
+/// from the same reading. `None`: the zip could not be opened that way (the caller falls back).
+fn read_in_order(
+    path: &Path,
+    files: &[&Listed],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Option<(Vec<Outcome>, WholeDigest)> {
+    let file = File::open(path).ok()?;
+    let gaps = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(32);
+    let active = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let tee = Tee {
+        file,
+        gaps,
+        pos: 0,
+        hashed: 0,
+        len,
+        active: Arc::clone(&active),
+        tx,
+    };
+    std::thread::scope(|scope| {
+        let hasher = scope.spawn(move || {
+            let mut h = Sha256::new();
+            let mut n = 0u64;
+            for chunk in rx {
+                n += chunk.len() as u64;
+                h.update(&chunk);
+            }
+            (to_hex(&h.finalize()), n)
+        });
+        // The central directory is parsed before hashing starts (it is read at the end).
+        let mut archive = ZipArchive::new(tee).ok()?;
+        active.store(true, std::sync::atomic::Ordering::Relaxed);
+        // In the central directory's order, which is the file's for a zip dangan wrote; any
+        // other order still gives the right digest (at worst reading some bytes twice).
+        let results: Vec<Outcome> = files
+            .iter()
+            .map(|l| read_entry(&mut archive, l.index, &mut |c| progress(c.len() as u64)))
+            .collect();
+        let tee = archive.into_inner();
+        let finished = tee.finish();
+        let digest = hasher
+            .join()
+            .map_err(|_| io::Error::other("SHA-256 线程异常"));
+        let whole = match (finished, digest) {
+            (Ok(()), Ok((sha, n))) if n == len => Ok((sha, n)),
+            (Ok(()), Ok((_, n))) => Err(io::Error::other(format!(
+                "整个文件读到 {n} 字节，应为 {len} 字节"
+            ))),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        Some((results, whole))
+    })
+}
+
+fn zip_sha256(path: &Path) -> io::Result<(String, u64)> {
+    super::write::zip_sha256(path)
+}
+
+fn read_entry<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    index: usize,
+    sink: &mut dyn FnMut(&[u8]),
+) -> Outcome {
     let consistent = !archive.has_duplicate_names();
     let options = ZipReadOptions::new().enforce_header_consistency(consistent);
     let mut entry = match archive.by_index_with_options(index, options) {

@@ -105,11 +105,13 @@ fn write_bag_with(
         &|n| progress(Stage::Write, n),
     )?;
 
-    // Read back from disk: every entry's CRC and SHA-256, and the zip's own digest, at once.
-    let (report, whole) = rayon::join(
-        || verify_detailed(&tmp_path, &|n| progress(Stage::Verify, n)),
-        || sha256_file(&tmp_path),
-    );
+    // Read back from disk once: every entry's CRC and SHA-256 (against the manifest, which holds
+    // the catalog's digests: a damaged store object is found here, not hashed a third time while
+    // writing), and the zip's own digest from the same reading.
+    let report = verify_detailed(&tmp_path, &|n| progress(Stage::Verify, n), true);
+    let whole = report
+        .whole
+        .unwrap_or_else(|| Err(io::Error::other("未计算整个文件的 SHA-256")));
     let mut problems = report.report.problems;
     if report.top.as_deref() != Some(plan.bag_name.as_str()) {
         problems.push(EntryProblem {
@@ -136,6 +138,9 @@ fn write_bag_with(
         source,
     })?;
     if !problems.is_empty() {
+        if let Some(damage) = source_damage(&prepared, &problems) {
+            return Err(damage);
+        }
         let summary = summarize(&problems);
         return Err(BagError::Verify {
             path: out.to_path_buf(),
@@ -158,6 +163,24 @@ fn write_bag_with(
         sha256,
         payload_files: prepared.payload_files,
         payload_bytes: prepared.payload_bytes,
+    })
+}
+
+/// When an entry copied from a file failed verification because that file's bytes are not what
+/// the catalog says (store damage), the error naming the file and both digests.
+fn source_damage(prepared: &Prepared<'_>, problems: &[EntryProblem]) -> Option<BagError> {
+    let bad: std::collections::HashSet<&str> = problems.iter().map(|p| p.entry.as_str()).collect();
+    prepared.entries.iter().find_map(|e| match &e.source {
+        EntrySource::Payload(PayloadSource::File(path)) if bad.contains(e.name.as_str()) => {
+            let (actual, _) = sha256_file(path).ok()?;
+            (actual != e.sha256).then(|| BagError::DigestMismatch {
+                entry: e.name.clone(),
+                source_desc: path.display().to_string(),
+                expected: e.sha256.clone(),
+                actual,
+            })
+        }
+        _ => None,
     })
 }
 
@@ -501,6 +524,7 @@ fn write_zip(
                     "内存数据",
                     &mut buf,
                     progress,
+                    true,
                 )
                 .map_err(|err| err.into_bag_error(tmp_path, None))?;
             }
@@ -511,7 +535,8 @@ fn write_zip(
                     source,
                 })?;
                 let desc = path.display().to_string();
-                copy_checked(&mut src, &mut zip, e, &desc, &mut buf, progress)
+                // The digest is checked when the zip is read back (see `source_damage`).
+                copy_checked(&mut src, &mut zip, e, &desc, &mut buf, progress, false)
                     .map_err(|err| err.into_bag_error(tmp_path, Some(path)))?;
             }
             EntrySource::Directory => {}
@@ -550,8 +575,8 @@ impl CopyError {
     }
 }
 
-/// Streams `src` into the open zip entry, hashing as it goes; fails as soon as more bytes than
-/// expected arrive, and at the end if the length or the digest differ.
+/// Streams `src` into the open zip entry; fails as soon as more bytes than expected arrive, and
+/// at the end if the length differs, or (with `hash`) the digest.
 fn copy_checked(
     src: &mut dyn Read,
     zip: &mut impl Write,
@@ -559,6 +584,7 @@ fn copy_checked(
     source_desc: &str,
     buf: &mut [u8],
     progress: &dyn Fn(u64),
+    hash: bool,
 ) -> Result<(), CopyError> {
     let mut hasher = Sha256::new();
     let mut count: u64 = 0;
@@ -578,7 +604,9 @@ fn copy_checked(
                 actual: count,
             }));
         }
-        hasher.update(&buf[..n]);
+        if hash {
+            hasher.update(&buf[..n]);
+        }
         zip.write_all(&buf[..n]).map_err(CopyError::Write)?;
         progress(n as u64);
     }
@@ -589,6 +617,9 @@ fn copy_checked(
             expected: e.size,
             actual: count,
         }));
+    }
+    if !hash {
+        return Ok(());
     }
     let actual = to_hex(&hasher.finalize());
     if actual != e.sha256 {
@@ -626,6 +657,12 @@ pub fn remove_stale_temp_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
 /// SHA-256 (lower-case hex) and length of a whole file, read in chunks: the fixity of an
 /// archive as a whole, to compare with what the catalog recorded when it was built.
 pub fn zip_sha256(path: &Path) -> io::Result<(String, u64)> {
+    sha256_file(path)
+}
+
+/// SHA-256 (lower-case hex) and length of any file, read in chunks (a payload file's digest for
+/// the manifest, without holding the file in memory).
+pub fn file_sha256(path: &Path) -> io::Result<(String, u64)> {
     sha256_file(path)
 }
 

@@ -66,6 +66,14 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     // The submissions (附件4, the 工作总结报告) go into data/统计/ with the statistics.
     super::forms::write(common, &session, &tally, &check)?;
     let run_starts = session.catalog.run_starts().context("读取目录失败")?;
+    // The generated entries (文件索引.csv, the report's pages) are written here and streamed
+    // into the bag like the store's objects; the folder goes when the command ends, and one a
+    // killed run left is removed now (we hold the lock).
+    remove_stale_staging(&common.archive);
+    let staging = tempfile::Builder::new()
+        .prefix(STAGING_PREFIX)
+        .tempdir_in(&common.archive)
+        .with_context(|| format!("无法在 {} 中创建临时文件夹", common.archive.display()))?;
     let mut year = crate::yearly::plan_year(
         &session.cfg,
         &session.files,
@@ -74,6 +82,7 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
         args.year,
         epoch,
         &[("统计", common.archive.join("统计"))],
+        staging.path(),
     )?;
     let sources = session.report_sources()?;
     let report = crate::report::render_for_bag(
@@ -84,9 +93,10 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
         &check,
         epoch,
         year.in_bag.clone(),
+        &staging.path().join("报告"),
     )
     .context("生成档案内的报告失败")?;
-    year.add_bytes("报告", report);
+    year.add_files("报告", report)?;
     let out = args
         .out
         .clone()
@@ -223,4 +233,19 @@ fn damaged_object_of(
         .is_some_and(|n| n == "objects");
     let sha = crate::model::Sha256::parse_hex(path.file_name()?.to_str()?)?;
     in_store.then_some((sha, state))
+}
+
+/// The folder in `archive/` where `archive` writes the bag's generated entries.
+const STAGING_PREFIX: &str = ".dangan-bag-staging-";
+
+/// Removes the staging folders of `archive` runs that were killed. Only while holding the lock.
+fn remove_stale_staging(archive: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(archive) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }

@@ -26,12 +26,16 @@ use crate::model::{DateCandidate, Format, Kind};
 pub struct ExtractOptions {
     /// Local time of Unix timestamps (video `mvhd`); DESIGN.md's `utc_offset`, default +08:00.
     pub utc_offset: FixedOffset,
+    /// The file's length when the caller knows it (the import just read every byte): no
+    /// `stat` of the file to learn it again. `None`: asked of the file system when needed.
+    pub size: Option<u64>,
 }
 
 impl Default for ExtractOptions {
     fn default() -> Self {
         ExtractOptions {
             utc_offset: FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Utc.fix()),
+            size: None,
         }
     }
 }
@@ -61,6 +65,9 @@ pub const MAX_TEXT_CHARS: usize = 200_000;
 /// `full` (the whole content). Never panics; sheets, zips and unknown content give nothing.
 pub fn extract(format: Format, head: &[u8], full: &Path, opts: &ExtractOptions) -> Extracted {
     let mut content = Content::new(head, full);
+    if let Some(size) = opts.size {
+        content.len = Some(size.max(head.len() as u64));
+    }
     let mut out = Extracted::default();
     match format.kind() {
         Kind::Photo => exif::extract_image(format, &mut content, &mut out),

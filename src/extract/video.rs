@@ -242,6 +242,7 @@ mod tests {
             file.path(),
             &ExtractOptions {
                 utc_offset: FixedOffset::east_opt(8 * 3600).unwrap(),
+                size: None,
             },
         )
     }

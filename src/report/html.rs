@@ -36,9 +36,54 @@ pub fn safe_url(url: &str) -> Option<&str> {
     ok.then_some(u)
 }
 
-/// The page file of the `i`-th activity of the catalog.
+/// The page file of the `i`-th activity of the catalog (its first page).
 pub fn activity_page(i: usize) -> String {
     format!("activity-{:02}.html", i + 1)
+}
+
+/// Photos and videos on one page of an activity: more go to its further pages, so a page with
+/// thousands of photos stays light.
+pub const PHOTOS_PER_PAGE: usize = 300;
+
+/// The file of page `n` (0-based) of the `i`-th activity: the first is [`activity_page`], the
+/// others `activity-NN-2.html`, `activity-NN-3.html` …
+pub fn activity_page_n(i: usize, n: usize) -> String {
+    if n == 0 {
+        activity_page(i)
+    } else {
+        format!("activity-{:02}-{}.html", i + 1, n + 1)
+    }
+}
+
+/// 上一页 · page numbers · 下一页 between the pages of one activity (nothing for one page).
+fn pager(i: usize, n: usize, pages: usize) -> String {
+    if pages <= 1 {
+        return String::new();
+    }
+    let mut b = String::from("<nav class=\"pager\">");
+    if n > 0 {
+        let _ = write!(
+            b,
+            "<a href=\"{}\" rel=\"prev\">上一页</a>",
+            activity_page_n(i, n - 1)
+        );
+    }
+    for k in 0..pages {
+        if k == n {
+            let _ = write!(b, "<span class=\"current\">{}</span>", k + 1);
+        } else {
+            let _ = write!(b, "<a href=\"{}\">{}</a>", activity_page_n(i, k), k + 1);
+        }
+    }
+    if n + 1 < pages {
+        let _ = write!(
+            b,
+            "<a href=\"{}\" rel=\"next\">下一页</a>",
+            activity_page_n(i, n + 1)
+        );
+    }
+    b.push_str("</nav>\n");
+    b
 }
 
 pub const UNASSIGNED_PAGE: &str = "unassigned.html";
@@ -54,6 +99,7 @@ header p{margin:4px 0 0;opacity:.9;font-size:.9em}
 header a{color:#fff}
 main{max-width:1100px;margin:0 auto;padding:12px 16px 40px}
 nav{margin:8px 0 16px;display:flex;flex-wrap:wrap;gap:8px}
+.pager span.current{padding:4px 10px;font-weight:600}
 nav a{padding:4px 10px;border:1px solid var(--line);border-radius:14px;text-decoration:none;color:var(--ink);background:var(--bg)}
 h2{font-size:1.2em;border-left:4px solid #8c1d18;padding-left:8px;margin-top:28px}
 table{border-collapse:collapse;width:100%;margin:8px 0;font-size:.95em}
@@ -238,13 +284,49 @@ fn sums<'a>(rows: impl Iterator<Item = &'a BreakdownRow>) -> Sums {
 
 /// Every page: (file name inside `archive/报告/`, HTML).
 pub fn render(input: &ReportInput) -> Vec<(String, String)> {
-    let mut pages = vec![("index.html".to_string(), index(input))];
-    for (i, a) in input.cfg.activities.iter().enumerate() {
-        pages.push((activity_page(i), activity(input, i, &a.name)));
-    }
-    pages.push((UNASSIGNED_PAGE.to_string(), unassigned(input)));
-    pages.push((PROBLEMS_PAGE.to_string(), problems(input)));
+    let mut pages = Vec::new();
+    render_each(input, &mut |name, body| {
+        pages.push((name, body));
+        Ok::<(), std::convert::Infallible>(())
+    })
+    .unwrap_or_else(|e| match e {});
     pages
+}
+
+/// Every page, handed to `sink` one at a time as it is made (name inside `archive/报告/`,
+/// HTML): no more than one page is held at once. Stops at the sink's first error.
+pub fn render_each<E>(
+    input: &ReportInput,
+    sink: &mut dyn FnMut(String, String) -> Result<(), E>,
+) -> Result<(), E> {
+    sink("index.html".to_string(), index(input))?;
+    for (i, a) in input.cfg.activities.iter().enumerate() {
+        let pages = activity_pages(input, &a.name);
+        for n in 0..pages {
+            sink(activity_page_n(i, n), activity(input, i, &a.name, n, pages))?;
+        }
+    }
+    sink(UNASSIGNED_PAGE.to_string(), unassigned(input))?;
+    sink(PROBLEMS_PAGE.to_string(), problems(input))?;
+    Ok(())
+}
+
+/// The files of an activity.
+fn activity_files<'a>(input: &'a ReportInput, name: &str) -> Vec<&'a FileRow> {
+    input
+        .files
+        .iter()
+        .filter(|f| f.activities.iter().any(|x| x == name))
+        .collect()
+}
+
+/// How many pages an activity's photos take (at least one).
+fn activity_pages(input: &ReportInput, name: &str) -> usize {
+    let photos = activity_files(input, name)
+        .into_iter()
+        .filter(|f| is_visual(f))
+        .count();
+    photos.div_ceil(PHOTOS_PER_PAGE).max(1)
 }
 
 fn subtitle(input: &ReportInput) -> String {
@@ -560,15 +642,35 @@ fn back() -> &'static str {
     "<nav><a href=\"index.html\">← 返回总览</a></nav>\n"
 }
 
-fn activity(input: &ReportInput, i: usize, name: &str) -> String {
+/// Page `n` of `pages` of an activity: the first holds everything about it and its first
+/// [`PHOTOS_PER_PAGE`] photos; the others continue the photos.
+fn activity(input: &ReportInput, i: usize, name: &str, n: usize, pages: usize) -> String {
     let cfg = input.cfg;
     let a = &cfg.activities[i];
-    let files: Vec<&FileRow> = input
-        .files
-        .iter()
-        .filter(|f| f.activities.iter().any(|x| x == name))
-        .collect();
+    let files = activity_files(input, name);
     let mut b = String::from(back());
+    if n > 0 {
+        let photos = by_date(files.iter().copied());
+        let from = n * PHOTOS_PER_PAGE;
+        let shown = &photos[from.min(photos.len())..(from + PHOTOS_PER_PAGE).min(photos.len())];
+        let _ = writeln!(
+            b,
+            "<h2>照片与视频（共 {} 个，第 {} 页，第 {}–{} 个）</h2>",
+            photos.len(),
+            n + 1,
+            from + 1,
+            from + shown.len()
+        );
+        b.push_str(&pager(i, n, pages));
+        b.push_str("<div class=\"grid\">\n");
+        for f in shown {
+            b.push_str(&figure(f, input, true));
+            b.push('\n');
+        }
+        b.push_str("</div>\n");
+        b.push_str(&pager(i, n, pages));
+        return page(&format!("{name}（第 {} 页）", n + 1), &subtitle(input), &b);
+    }
     let depts = if a.departments.is_empty() {
         crate::check::NO_DEPARTMENT.to_string()
     } else {
@@ -698,12 +800,21 @@ fn activity(input: &ReportInput, i: usize, name: &str) -> String {
     if photos.is_empty() {
         b.push_str("<p class=\"muted\">尚无照片或视频。</p>\n");
     } else {
+        if pages > 1 {
+            let _ = writeln!(
+                b,
+                "<p class=\"muted\">每页 {PHOTOS_PER_PAGE} 个，共 {pages} 页；本页为第 1–{} 个。</p>",
+                PHOTOS_PER_PAGE.min(photos.len())
+            );
+        }
+        b.push_str(&pager(i, 0, pages));
         b.push_str("<div class=\"grid\">\n");
-        for f in &photos {
+        for f in photos.iter().take(PHOTOS_PER_PAGE) {
             b.push_str(&figure(f, input, true));
             b.push('\n');
         }
         b.push_str("</div>\n");
+        b.push_str(&pager(i, 0, pages));
     }
 
     let scans: Vec<&&FileRow> = files.iter().filter(|f| f.scan).collect();

@@ -411,8 +411,11 @@ fn build_input<'a>(
 }
 
 /// The report as it goes into a year-end bag's `data/报告/`: its pages, linking each file at
-/// its place in the bag (`in_bag`: sha256 → path under `data/`), and the thumbnails of those
-/// files, as (path under `data/报告/`, bytes). Files not in the bag are not shown.
+/// its place in the bag (`in_bag`: sha256 → path under `data/`), written one at a time into
+/// `staging` (a folder of the caller's that outlives the bag's writing), and the thumbnails of
+/// those files in the cache, as (path under `data/报告/`, file on disk). Files not in the bag
+/// are not shown. No page or thumbnail is held in memory beyond the one being written.
+#[allow(clippy::too_many_arguments)]
 pub fn render_for_bag(
     archive: &Path,
     sources: &Sources,
@@ -421,7 +424,8 @@ pub fn render_for_bag(
     check: &CheckResult,
     epoch: i64,
     in_bag: HashMap<String, String>,
-) -> Result<Vec<(String, Vec<u8>)>, ReportError> {
+    staging: &Path,
+) -> Result<Vec<(String, std::path::PathBuf)>, ReportError> {
     let (input, _) = build_input(
         archive,
         sources,
@@ -431,10 +435,20 @@ pub fn render_for_bag(
         epoch,
         Links::Bag { files: in_bag },
     )?;
-    let mut out: Vec<(String, Vec<u8>)> = html::render(&input)
-        .into_iter()
-        .map(|(name, body)| (name, body.into_bytes()))
-        .collect();
+    std::fs::create_dir_all(staging).map_err(|source| ReportError::Dir {
+        path: staging.display().to_string(),
+        source,
+    })?;
+    let mut out: Vec<(String, std::path::PathBuf)> = Vec::new();
+    html::render_each(&input, &mut |name, body| {
+        let path = staging.join(&name);
+        std::fs::write(&path, body.as_bytes()).map_err(|source| ReportError::Dir {
+            path: path.display().to_string(),
+            source,
+        })?;
+        out.push((name, path));
+        Ok::<(), ReportError>(())
+    })?;
     let thumbs_dir = archive.join("thumbs");
     let mut shas: Vec<&String> = input
         .thumbs
@@ -444,12 +458,10 @@ pub fn render_for_bag(
         .collect();
     shas.sort();
     for sha in shas {
-        let path = thumbs::thumb_path(&thumbs_dir, sha);
-        let bytes = std::fs::read(&path).map_err(|source| ReportError::Dir {
-            path: path.display().to_string(),
-            source,
-        })?;
-        out.push((format!("{BAG_THUMBS}/{sha}.jpg"), bytes));
+        out.push((
+            format!("{BAG_THUMBS}/{sha}.jpg"),
+            thumbs::thumb_path(&thumbs_dir, sha),
+        ));
     }
     Ok(out)
 }
@@ -488,24 +500,24 @@ pub fn write_report(
         path: dir.display().to_string(),
         source,
     })?;
-    let pages = html::render(&input);
-    for (name, body) in &pages {
-        let path = dir.join(name);
+    // One page at a time: made, compared, written, dropped.
+    let mut pages: std::collections::HashSet<String> = std::collections::HashSet::new();
+    html::render_each(&input, &mut |name, body| {
+        let path = dir.join(&name);
+        pages.insert(name);
         // Same catalog, same epoch, same bytes: an unchanged page is left alone (no fsync).
         if std::fs::read(&path).is_ok_and(|old| old == body.as_bytes()) {
-            continue;
+            return Ok(());
         }
         write_atomic(&path, body.as_bytes())?;
         summary.pages_written += 1;
-    }
-    // Pages of activities no longer in the catalog go.
+        Ok::<(), ReportError>(())
+    })?;
+    // Pages of activities no longer in the catalog (or of pages no longer needed) go.
     if let Ok(entries) = std::fs::read_dir(&dir) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with("activity-")
-                && name.ends_with(".html")
-                && !pages.iter().any(|(n, _)| *n == name)
-            {
+            if name.starts_with("activity-") && name.ends_with(".html") && !pages.contains(&name) {
                 let _ = std::fs::remove_file(e.path());
             }
         }

@@ -1,7 +1,12 @@
 //! The thumbnail cache: `archive/thumbs/<sha256>.jpg`, at most 320 px on the long side, with the
 //! photo's EXIF orientation applied. Made once per content: from the EXIF embedded thumbnail
-//! when the photo has one (no decode of the full image), else from a decode under the image
-//! crate's limits (a pixel bomb is refused before any pixel is allocated). A photo that cannot
+//! when the photo has one (no decode of the full image); else a JPEG is decoded shrunk on load
+//! (jpeg-decoder's DCT scaling at 1/2, 1/4 or 1/8, as libjpeg and libvips do: the largest
+//! reduction that still gives at least 320 px), and PNG/WebP fully under the image crate's
+//! limits (a pixel bomb is refused from its header, before any pixel is allocated). Every decode
+//! first takes its estimated memory (from the header's size, the scale and, for a progressive
+//! JPEG, its coefficient buffers) from one budget shared by all threads, so that thumbnails made
+//! on every core at once stay within it whatever the photos. A photo that cannot
 //! be made into a thumbnail gets a `<sha256>.txt` holding the reason, so it is not tried again
 //! every night; the report shows a labelled placeholder for it. HEIC (no decoder here) and video
 //! get a placeholder without any reading.
@@ -11,6 +16,7 @@
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex};
 
 use image::{DynamicImage, ImageFormat, ImageReader, Limits, metadata::Orientation};
 
@@ -22,6 +28,53 @@ pub const THUMB_SIZE: u32 = 320;
 const MAX_ALLOC: u64 = 512 << 20;
 /// How much of a JPEG's start is searched for its EXIF block.
 const EXIF_HEAD: u64 = 256 << 10;
+/// Memory all decodes running at once may take together (estimated from their headers). A
+/// decode estimated above it runs alone.
+pub const DECODE_BUDGET: u64 = 128 << 20;
+
+/// The decode memory in use, shared by every thread making thumbnails.
+struct Budget {
+    used: Mutex<u64>,
+    freed: Condvar,
+}
+
+static BUDGET: Budget = Budget::new();
+
+/// A share of a [`Budget`], given back when dropped.
+struct Share(&'static Budget, u64);
+
+impl Budget {
+    const fn new() -> Budget {
+        Budget {
+            used: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Waits until `bytes` (at most the whole budget) fit beside what others hold.
+    fn take(&'static self, bytes: u64) -> Share {
+        let want = bytes.clamp(1, DECODE_BUDGET);
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        while *used > 0 && *used + want > DECODE_BUDGET {
+            used = self.freed.wait(used).unwrap_or_else(|e| e.into_inner());
+        }
+        *used += want;
+        Share(self, want)
+    }
+
+    #[cfg(test)]
+    fn in_use(&self) -> u64 {
+        *self.used.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        let mut used = self.0.used.lock().unwrap_or_else(|e| e.into_inner());
+        *used = used.saturating_sub(self.1);
+        self.0.freed.notify_all();
+    }
+}
 
 /// What the report can show for a photo or video.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,11 +198,16 @@ pub fn make(src: &Path, req: &ThumbRequest) -> Result<Vec<u8>, String> {
     }
     let mut img = match img {
         Some(i) => i,
+        None if req.format == "jpeg" || req.format == "jpg" => match decode_jpeg_scaled(src) {
+            Ok(i) => i,
+            // What jpeg-decoder refuses (a truncated scan, an odd colour space, arithmetic
+            // coding) the image crate's decoder may still read: the photo is not lost for it.
+            Err(ScaledError::Other) => decode_file(src)?,
+            Err(ScaledError::Final(reason)) => return Err(reason),
+        },
         None => decode_file(src)?,
     };
-    if img.width() > THUMB_SIZE || img.height() > THUMB_SIZE {
-        img = img.thumbnail(THUMB_SIZE, THUMB_SIZE);
-    }
+    img = shrink(img);
     img.apply_orientation(orientation);
     encode_jpeg(&img)
 }
@@ -202,6 +260,90 @@ fn decode_bytes(bytes: &[u8]) -> Result<DynamicImage, String> {
     r.decode().map_err(|e| format!("缩略图损坏：{e}"))
 }
 
+/// Why the shrink-on-load decode gave no image.
+enum ScaledError {
+    /// The answer for this photo (unreadable object, pixel bomb, over the limit).
+    Final(String),
+    /// Anything else: the full decode is tried instead.
+    Other,
+}
+
+/// Decodes a JPEG at the smallest DCT scale (1/8, 1/4, 1/2 or 1) that still gives at least
+/// [`THUMB_SIZE`] pixels on one side, under its share of the decode budget.
+fn decode_jpeg_scaled(src: &Path) -> Result<DynamicImage, ScaledError> {
+    let file = File::open(src).map_err(|e| ScaledError::Final(format!("{UNREADABLE}：{e}")))?;
+    let mut d = jpeg_decoder::Decoder::new(BufReader::with_capacity(64 << 10, file));
+    d.read_info().map_err(scaled_error)?;
+    let info = d.info().ok_or(ScaledError::Other)?;
+    let (w, h) = (u32::from(info.width), u32::from(info.height));
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(ScaledError::Final(too_big(w, h)));
+    }
+    let rgb = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => true,
+        jpeg_decoder::PixelFormat::L8 => false,
+        _ => return Err(ScaledError::Other),
+    };
+    let (sw, sh) = d
+        .scale(THUMB_SIZE as u16, THUMB_SIZE as u16)
+        .map_err(|_| ScaledError::Other)?;
+    let cost = jpeg_decode_cost(
+        (w, h),
+        (u32::from(sw), u32::from(sh)),
+        rgb,
+        info.coding_process,
+    );
+    if cost > MAX_ALLOC {
+        return Err(ScaledError::Final(format!(
+            "图片 {w}×{h} 像素，超出解码限制，拒绝生成预览"
+        )));
+    }
+    let share = BUDGET.take(cost);
+    d.set_max_decoding_buffer_size(MAX_ALLOC as usize);
+    let pixels = d.decode().map_err(scaled_error)?;
+    let img = if rgb {
+        image::RgbImage::from_raw(u32::from(sw), u32::from(sh), pixels).map(DynamicImage::from)
+    } else {
+        image::GrayImage::from_raw(u32::from(sw), u32::from(sh), pixels).map(DynamicImage::from)
+    }
+    .ok_or(ScaledError::Other)?;
+    let img = shrink(img);
+    drop(share);
+    Ok(img)
+}
+
+/// A read error of the object is the answer (not cached: tried again next run); a file that
+/// ends early, or anything jpeg-decoder cannot do, goes to the full decoder, which says what
+/// is damaged in the words the report has always used.
+fn scaled_error(e: jpeg_decoder::Error) -> ScaledError {
+    match e {
+        jpeg_decoder::Error::Io(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
+            ScaledError::Final(format!("{UNREADABLE}：{e}"))
+        }
+        _ => ScaledError::Other,
+    }
+}
+
+/// Bytes a jpeg-decoder decode of a `full` image at `scaled` size takes at its peak: the
+/// component planes and the output at the scaled size, and for a progressive JPEG the DCT
+/// coefficients of the whole image (2 bytes per sample), which scaling does not shrink.
+fn jpeg_decode_cost(
+    full: (u32, u32),
+    scaled: (u32, u32),
+    rgb: bool,
+    process: jpeg_decoder::CodingProcess,
+) -> u64 {
+    let components: u64 = if rgb { 3 } else { 1 };
+    let out = u64::from(scaled.0) * u64::from(scaled.1) * components;
+    // Planes padded to whole blocks, then the interleaved output.
+    let mut cost = out * 2 + (1 << 20);
+    if process != jpeg_decoder::CodingProcess::DctSequential {
+        let blocks = u64::from(full.0.div_ceil(8)) * u64::from(full.1.div_ceil(8));
+        cost += blocks * 64 * 2 * components;
+    }
+    cost
+}
+
 fn decode_file(src: &Path) -> Result<DynamicImage, String> {
     let mut r = ImageReader::open(src)
         .and_then(|r| r.with_guessed_format())
@@ -221,11 +363,24 @@ fn decode_file(src: &Path) -> Result<DynamicImage, String> {
         .and_then(|r| r.with_guessed_format())
         .map_err(|e| format!("{UNREADABLE}：{e}"))?;
     r.limits(limits());
-    r.decode().map_err(|e| match e {
+    // The whole image at 4 bytes a pixel (RGBA, the widest 8-bit layout) and its thumbnail.
+    let _share = BUDGET.take(u64::from(w) * u64::from(h) * 4 + (1 << 20));
+    let img = r.decode().map_err(|e| match e {
         image::ImageError::Limits(_) => format!("图片 {w}×{h} 像素，超出解码限制，拒绝生成预览"),
         image::ImageError::IoError(e) => format!("{UNREADABLE}：{e}"),
         e => format!("照片已损坏，无法预览：{e}"),
-    })
+    })?;
+    // Shrunk while the share is held: the full image goes before the next decode starts.
+    Ok(shrink(img))
+}
+
+/// At most [`THUMB_SIZE`] on the long side.
+fn shrink(img: DynamicImage) -> DynamicImage {
+    if img.width() > THUMB_SIZE || img.height() > THUMB_SIZE {
+        img.thumbnail(THUMB_SIZE, THUMB_SIZE)
+    } else {
+        img
+    }
 }
 
 /// How a reason that the object could not be read begins (not cached: tried again).
@@ -355,6 +510,86 @@ mod tests {
         let out = make(&src, &req("jpeg", None, false)).unwrap();
         let img = image::load_from_memory(&out).unwrap();
         assert_eq!((img.width(), img.height()), (320, 240));
+    }
+
+    #[test]
+    fn a_jpeg_is_shrunk_on_load_to_the_thumbnail_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("p.jpg");
+        std::fs::write(&src, jpeg(2600, 1950)).unwrap();
+        // 2600×1950 at 1/8 is 325×244: the DCT gives that, one resize makes 320×240.
+        let img = match decode_jpeg_scaled(&src) {
+            Ok(i) => i,
+            Err(_) => panic!("the scaled decode failed"),
+        };
+        assert_eq!((img.width(), img.height()), (320, 240));
+        // The colours survive the scaled decode: red on the left, blue on the right.
+        let rgb = img.to_rgb8();
+        assert!(rgb.get_pixel(10, 120)[0] > 200 && rgb.get_pixel(310, 120)[2] > 200);
+        let out = make(&src, &req("jpeg", Some(6), false)).unwrap();
+        let t = image::load_from_memory(&out).unwrap();
+        assert_eq!((t.width(), t.height()), (240, 320));
+    }
+
+    #[test]
+    fn a_damaged_jpeg_is_a_reason_not_a_panic() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("p.jpg");
+        let mut bytes = jpeg(800, 600);
+        bytes.truncate(300);
+        std::fs::write(&src, &bytes).unwrap();
+        // Whatever each decoder makes of it: an image or a reason, and the budget given back.
+        let _ = make(&src, &req("jpeg", None, false));
+        let mut junk = b"\xff\xd8\xff\xe0".to_vec();
+        junk.extend(b"garbage".repeat(100));
+        std::fs::write(&src, &junk).unwrap();
+        let why = make(&src, &req("jpeg", None, false)).unwrap_err();
+        assert!(why.contains("损坏"), "{why}");
+    }
+
+    #[test]
+    fn decode_memory_is_estimated_from_the_header_and_the_scale() {
+        use jpeg_decoder::CodingProcess::{DctProgressive, DctSequential};
+        // Issue 15: a 13000² JPEG at 1/8 takes about 16 MB, not the 507 MB of a full decode;
+        // six at once fit the budget.
+        let seq = jpeg_decode_cost((13000, 13000), (1625, 1625), true, DctSequential);
+        assert!(seq < 20 << 20, "{seq}");
+        assert!(6 * seq < DECODE_BUDGET);
+        // Progressive: the whole image's coefficients stay in memory, so it is refused.
+        let prog = jpeg_decode_cost((13000, 13000), (1625, 1625), true, DctProgressive);
+        assert!(prog > MAX_ALLOC, "{prog}");
+        // A 12 MP progressive phone photo is made, taking its real share.
+        let phone = jpeg_decode_cost((4000, 3000), (500, 375), true, DctProgressive);
+        assert!(phone < MAX_ALLOC && phone > 60 << 20, "{phone}");
+    }
+
+    #[test]
+    fn decodes_on_every_thread_stay_within_the_budget() {
+        static LOCAL: Budget = Budget::new();
+        static PEAK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let threads: Vec<_> = (0..6)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    for _ in 0..20 {
+                        // Each "decode" wants 45 % of the budget (one over it: the whole).
+                        let want = if i == 0 {
+                            DECODE_BUDGET * 2
+                        } else {
+                            DECODE_BUDGET * 45 / 100
+                        };
+                        let share = LOCAL.take(want);
+                        PEAK.fetch_max(LOCAL.in_use(), std::sync::atomic::Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_micros(200));
+                        drop(share);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert!(PEAK.load(std::sync::atomic::Ordering::SeqCst) <= DECODE_BUDGET);
+        assert_eq!(LOCAL.in_use(), 0);
     }
 
     #[test]

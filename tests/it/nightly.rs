@@ -742,3 +742,118 @@ fn what_dangan_writes_is_readable_as_the_umask_allows() {
         }
     }
 }
+
+/// Issue 12: an activity page with hundreds of photos is split into pages of at most
+/// `PHOTOS_PER_PAGE` (300), linked by 上一页 / page numbers / 下一页; every image loads lazily;
+/// the first page keeps its name; the bag carries every page.
+#[test]
+fn an_activity_with_hundreds_of_photos_is_split_into_linked_pages() {
+    let e = env();
+    for i in 0..650u32 {
+        let day = 1 + i / 100;
+        e.put(
+            &format!(
+                "教务科研处/启动仪式/IMG_202505{:02}_10{:02}{:02}_{i:03}.jpg",
+                day.min(9),
+                (i / 60) % 60,
+                i % 60
+            ),
+            &jpeg((i % 7) as u8),
+        );
+    }
+    assert_eq!(run_at(&e, MAY_10, &["import", "-q"]).code, 0);
+    let r = run_at(&e, MAY_10, &["report", "--json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dir = e.archive.join("报告");
+    let page = |name: &str| {
+        scraper::Html::parse_document(&std::fs::read_to_string(dir.join(name)).unwrap())
+    };
+    let figures = |html: &scraper::Html| select_text(html, "div.grid figure").len();
+    let pager_links = |html: &scraper::Html| -> Vec<(String, String)> {
+        let sel = scraper::Selector::parse("nav.pager a").unwrap();
+        let mut v: Vec<(String, String)> = html
+            .select(&sel)
+            .map(|a| {
+                (
+                    a.text().collect::<String>(),
+                    a.value().attr("href").unwrap().to_string(),
+                )
+            })
+            .collect();
+        v.dedup();
+        v
+    };
+    let first = page("activity-01.html");
+    let second = page("activity-01-2.html");
+    let third = page("activity-01-3.html");
+    assert!(!dir.join("activity-01-4.html").exists());
+    assert_eq!(
+        (figures(&first), figures(&second), figures(&third)),
+        (300, 300, 50)
+    );
+    // Both pagers of a page (above and below the photos) say the same.
+    let p1 = pager_links(&first);
+    assert!(
+        p1.contains(&("下一页".into(), "activity-01-2.html".into())),
+        "{p1:?}"
+    );
+    assert!(
+        p1.contains(&("3".into(), "activity-01-3.html".into())),
+        "{p1:?}"
+    );
+    assert!(!p1.iter().any(|(t, _)| t == "上一页"), "{p1:?}");
+    let p2 = pager_links(&second);
+    assert!(
+        p2.contains(&("上一页".into(), "activity-01.html".into())),
+        "{p2:?}"
+    );
+    assert!(
+        p2.contains(&("下一页".into(), "activity-01-3.html".into())),
+        "{p2:?}"
+    );
+    let p3 = pager_links(&third);
+    assert!(
+        p3.contains(&("上一页".into(), "activity-01-2.html".into())),
+        "{p3:?}"
+    );
+    assert!(!p3.iter().any(|(t, _)| t == "下一页"), "{p3:?}");
+    // Every image of every page loads lazily, and every link resolves inside archive/.
+    for html in [&first, &second, &third, &page("index.html")] {
+        let sel = scraper::Selector::parse("img").unwrap();
+        let imgs: Vec<_> = html.select(&sel).collect();
+        assert!(
+            imgs.iter()
+                .all(|i| i.value().attr("loading") == Some("lazy")),
+            "an <img> without loading=lazy"
+        );
+    }
+    for html in [&first, &second, &third] {
+        for (url, _) in links(html) {
+            assert!(resolve(&dir, &url).exists(), "{url}");
+        }
+    }
+    // The first page still has everything else about the activity.
+    assert!(
+        first
+            .root_element()
+            .text()
+            .collect::<String>()
+            .contains("照片与视频（650 个，按日期）")
+    );
+    // A report after the photos went back under 300 removes the pages no longer needed.
+    for i in 300..650u32 {
+        let day = 1 + i / 100;
+        let rel = format!(
+            "教务科研处/启动仪式/IMG_202505{:02}_10{:02}{:02}_{i:03}.jpg",
+            day.min(9),
+            (i / 60) % 60,
+            i % 60
+        );
+        std::fs::remove_file(e.inbox.join(rel)).unwrap();
+    }
+    assert_eq!(run_at(&e, MAY_10, &["import", "-q"]).code, 0);
+    assert_eq!(run_at(&e, MAY_10, &["report", "-q"]).code, 0);
+    assert!(dir.join("activity-01.html").exists());
+    assert!(!dir.join("activity-01-2.html").exists());
+    assert_eq!(figures(&page("activity-01.html")), 300);
+}
