@@ -264,6 +264,7 @@ mod tests {
             catalog.test_insert_object(&s.sha256, s.size).unwrap();
             shas.push(s.sha256);
         }
+        store.finish_batch().unwrap();
         shas.sort();
         (dir, catalog, shas)
     }

@@ -306,8 +306,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let archive = dir.path();
         let store = crate::store::Store::open(archive).unwrap();
-        let a = store.ingest(&mut &b"aaa"[..], || Ok(())).unwrap();
+        let mut a = store.ingest(&mut &b"aaa"[..], || Ok(())).unwrap();
         let b = store.ingest(&mut &b"bbb"[..], || Ok(())).unwrap();
+        assert_eq!(store.finish_batch().unwrap(), 2);
+        a.path = store.object_path(&a.sha256);
         let placed = vec![
             Placed {
                 rel: "启动仪式/教务科研处/方案.docx".into(),

@@ -355,7 +355,9 @@ mod tests {
     fn a_damaged_object_is_found_and_healed_only_from_its_own_bytes() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let a = store.ingest(&mut &b"hello"[..], || Ok(())).unwrap();
+        let mut a = store.ingest(&mut &b"hello"[..], || Ok(())).unwrap();
+        store.finish_batch().unwrap();
+        a.path = store.object_path(&a.sha256);
         assert_eq!(
             store.examine(&a.sha256).unwrap(),
             Examined::Intact { size: 5 }
