@@ -18,7 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use sevenz_rust2::{ArchiveReader, EntryDecision, Error, Password};
 
-use super::zipped::{At, Budget, Ctx, Member, Unpacked, is_archive, is_junk, safe_path, show};
+use super::zipped::{Admit, At, Budget, Ctx, Member, Unpacked, is_archive, safe_path, show};
 use crate::extract::document::Limited;
 use crate::model::NameEncoding;
 use crate::store::StoreError;
@@ -89,30 +89,11 @@ pub(super) fn unpack_into(
             let Some((rel, replaced)) = safe_path(name, NameEncoding::Utf8) else {
                 return Ok(EntryDecision::Continue);
             };
-            if is_junk(&rel) {
-                return Ok(EntryDecision::Continue);
-            }
-            let mut member_path = prefix.to_vec();
-            if !member_path.is_empty() {
-                member_path.push(b'/');
-            }
-            member_path.extend_from_slice(&rel);
-            if !budget.seen.insert(member_path.clone()) {
-                out.problems.push(format!(
-                    "压缩包中有两个成员都叫“{}”，只导入了第一个",
-                    show(&member_path)
-                ));
-                return Ok(EntryDecision::Continue);
-            }
-            if budget.members_left == 0 {
-                out.problems.push(format!(
-                    "压缩包的成员超过 {} 个的上限，其余成员未读取；已读取的成员保留",
-                    limits.max_members
-                ));
-                budget.stopped = true;
-                return Ok(EntryDecision::Stop);
-            }
-            budget.members_left -= 1;
+            let member_path = match budget.admit(prefix, &rel, limits, out) {
+                Admit::Read(path) => path,
+                Admit::Skip => return Ok(EntryDecision::Continue),
+                Admit::Stop => return Ok(EntryDecision::Stop),
+            };
             let mut problems = Vec::new();
             if replaced {
                 problems.push(format!(

@@ -77,6 +77,54 @@ pub struct Unpacked {
     pub problems: Vec<String>,
 }
 
+/// What [`Budget::admit`] says of a member.
+pub(super) enum Admit {
+    /// Read it, at this path (under the archive's own).
+    Read(Vec<u8>),
+    /// Junk, or a second member of the same name (said in the problems): not read.
+    Skip,
+    /// The member count is reached (said): neither it nor any later one is read.
+    Stop,
+}
+
+impl Budget {
+    /// Whether the member at `rel` (safe, relative to the archive at `prefix`) is read: junk
+    /// and a second member of one name are skipped, and past the member count nothing is.
+    pub(super) fn admit(
+        &mut self,
+        prefix: &[u8],
+        rel: &[u8],
+        limits: &Limits,
+        out: &mut Unpacked,
+    ) -> Admit {
+        if is_junk(rel) {
+            return Admit::Skip;
+        }
+        let mut path = prefix.to_vec();
+        if !path.is_empty() {
+            path.push(b'/');
+        }
+        path.extend_from_slice(rel);
+        if !self.seen.insert(path.clone()) {
+            out.problems.push(format!(
+                "压缩包中有两个成员都叫“{}”，只导入了第一个",
+                show(&path)
+            ));
+            return Admit::Skip;
+        }
+        if self.members_left == 0 {
+            out.problems.push(format!(
+                "压缩包的成员超过 {} 个的上限，其余成员未读取；已读取的成员保留",
+                limits.max_members
+            ));
+            self.stopped = true;
+            return Admit::Stop;
+        }
+        self.members_left -= 1;
+        Admit::Read(path)
+    }
+}
+
 pub(super) struct Budget {
     pub(super) members_left: usize,
     pub(super) bytes_left: u64,
@@ -448,30 +496,11 @@ fn unpack_into(
         let Some((rel, replaced)) = safe_path(&decoded, encoding) else {
             continue;
         };
-        if is_junk(&rel) {
-            continue;
-        }
-        let mut path = prefix.to_vec();
-        if !path.is_empty() {
-            path.push(b'/');
-        }
-        path.extend_from_slice(&rel);
-        if !budget.seen.insert(path.clone()) {
-            out.problems.push(format!(
-                "压缩包中有两个成员都叫“{}”，只导入了第一个",
-                show(&path)
-            ));
-            continue;
-        }
-        if budget.members_left == 0 {
-            out.problems.push(format!(
-                "压缩包的成员超过 {} 个的上限，其余成员未读取；已读取的成员保留",
-                limits.max_members
-            ));
-            budget.stopped = true;
-            break;
-        }
-        budget.members_left -= 1;
+        let path = match budget.admit(prefix, &rel, limits, out) {
+            Admit::Read(path) => path,
+            Admit::Skip => continue,
+            Admit::Stop => break,
+        };
 
         let mtime_ns = unix_mtime
             .map(|t| i64::from(t) * 1_000_000_000)
