@@ -78,7 +78,10 @@ pub fn run(common: &Common, args: &VerifyArgs) -> anyhow::Result<i32> {
                     Ok((got, got_size)) => problems.push(format!(
                         "与生成时记录的不同：大小 {got_size}（记录 {size}），SHA-256 {got}（记录 {sha}）"
                     )),
-                    Err(e) => problems.push(format!("无法读取：{e}")),
+                    Err(e) => problems.push(format!(
+                        "无法读取：{}",
+                        crate::human_error::io_reason(&e)
+                    )),
                 }
             }
             problems.extend(
