@@ -40,6 +40,8 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         .collect();
     let withdrawn = session.files.len() - present.len();
     let mut by_department: BTreeMap<&str, u64> = BTreeMap::new();
+    // Department folders that dangan.toml does not name (as the built-in config's comment says).
+    let mut unknown_departments: BTreeMap<&str, u64> = BTreeMap::new();
     let mut by_activity: BTreeMap<&str, u64> = BTreeMap::new();
     let mut unassigned = Vec::new();
     let mut corrected = Vec::new();
@@ -47,6 +49,9 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let mut with_problems = Vec::new();
     for f in &present {
         *by_department.entry(&f.judged.department).or_default() += 1;
+        if !f.judged.known_department && !f.judged.department.is_empty() {
+            *unknown_departments.entry(&f.judged.department).or_default() += 1;
+        }
         if f.judged.activities.is_empty() {
             unassigned.push(f.version.facts.path.shown());
         }
@@ -95,6 +100,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             "files": present.len(),
             "withdrawn": withdrawn,
             "departments": by_department,
+            "unknown_departments": unknown_departments,
             "activities": by_activity,
             "unassigned": unassigned,
             "corrected": corrected,
@@ -137,6 +143,16 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     writeln!(out, "\n按部门：")?;
     for (d, n) in &by_department {
         writeln!(out, "  {}\t{n}", e(d))?;
+    }
+    if !unknown_departments.is_empty() {
+        writeln!(
+            out,
+            "\ndangan.toml 里没有的部门文件夹 {} 个（请核对文件夹名是否写错，或在 [[department]] 里加上这个部门或它的简称）：",
+            unknown_departments.len()
+        )?;
+        for (d, n) in &unknown_departments {
+            writeln!(out, "  {}\t{n} 个文件", e(d))?;
+        }
     }
     writeln!(out, "\n按活动：")?;
     for (a, n) in &by_activity {

@@ -530,3 +530,34 @@ fn status_reads_as_plain_chinese() {
         r.stdout
     );
 }
+
+/// A department folder that dangan.toml does not name is pointed out by `status`, as the
+/// built-in config's comment promises: with its file count and what to do.
+#[test]
+fn status_names_a_department_folder_not_in_the_config() {
+    let env = Env::new();
+    env.put(
+        "信息工程系/启动仪式/IMG_20250507_093000.jpg",
+        &crate::support::jpeg(1),
+    );
+    env.put(
+        "教务科研处/启动仪式/IMG_20250507_093001.jpg",
+        &crate::support::jpeg(2),
+    );
+    env.import(0);
+    let r = env.run(&["status"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("dangan.toml 里没有的部门文件夹 1 个")
+            && r.stdout.contains("  信息工程系\t1 个文件"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("教务科研处\t1 个文件"), "{}", r.stdout);
+    let j = env.run(&["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(j.stdout.trim()).unwrap();
+    assert_eq!(
+        v["unknown_departments"],
+        serde_json::json!({"信息工程系": 1})
+    );
+}
