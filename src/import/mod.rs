@@ -233,7 +233,13 @@ fn ingest_one(
     entry.mtime_ns = before.mtime() * 1_000_000_000 + before.mtime_nsec();
     // A zip or 7z: its members are inflated from the same descriptor while the zip itself is
     // copied into the store (one read of the zip from disk, both cores busy).
-    let archive = zipped::is_archive_file(&file, &entry.file_name, &entry.abs);
+    // Its central directory is read through the opened descriptor, never the path again (the
+    // path may name something else by now).
+    let opened = PathBuf::from(format!(
+        "/proc/self/fd/{}",
+        std::os::fd::AsRawFd::as_raw_fd(&file)
+    ));
+    let archive = zipped::is_archive_file(&file, &entry.file_name, &opened);
     let unpack_from = if archive { file.try_clone().ok() } else { None };
     let limits = zipped::Limits::default();
     let (stored, early) = rayon::join(
