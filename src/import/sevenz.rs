@@ -36,7 +36,7 @@ static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Windows FILETIME (100 ns since 1601) of the Unix epoch.
 const FILETIME_UNIX_EPOCH: u64 = 116_444_736_000_000_000;
 
-/// Reads the members of the 7z at `path` into the store, like [`super::zipped::unpack`].
+/// Reads the members of the 7z open as `file` into the store, like [`super::zipped::unpack`].
 pub(super) fn unpack_into(
     ctx: &Ctx,
     file: At,

@@ -199,7 +199,7 @@ pub(super) struct Ctx<'a> {
     pub(super) limits: &'a Limits,
 }
 
-/// Reads the archive at `path` (a zip or a 7z, by its first bytes) into `out`.
+/// Reads the archive open as `file` (a zip or a 7z, by its first bytes) into `out`.
 pub(super) fn unpack_any(
     ctx: &Ctx,
     file: At,
@@ -301,6 +301,94 @@ fn crc32(bytes: &[u8]) -> u32 {
         }
     }
     !crc
+}
+
+/// What a member's password means for the office, in Chinese.
+const ENCRYPTED_MEMBER: &str =
+    "压缩包成员设置了密码（已加密），按原样保存，无法读取内容；请部门提供未加密的文件";
+
+/// One member as the zip's central directory describes it: what the import and the dry run
+/// both read of it before any byte is inflated.
+struct Entry {
+    raw_name: Vec<u8>,
+    decoded: Vec<u8>,
+    encoding: NameEncoding,
+    /// The safe relative path, and whether making it safe replaced anything.
+    rel: Vec<u8>,
+    replaced: bool,
+    mtime_ns: i64,
+    encrypted: bool,
+    method: zip::CompressionMethod,
+    compressed: u64,
+    declared: u64,
+}
+
+impl Entry {
+    /// Stored as its raw bytes: encrypted, or compressed by a method this build cannot inflate.
+    fn opaque(&self) -> bool {
+        self.encrypted
+            || !matches!(
+                self.method,
+                zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
+            )
+    }
+
+    /// What its name gave to say, in Chinese.
+    fn name_problems(&self) -> Vec<String> {
+        if !self.replaced {
+            return Vec::new();
+        }
+        vec![format!(
+            "压缩包内的名称“{}”是绝对路径或含“..”（会越出压缩包），已改为“{}”",
+            show(&self.decoded),
+            show(&self.rel)
+        )]
+    }
+}
+
+/// What the central directory gave for one index.
+enum Listed {
+    Entry(Entry),
+    /// A folder entry, or a name with nothing left once made safe.
+    Skip,
+    Unreadable,
+}
+
+/// Member `i` of `archive` as its central directory (read again at `headers`, for what the zip
+/// crate does not give as written) describes it; DOS times are local wall clock at `offset`.
+fn list_entry<R: Read + io::Seek>(
+    archive: &zip::ZipArchive<R>,
+    i: usize,
+    headers: &File,
+    offset: FixedOffset,
+    fallback_mtime_ns: i64,
+) -> Listed {
+    let Ok(entry) = archive.by_index_data(i) else {
+        return Listed::Unreadable;
+    };
+    if entry.is_dir() {
+        return Listed::Skip;
+    }
+    let central = central_header(headers, entry.central_header_start());
+    let (raw_name, decoded, encoding, unix_mtime) = member_name(central.as_ref(), entry.name_raw());
+    let Some((rel, replaced)) = safe_path(&decoded, encoding) else {
+        return Listed::Skip;
+    };
+    Listed::Entry(Entry {
+        mtime_ns: unix_mtime
+            .map(|t| i64::from(t) * 1_000_000_000)
+            .or_else(|| dos_time_ns(entry.last_modified(), offset))
+            .unwrap_or(fallback_mtime_ns),
+        encrypted: entry.encrypted() || central.as_ref().is_some_and(|c| c.flags & 0x0001 != 0),
+        method: entry.compression(),
+        compressed: entry.compressed_size(),
+        declared: entry.size(),
+        raw_name,
+        decoded,
+        encoding,
+        rel,
+        replaced,
+    })
 }
 
 /// A member's name as its central header has it (else as the zip crate read it), decoded, and
@@ -482,50 +570,33 @@ fn unpack_into(
         if budget.stopped {
             break;
         }
-        let Ok(entry) = archive.by_index_data(i) else {
-            out.problems
-                .push(format!("压缩包第 {} 个成员的目录项无法读取，已跳过", i + 1));
-            continue;
+        let entry = match list_entry(&archive, i, &file, ctx.offset, ctx.fallback_mtime_ns) {
+            Listed::Entry(e) => e,
+            Listed::Skip => continue,
+            Listed::Unreadable => {
+                out.problems
+                    .push(format!("压缩包第 {} 个成员的目录项无法读取，已跳过", i + 1));
+                continue;
+            }
         };
-        if entry.is_dir() {
-            continue;
-        }
-        let central = central_header(&file, entry.central_header_start());
-        let (raw_name, decoded, encoding, unix_mtime) =
-            member_name(central.as_ref(), entry.name_raw());
-        let Some((rel, replaced)) = safe_path(&decoded, encoding) else {
-            continue;
-        };
-        let path = match budget.admit(prefix, &rel, limits, out) {
+        let path = match budget.admit(prefix, &entry.rel, limits, out) {
             Admit::Read(path) => path,
             Admit::Skip => continue,
             Admit::Stop => break,
         };
-
-        let mtime_ns = unix_mtime
-            .map(|t| i64::from(t) * 1_000_000_000)
-            .or_else(|| dos_time_ns(entry.last_modified(), ctx.offset))
-            .unwrap_or(ctx.fallback_mtime_ns);
-        let mut problems = Vec::new();
-        if replaced {
-            problems.push(format!(
-                "压缩包内的名称“{}”是绝对路径或含“..”（会越出压缩包），已改为“{}”",
-                show(&decoded),
-                show(&rel)
-            ));
-        }
-        let encrypted =
-            entry.encrypted() || central.as_ref().is_some_and(|c| c.flags & 0x0001 != 0);
-        let method = entry.compression();
-        let inflatable = matches!(
+        let problems = entry.name_problems();
+        let opaque = entry.opaque();
+        let Entry {
+            raw_name,
+            encoding,
+            rel,
+            mtime_ns,
+            encrypted,
             method,
-            zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
-        );
-        let compressed = entry.compressed_size();
-        let declared = entry.size();
-        drop(entry);
-
-        let opaque = encrypted || !inflatable;
+            compressed,
+            declared,
+            ..
+        } = entry;
         // The zip crate stops a member at its declared size, so what comes out of all members
         // is at most the sum of the declared sizes: that sum is held to the total here.
         let size = if opaque { compressed } else { declared };
@@ -593,10 +664,7 @@ fn unpack_into(
         budget.bytes_left = budget.bytes_left.saturating_sub(stored.size);
         let mut problems = job.problems;
         if job.encrypted {
-            problems.push(
-                "压缩包成员设置了密码（已加密），按原样保存，无法读取内容；请部门提供未加密的文件"
-                    .into(),
-            );
+            problems.push(ENCRYPTED_MEMBER.into());
         } else if job.opaque {
             problems.push(format!(
                 "压缩包成员的压缩方式（{:?}）无法解压，按原样保存；请用常见的 zip 格式重新压缩",
@@ -694,64 +762,39 @@ pub fn plan(
         problems.push("无法建立临时文件夹，成员未列出".into());
         return problems;
     };
-    let mut seen = HashSet::new();
-    let mut members_left = limits.max_members;
+    // The same admission as the import (junk, a second of one name, the member count).
+    let mut budget = Budget {
+        members_left: limits.max_members,
+        bytes_left: limits.max_total,
+        stopped: false,
+        seen: HashSet::new(),
+    };
+    let mut listed = Unpacked::default();
     let mut bytes_left = limits.max_total;
     for i in 0..archive.len() {
-        let Ok(entry) = archive.by_index_data(i) else {
-            continue;
+        let entry = match list_entry(&archive, i, &headers, offset, fallback_mtime_ns) {
+            Listed::Entry(e) => e,
+            Listed::Skip | Listed::Unreadable => continue,
         };
-        if entry.is_dir() {
-            continue;
-        }
-        let central = central_header(&headers, entry.central_header_start());
-        let (_, decoded, encoding, unix_mtime) = member_name(central.as_ref(), entry.name_raw());
-        let Some((path, replaced)) = safe_path(&decoded, encoding) else {
-            continue;
+        let path = match budget.admit(&[], &entry.rel, limits, &mut listed) {
+            Admit::Read(path) => path,
+            Admit::Skip => continue,
+            Admit::Stop => break,
         };
-        if is_junk(&path) || !seen.insert(path.clone()) {
-            continue;
-        }
-        if members_left == 0 {
-            problems.push(format!(
-                "压缩包的成员超过 {} 个的上限，其余成员未读取；已读取的成员保留",
-                limits.max_members
-            ));
-            break;
-        }
-        members_left -= 1;
-        let mtime_ns = unix_mtime
-            .map(|t| i64::from(t) * 1_000_000_000)
-            .or_else(|| dos_time_ns(entry.last_modified(), offset))
-            .unwrap_or(fallback_mtime_ns);
-        let encrypted =
-            entry.encrypted() || central.as_ref().is_some_and(|c| c.flags & 0x0001 != 0);
-        let opaque = encrypted
-            || !matches!(
-                entry.compression(),
-                zip::CompressionMethod::Stored | zip::CompressionMethod::Deflated
-            );
-        let size = entry.size();
+        let mtime_ns = entry.mtime_ns;
+        let encrypted = entry.encrypted;
+        let opaque = entry.opaque();
+        let size = entry.declared;
         let cap = entry
-            .compressed_size()
+            .compressed
             .saturating_mul(limits.max_ratio)
             .max(limits.ratio_floor)
             .min(bytes_left);
-        drop(entry);
-        let mut member_problems = Vec::new();
-        if replaced {
-            member_problems.push(format!(
-                "压缩包内的名称“{}”是绝对路径或含“..”（会越出压缩包），已改为“{}”",
-                show(&decoded),
-                show(&path)
-            ));
-        }
+        let mut member_problems = entry.name_problems();
         if encrypted {
-            member_problems.push(
-                "压缩包成员设置了密码（已加密），按原样保存，无法读取内容；请部门提供未加密的文件"
-                    .into(),
-            );
+            member_problems.push(ENCRYPTED_MEMBER.into());
         }
+        let encoding = entry.encoding;
         let scratch_file = scratch.path().join(format!("m{i}"));
         let mut head = Vec::new();
         if !opaque && size <= cap {
@@ -790,6 +833,7 @@ pub fn plan(
         );
         let _ = std::fs::remove_file(&scratch_file);
     }
+    problems.extend(listed.problems);
     problems
 }
 
