@@ -118,11 +118,7 @@ fn gbk_names_are_shown_decoded_and_kept_raw() {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/tests/fixtures/documents/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
+    crate::support::fixture("documents", name)
 }
 
 /// The report page of the activity whose page contains `needle`.
@@ -139,16 +135,6 @@ fn page_with(env: &Env, needle: &str) -> String {
         }
     }
     panic!("no activity page contains {needle}");
-}
-
-fn problems(v: &Value) -> String {
-    v["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap().to_string())
-        .collect::<Vec<_>>()
-        .join("；")
 }
 
 #[test]

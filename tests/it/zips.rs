@@ -171,16 +171,6 @@ fn line_of(env: &Env, path: &str) -> String {
         .to_string()
 }
 
-fn problems(v: &Value) -> String {
-    v["problems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap().to_string())
-        .collect::<Vec<_>>()
-        .join("；")
-}
-
 #[test]
 fn zip_bombs_stop_at_the_limits_and_keep_what_was_read() {
     let env = Env::new();
@@ -302,11 +292,7 @@ fn a_rar_is_stored_whole_with_a_note() {
 }
 
 fn archive_fixture(name: &str) -> Vec<u8> {
-    let path = format!(
-        "{}/tests/fixtures/archives/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    crate::support::fixture("archives", name)
 }
 
 #[test]

@@ -354,3 +354,23 @@ pub fn corpus(folder: &str) -> Option<std::path::PathBuf> {
         None
     }
 }
+
+/// The bytes of a committed fixture, `tests/fixtures/<folder>/<name>`.
+pub fn fixture(folder: &str, name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(folder)
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A `list --json` entry's problems, joined with `；`.
+pub fn problems(v: &serde_json::Value) -> String {
+    v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("；")
+}
