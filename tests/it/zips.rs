@@ -301,7 +301,6 @@ fn a_7z_made_by_7zip_is_imported_member_by_member() {
     let seven = archive_fixture("photos.7z");
     let path = "信息工程学院/技能大赛/信息工程学院技能大赛照片.7z";
     env.put(path, &seven);
-    // The same photo loose as well: one object.
     let e = env.import(0);
     assert_eq!(e["new"], 3, "{e}");
     let z = env.entry(path);
