@@ -75,14 +75,7 @@ pub fn print_summary(common: &Common, s: &ImportSummary, dry_run: bool) -> anyho
         )?;
         return Ok(());
     }
-    for (path, reason) in &s.rejections {
-        writeln!(
-            out,
-            "拒收\t{}\t{}",
-            escape_controls(path),
-            escape_controls(reason)
-        )?;
-    }
+    print_rejections(&mut out, s)?;
     writeln!(
         out,
         "导入完成：发现 {} 个文件，新增 {}，变更 {}，未变 {}，跳过 {}，拒收 {}，有问题 {}，撤回 {}，恢复 {}；写入对象 {} 个，读取 {}，用时 {:.1} 秒",
@@ -107,6 +100,19 @@ pub fn print_summary(common: &Common, s: &ImportSummary, dry_run: bool) -> anyho
         )?;
     }
     print_healing(&mut out, s)?;
+    Ok(())
+}
+
+/// The files this run rejected, one line each (for `import` and `nightly`).
+pub fn print_rejections(out: &mut impl Write, s: &ImportSummary) -> anyhow::Result<()> {
+    for (path, reason) in &s.rejections {
+        writeln!(
+            out,
+            "拒收\t{}\t{}",
+            escape_controls(path),
+            escape_controls(reason)
+        )?;
+    }
     Ok(())
 }
 

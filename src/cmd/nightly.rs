@@ -71,14 +71,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         }
         writeln!(out, "{v}")?;
     } else if !common.quiet {
-        for (path, reason) in &imported.rejections {
-            writeln!(
-                out,
-                "拒收\t{}\t{}",
-                escape_controls(path),
-                escape_controls(reason)
-            )?;
-        }
+        super::import::print_rejections(&mut out, &imported)?;
         super::import::print_healing(&mut out, &imported)?;
         for d in &damaged {
             for line in crate::audit::describe(d, &common.inbox, cfg.utc_offset) {

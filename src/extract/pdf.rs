@@ -113,7 +113,7 @@ pub fn child_hook() -> Option<i32> {
         eprintln!("usage: dangan {CHILD_ARG} PATH");
         return Some(2);
     };
-    limit_self();
+    crate::sheet::limit_self(MEMORY_BYTES, 60);
     let answer = match read(Path::new(&path)) {
         Ok(text) => Answer {
             text: Some(text),
@@ -202,21 +202,6 @@ pub fn tidy(text: &str) -> String {
 
 fn is_cjk(c: char) -> bool {
     matches!(c, '\u{3000}'..='\u{303F}' | '\u{3400}'..='\u{9FFF}' | '\u{FF00}'..='\u{FFEF}')
-}
-
-fn limit_self() {
-    let set = |resource, value: u64| {
-        let lim = libc::rlimit {
-            rlim_cur: value as libc::rlim_t,
-            rlim_max: value as libc::rlim_t,
-        };
-        // SAFETY: setrlimit only reads the struct passed by pointer; failure is harmless (the
-        // parent's time limit still applies).
-        unsafe { libc::setrlimit(resource, &lim) };
-    };
-    set(libc::RLIMIT_CORE, 0);
-    set(libc::RLIMIT_AS, MEMORY_BYTES);
-    set(libc::RLIMIT_CPU, 60);
 }
 
 #[cfg(test)]

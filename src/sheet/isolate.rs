@@ -369,7 +369,7 @@ pub fn child_hook() -> Option<i32> {
         eprintln!("unknown format: {format}");
         return Some(2);
     };
-    limit_self(memory);
+    limit_self(memory, 300);
     #[cfg(debug_assertions)]
     if let Some(ms) = std::env::var("DANGAN_TEST_SHEET_CHILD_SLEEP_MS")
         .ok()
@@ -435,8 +435,9 @@ fn parse_format(s: &str) -> Option<Format> {
 }
 
 /// Address space capped, no core dumps (an aborting 1 GiB child must not write one), and a
-/// CPU-time backstop in case the parent is gone.
-fn limit_self(memory: u64) {
+/// CPU-time backstop of `cpu_seconds` in case the parent is gone. Called by every child reader
+/// (this one, and the PDF reader) first thing.
+pub(crate) fn limit_self(memory: u64, cpu_seconds: u64) {
     #[cfg(unix)]
     {
         let set = |resource, value: u64| {
@@ -450,10 +451,10 @@ fn limit_self(memory: u64) {
         };
         set(libc::RLIMIT_CORE, 0);
         set(libc::RLIMIT_AS, memory);
-        set(libc::RLIMIT_CPU, 300);
+        set(libc::RLIMIT_CPU, cpu_seconds);
     }
     #[cfg(not(unix))]
-    let _ = memory;
+    let _ = (memory, cpu_seconds);
 }
 
 #[cfg(test)]

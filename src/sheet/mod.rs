@@ -43,11 +43,11 @@ use crate::model::{Format, MonthDay};
 pub use build::{problem_range, problem_rows};
 pub use markup::docx_may_hold_sheets;
 
-pub(crate) use isolate::die_with_parent;
 pub use isolate::{
     CHILD_ARG, ChildLimits, Event, child_hook, read_isolated, read_workbook_isolated,
     read_workbook_isolated_with,
 };
+pub(crate) use isolate::{die_with_parent, limit_self};
 
 /// What a sheet holds, decided by its header row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
