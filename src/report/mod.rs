@@ -327,20 +327,11 @@ pub fn make_thumbs(
     files: &[FileRow],
 ) -> Result<(HashMap<String, Thumb>, ReportSummary), ReportError> {
     let thumbs_dir = archive.join(THUMBS_DIR);
-    std::fs::create_dir_all(&thumbs_dir).map_err(|source| ReportError::Dir {
+    let dir_error = |source| ReportError::Dir {
         path: thumbs_dir.display().to_string(),
         source,
-    })?;
-    // Temporary files of a run that was killed while writing a thumbnail.
-    if let Ok(entries) = std::fs::read_dir(&thumbs_dir) {
-        for e in entries.flatten() {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            if name.starts_with(".thumb-") && name.ends_with(".tmp") {
-                let _ = std::fs::remove_file(e.path());
-            }
-        }
-    }
+    };
+    let cache = thumbs::Listing::read(&thumbs_dir).map_err(dir_error)?;
     let objects = archive.join("objects");
     let mut reqs: BTreeMap<&str, ThumbRequest> = BTreeMap::new();
     for f in files
@@ -359,10 +350,11 @@ pub fn make_thumbs(
     let made: Vec<(String, Thumb, Made)> = reqs
         .par_iter()
         .map(|r| {
-            let (t, m) = thumbs::ensure(&objects, &thumbs_dir, r);
+            let (t, m) = thumbs::ensure(&objects, &cache, r);
             (r.sha256.clone(), t, m)
         })
         .collect();
+    cache.finish().map_err(dir_error)?;
     let mut summary = ReportSummary::default();
     let mut map = HashMap::new();
     for (sha, t, m) in made {
