@@ -11,8 +11,9 @@
 //! its own list (`archive/.按活动.tsv`) says it made.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::OsString;
 use std::io;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{DirEntryExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use crate::classify::ClassifiedFile;
@@ -138,11 +139,14 @@ pub fn sync(archive: &Path, placed: &[Placed]) -> io::Result<Synced> {
         remove_empty_parents(&tree, &p);
     }
     let mut list = String::new();
+    let mut listings = Listings::default();
     for p in placed {
         let object = crate::store::object_path(&objects, &p.sha256);
         let target = tree.join(&p.rel);
         let how = match old.get(&p.rel) {
-            Some((sha, how)) if *sha == p.sha256 && is_current(&target, &object, how) => {
+            Some((sha, how))
+                if *sha == p.sha256 && is_current(&mut listings, &target, &object, how) =>
+            {
                 done.kept += 1;
                 how.clone()
             }
@@ -184,8 +188,15 @@ fn is_inside(rel: &str) -> bool {
 
 /// The entry still shows the object's bytes: a hard link to the same inode (an object healed
 /// since is a new inode: linked again), a symlink that resolves to it, or a copy of its size
-/// (a copy is made once; the audit watches the object itself).
-fn is_current(target: &Path, object: &Path, how: &str) -> bool {
+/// (a copy is made once; the audit watches the object itself). A hard link, the usual case, is
+/// checked from the folders' listings, without a `stat` of either file.
+fn is_current(listings: &mut Listings, target: &Path, object: &Path, how: &str) -> bool {
+    if how == "link" {
+        return match (listings.entry(target), listings.entry(object)) {
+            (Some((t, true)), Some((o, true))) => t == o,
+            _ => false,
+        };
+    }
     let Ok(t) = std::fs::symlink_metadata(target) else {
         return false;
     };
@@ -197,8 +208,38 @@ fn is_current(target: &Path, object: &Path, how: &str) -> bool {
         "symlink" => {
             t.file_type().is_symlink() && std::fs::metadata(target).is_ok_and(|m| same(&m))
         }
-        "copy" => t.is_file() && t.len() == o.len(),
-        _ => same(&t),
+        _ => t.is_file() && t.len() == o.len(),
+    }
+}
+
+/// Folder listings read once each: name → (inode number, is a regular file), from `getdents`'
+/// `d_ino` and `d_type`. A hard link lives on the store's file system (a link cannot cross one),
+/// so equal inode numbers are the same file.
+#[derive(Default)]
+struct Listings {
+    dirs: HashMap<PathBuf, Option<HashMap<OsString, (u64, bool)>>>,
+}
+
+impl Listings {
+    fn entry(&mut self, path: &Path) -> Option<(u64, bool)> {
+        let (dir, name) = (path.parent()?, path.file_name()?);
+        self.dirs
+            .entry(dir.to_path_buf())
+            .or_insert_with(|| {
+                let entries = std::fs::read_dir(dir).ok()?;
+                Some(
+                    entries
+                        .flatten()
+                        .map(|e| {
+                            let file = e.file_type().is_ok_and(|t| t.is_file());
+                            (e.file_name(), (e.ino(), file))
+                        })
+                        .collect(),
+                )
+            })
+            .as_ref()?
+            .get(name)
+            .copied()
     }
 }
 
@@ -297,8 +338,8 @@ mod tests {
         let how = place(&object, &target, 5).unwrap();
         assert_eq!(how, "symlink");
         assert_eq!(std::fs::read(&target).unwrap(), b"bytes");
-        assert!(is_current(&target, &object, how));
-        assert!(!is_current(&target, &object, "link"));
+        assert!(is_current(&mut Listings::default(), &target, &object, how));
+        assert!(!is_current(&mut Listings::default(), &target, &object, "link"));
     }
 
     #[test]
