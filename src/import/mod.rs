@@ -20,7 +20,7 @@ use crate::detect;
 use crate::extract::{self, ExtractOptions};
 use crate::model::{Format, InboxPath, Kind, NameEncoding, Sha256, VersionFacts};
 use crate::progress::Progress;
-use crate::store::{Store, StoreError};
+use crate::store::{Batch, Store, StoreError};
 use crate::walk::{self, WalkEntry};
 
 pub mod heal;
@@ -562,103 +562,127 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
         .build()
         .expect("a thread pool");
     let mut progress = Progress::new(to_read.len() as u64, opts.quiet);
-    for batch in batches(&to_read) {
-        let outcomes: Vec<Outcome> = pool.install(|| {
-            batch
-                .par_iter()
-                .map(|e| {
-                    let prior = known.get(&e.rel).and_then(|k| k.sha256);
-                    ingest_one(opts, &store, e, cfg.utc_offset, prior)
-                })
-                .collect()
-        });
-        // The batch's objects and their folders are durable before its rows are committed.
-        store.finish_batch().map_err(|source| ImportError::Store {
-            path: opts.archive.display().to_string(),
-            source,
-        })?;
+    let store_error = |source| ImportError::Store {
+        path: opts.archive.display().to_string(),
+        source,
+    };
+    // Commits a read batch: its objects and their folders are durable before its rows are.
+    let mut commit = |batch: &[&WalkEntry], outcomes: Vec<Outcome>, objects: Batch| {
+        store.finish(objects).map_err(store_error)?;
         let tx = catalog.batch(run)?;
-        for (entry, outcome) in batch.iter().zip(outcomes) {
-            match outcome {
-                Outcome::Rejected(reason) => {
-                    let path = InboxPath(entry.rel.clone());
-                    tx.insert_rejection(&path, &reason)?;
-                    summary.rejections.push((path.shown(), reason));
-                }
-                Outcome::Stored {
-                    version,
-                    new_object,
-                    members,
-                } => {
-                    summary.bytes_read += version.facts.size;
-                    summary.objects_written += new_object as u64;
-                    let prior = known.get(&entry.rel);
-                    let same_content =
-                        prior.is_some_and(|k| k.sha256 == Some(version.facts.sha256));
-                    if let (Some(k), true) = (prior, same_content) {
-                        // Touched or copied, not changed: refresh the stat cache only.
-                        tx.mark_present(
-                            k.id,
-                            version.facts.size,
-                            version.facts.mtime_ns,
-                            version.inode,
-                        )?;
-                        if k.withdrawn {
-                            summary.restored += 1;
-                        }
-                        summary.unchanged += 1;
-                        unchanged_zips.extend(k.current_version);
-                        progress.inc(1);
-                        continue;
+            for (entry, outcome) in batch.iter().zip(outcomes) {
+                match outcome {
+                    Outcome::Rejected(reason) => {
+                        let path = InboxPath(entry.rel.clone());
+                        tx.insert_rejection(&path, &reason)?;
+                        summary.rejections.push((path.shown(), reason));
                     }
-                    if prior.is_some() {
-                        summary.changed += 1;
-                    } else {
-                        summary.new += 1;
-                    }
-                    count_version(&mut summary, &mut judge, &version);
-                    let zip_version = tx.insert_version(&version)?;
-                    // Members follow their zip: new, changed or unchanged by content; those
-                    // no longer in it are withdrawn below.
-                    let mut member_versions: Vec<Option<i64>> = Vec::with_capacity(members.len());
-                    for m in &members {
-                        summary.seen += 1;
-                        summary.objects_written += m.new_object as u64;
-                        let container = match m.container {
-                            None => Some(zip_version),
-                            Some(j) => member_versions.get(j).copied().flatten(),
-                        };
-                        let path = &m.version.facts.path;
-                        present_members.insert(path.0.clone());
-                        let prior = known.get(&path.0);
-                        let vid = match prior {
-                            Some(k) if k.sha256 == Some(m.version.facts.sha256) => {
-                                if k.withdrawn {
-                                    summary.restored += 1;
-                                }
-                                summary.unchanged += 1;
-                                k.current_version
+                    Outcome::Stored {
+                        version,
+                        new_object,
+                        members,
+                    } => {
+                        summary.bytes_read += version.facts.size;
+                        summary.objects_written += new_object as u64;
+                        let prior = known.get(&entry.rel);
+                        let same_content =
+                            prior.is_some_and(|k| k.sha256 == Some(version.facts.sha256));
+                        if let (Some(k), true) = (prior, same_content) {
+                            // Touched or copied, not changed: refresh the stat cache only.
+                            tx.mark_present(
+                                k.id,
+                                version.facts.size,
+                                version.facts.mtime_ns,
+                                version.inode,
+                            )?;
+                            if k.withdrawn {
+                                summary.restored += 1;
                             }
-                            _ => {
-                                if prior.is_some() {
-                                    summary.changed += 1;
-                                } else {
-                                    summary.new += 1;
-                                }
-                                count_version(&mut summary, &mut judge, &m.version);
-                                Some(tx.insert_version(&m.version)?)
-                            }
-                        };
-                        if let Some(c) = container {
-                            tx.set_member(path, c, &m.raw_name, m.encoding)?;
+                            summary.unchanged += 1;
+                            unchanged_zips.extend(k.current_version);
+                            progress.inc(1);
+                            continue;
                         }
-                        member_versions.push(vid);
+                        if prior.is_some() {
+                            summary.changed += 1;
+                        } else {
+                            summary.new += 1;
+                        }
+                        count_version(&mut summary, &mut judge, &version);
+                        let zip_version = tx.insert_version(&version)?;
+                        // Members follow their zip: new, changed or unchanged by content; those
+                        // no longer in it are withdrawn below.
+                        let mut member_versions: Vec<Option<i64>> = Vec::with_capacity(members.len());
+                        for m in &members {
+                            summary.seen += 1;
+                            summary.objects_written += m.new_object as u64;
+                            let container = match m.container {
+                                None => Some(zip_version),
+                                Some(j) => member_versions.get(j).copied().flatten(),
+                            };
+                            let path = &m.version.facts.path;
+                            present_members.insert(path.0.clone());
+                            let prior = known.get(&path.0);
+                            let vid = match prior {
+                                Some(k) if k.sha256 == Some(m.version.facts.sha256) => {
+                                    if k.withdrawn {
+                                        summary.restored += 1;
+                                    }
+                                    summary.unchanged += 1;
+                                    k.current_version
+                                }
+                                _ => {
+                                    if prior.is_some() {
+                                        summary.changed += 1;
+                                    } else {
+                                        summary.new += 1;
+                                    }
+                                    count_version(&mut summary, &mut judge, &m.version);
+                                    Some(tx.insert_version(&m.version)?)
+                                }
+                            };
+                            if let Some(c) = container {
+                                tx.set_member(path, c, &m.raw_name, m.encoding)?;
+                            }
+                            member_versions.push(vid);
+                        }
                     }
                 }
+                progress.inc(1);
             }
-            progress.inc(1);
-        }
         tx.commit()?;
+        Ok::<(), ImportError>(())
+    };
+    // Pipelined: batch N is made durable and committed on this thread while the pool reads
+    // batch N + 1, so the disk's flushes and the reading overlap.
+    let mut read_before: Option<(&[&WalkEntry], Vec<Outcome>, Batch)> = None;
+    for batch in batches(&to_read).into_iter().map(Some).chain([None]) {
+        let mut outcomes: Option<Vec<Outcome>> = None;
+        pool.in_place_scope(|scope| {
+            if let Some(batch) = batch {
+                let slot = &mut outcomes;
+                let store = &store;
+                let known = &known;
+                scope.spawn(move |_| {
+                    *slot = Some(
+                        batch
+                            .par_iter()
+                            .map(|e| {
+                                let prior = known.get(&e.rel).and_then(|k| k.sha256);
+                                ingest_one(opts, store, e, cfg.utc_offset, prior)
+                            })
+                            .collect(),
+                    );
+                });
+            }
+            match read_before.take() {
+                Some((b, o, objects)) => commit(b, o, objects),
+                None => Ok(()),
+            }
+        })?;
+        if let (Some(batch), Some(outcomes)) = (batch, outcomes) {
+            read_before = Some((batch, outcomes, store.take_batch()));
+        }
     }
     progress.finish();
 
