@@ -27,6 +27,8 @@ pub mod rollup;
 pub mod sheet;
 pub mod store;
 pub mod tally;
+#[doc(hidden)]
+pub mod testing; // test support (one EXIF writer), see its module doc
 pub mod text;
 pub mod walk;
 pub mod yearly;
