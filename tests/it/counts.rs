@@ -273,11 +273,7 @@ fn office_roles_department_aliases_short_names_and_one_enterprise_written_two_wa
     assert_eq!(n("企业数（家）"), 1);
     // An edit of the config changes the table at the next run, without an import.
     let edited = std::fs::read_to_string(env.dir.path().join("dangan.toml")).unwrap();
-    std::fs::write(
-        env.dir.path().join("dangan.toml"),
-        edited.replacen("short_names = [\"自贡职院\"]", "short_names = []", 1),
-    )
-    .unwrap();
+    env.write_config(&edited.replacen("short_names = [\"自贡职院\"]", "short_names = []", 1));
     let s = env.json(&["stats", "--json"]);
     assert_eq!(s["students"], 2);
 }

@@ -122,11 +122,10 @@ fn an_mmexport_stamp_is_read_in_local_time() {
     }
     // Another configured offset moves the day, at the next run, without importing again: the
     // date is a judgement of the stored facts.
-    std::fs::write(
-        env.dir.path().join("dangan.toml"),
-        dangan::config::DEFAULT_TOML.replace("utc_offset = \"+08:00\"", "utc_offset = \"+00:00\""),
-    )
-    .unwrap();
+    env.write_config(&builtin_with(
+        "utc_offset = \"+08:00\"",
+        "utc_offset = \"+00:00\"",
+    ));
     assert_eq!(
         env.entry("教务科研处/mmexport1746554400000.jpg")["date"],
         "2025-05-06"

@@ -587,7 +587,7 @@ fn summary_excerpts_come_from_docx_and_text_in_every_encoding() {
             "[[activity]]\nname = \"{n}\"\ndepartments = [\"教务科研处\"]\nstart = 2025-05-07\nend = 2025-05-07\n"
         ));
     }
-    std::fs::write(e.dir.path().join("dangan.toml"), config).unwrap();
+    e.write_config(&config);
     let text = "活动总结\n本次活动共有师生参加，效果良好。\n";
     let utf16 = |le: bool| -> Vec<u8> {
         let mut out = if le {

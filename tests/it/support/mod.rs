@@ -1,5 +1,7 @@
-//! Helpers for the integration tests: a temporary inbox and archive, the real binary run on
-//! them, and small real files (JPEGs with hand-built EXIF, xlsx) made in the test.
+//! Helpers for the integration tests: a temporary inbox and archive ([`Env`], built the way a
+//! test reads with [`Inbox`]), the real binary run on them ([`Run`] and its assertions), and
+//! small real files made in the test: photos with hand-built EXIF (the library's
+//! `dangan::testing`, shared with the unit tests), workbooks ([`Book`]), zips ([`make_zip`]).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
