@@ -93,7 +93,9 @@ impl Run {
 /// An inbox (and its archive) built the way a test reads, in just's style:
 /// `Inbox::new().put("教务科研处/启动仪式/签到表.xlsx", &sheet).config(&toml).run(["import"])`.
 /// It is an [`Env`] underneath (`Deref`), so every helper of `Env` works on it, and the runs
-/// can go on after the first: import, then stats, then check.
+/// can go on after the first: import, then stats, then check. Its `put` takes the builder by
+/// value; a test that adds files between runs (a new version, a withdrawal) keeps an `Env`
+/// (`Env::new()`, or [`Inbox::into_env`]) and calls `Env::put`.
 #[must_use]
 pub struct Inbox(Env);
 
