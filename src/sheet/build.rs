@@ -1,6 +1,8 @@
 //! Turns a sheet's rows, fed one at a time in file order, into a [`Sheet`] and its problems.
 //! Keeps nothing but the typed rows, so memory follows the useful content, not the file; in the
 //! sheet child ([`stream_rows`]) not even those: each sign-in or declared row is sent as made.
+//! Asked for cells by position (`cells.rs`), it interprets nothing and hands each row of the
+//! window on as it is.
 
 use super::cells::CellsOut;
 use super::header::{self, Field, HEADER_SEARCH_ROWS, HeaderMap};

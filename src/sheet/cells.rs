@@ -294,6 +294,18 @@ mod tests {
     }
 
     #[test]
+    fn a_child_that_cannot_start_is_the_file_error() {
+        let book = read_cells(
+            Path::new("/nonexistent.xlsx"),
+            Format::Xlsx,
+            WINDOW,
+            Some(Path::new("/nonexistent/dangan")),
+        );
+        assert!(book.error.is_some_and(|e| e.contains("无法启动")));
+        assert_eq!(book.sheets, []);
+    }
+
+    #[test]
     fn the_window_round_trips_through_argv() {
         assert_eq!(Window::parse(&WINDOW.arg()), Some(WINDOW));
         assert_eq!(Window::parse("cells:3"), None);

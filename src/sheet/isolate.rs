@@ -7,6 +7,9 @@
 //! hands each event on, so it never holds the child's answer whole; it kills the child after a
 //! time limit and turns any abnormal end into an error event. The child dies with its parent
 //! ([`die_with_parent`]).
+//!
+//! Asked for cells (a last argument `cells:ROWSxCOLUMNS`, [`read_cells_isolated`]), the child
+//! prints [`CellEvent`]s instead: the same limits, the same handling of an abnormal end.
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -394,7 +397,7 @@ pub fn child_hook() -> Option<i32> {
         },
     };
     let (Some(path), Some(format)) = (path, format) else {
-        eprintln!("usage: dangan {CHILD_ARG} PATH FORMAT [MEMORY_BYTES]");
+        eprintln!("usage: dangan {CHILD_ARG} PATH FORMAT [MEMORY_BYTES [cells:ROWSxCOLUMNS]]");
         return Some(2);
     };
     let Some(format) = parse_format(&format) else {
