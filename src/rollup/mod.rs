@@ -3,19 +3,19 @@
 //!
 //! Three steps:
 //!
-//! - [`read`]: each input through the sheet stage (`sheet::read_cells`: its limits, its zip
+//! - `read.rs`: each input through the sheet stage (`sheet::read_cells`: its limits, its zip
 //!   check, its child process, its cell values), as cells by position. Our own CSV (UTF-8 with
 //!   or without BOM, or GB18030) and XLSX, and XLSX filled by hand in the same layout: the
 //!   header row is found by its column names anywhere in the first rows, the two-row header
 //!   and the merged 活动周媒体报道数 are tolerated. The enrolment file likewise.
-//! - [`sum`]: pure. The 合计 coverage is recomputed from the summed students over the summed
+//! - `sum.rs`: pure. The 合计 coverage is recomputed from the summed students over the summed
 //!   enrolment, never averaged: enrolment comes from an enrolment file (机构, 在校生总数) or
 //!   else is estimated from each row's students and rounded rate, and the result is then
 //!   marked （估算）.
-//! - [`write`]: the table as CSV or XLSX bytes, written through a temporary file and a rename.
+//! - `write.rs`: the table as CSV or XLSX bytes, written through a temporary file and a rename.
 //!
 //! Never modifies its inputs; writes only `out`. Reads only the first rows and columns of a
-//! sheet ([`read::WINDOW`]) and refuses oversized files, because a sheet that a person sends
+//! sheet (`read::WINDOW`) and refuses oversized files, because a sheet that a person sends
 //! in cannot be trusted with the whole memory: a workbook the import would refuse (a zip bomb,
 //! a password, a reader that crashes) is refused here by the same checks.
 

@@ -372,7 +372,7 @@ fn stderr_hint(err: &str) -> String {
 
 /// The child side. Call first in `main`: when this process was started as
 /// `dangan __read-sheet PATH FORMAT [MEMORY [cells:ROWSxCOLUMNS]]`, it reads the file, prints
-/// the workbook (or, asked for cells, the cells: [`super::cells`]) as JSON on stdout and
+/// the workbook (or, asked for cells, the cells: `cells.rs`) as JSON on stdout and
 /// returns `Some(exit code)`; otherwise `None` and `main` goes on.
 pub fn child_hook() -> Option<i32> {
     let mut args = std::env::args_os().skip(1);

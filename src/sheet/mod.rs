@@ -19,7 +19,7 @@
 //!   memory limit and a time limit; [`read_workbook`] is what the child runs.
 //!
 //! - A table filled in a known layout can be read as cells by position instead
-//!   ([`read_cells`], `cells.rs`): the same readers, limits and child, no interpretation.
+//!   (`read_cells`, `cells.rs`): the same readers, limits and child, no interpretation.
 //!
 //! Header rows: the matching rule is documented in `header.rs` (words of a cell after width
 //! folding and space removal, parenthesised alternatives, two-line headers, side-by-side
