@@ -495,4 +495,17 @@ mod tests {
         assert!(parse_count(&Value::Number(1.5)).is_err());
         assert!(parse_count(&Value::Text("十二".into())).is_err());
     }
+
+    #[test]
+    fn a_date_a_flag_or_an_error_value_is_no_count_and_says_what_it_was() {
+        let day = chrono::NaiveDate::from_ymd_opt(2025, 5, 12).unwrap();
+        let date = Value::DateTime(day.and_hms_opt(0, 0, 0).unwrap());
+        assert_eq!(parse_count(&date), Err("2025-05-12".to_string()));
+        assert_eq!(parse_rate(&date), Err("2025-05-12".to_string()));
+        assert_eq!(parse_count(&Value::Bool(true)), Err("true".to_string()));
+        assert_eq!(parse_count(&Value::Error), Err(ERROR_SHOWN.to_string()));
+        // Not blank either: a row of error values is refused, not skipped.
+        assert!(!is_blank(&Value::Error));
+        assert!(is_blank(&Value::Text(" \u{3000}".into())));
+    }
 }
