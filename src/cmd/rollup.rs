@@ -26,12 +26,15 @@ pub struct RollupArgs {
 }
 
 pub fn run(common: &Common, args: &RollupArgs) -> anyhow::Result<i32> {
-    let report = crate::rollup::rollup(
+    // Each table is read in the sheet child of this binary, under the import's limits.
+    let exe = std::env::current_exe().ok();
+    let report = crate::rollup::rollup_with(
         &args.inputs,
         args.enrolment.as_deref(),
         &args.out,
         args.encoding,
         super::epoch(),
+        exe.as_deref(),
     )?;
     let mut out = std::io::stdout().lock();
     if common.json {

@@ -406,3 +406,51 @@ fn rollup_adds_two_institutions_tables() {
     assert_eq!(r.code, 1);
     r.stderr_has("在校生.csv");
 }
+
+/// A workbook sent in for the rollup is read as the import reads one: through the sheet
+/// stage's zip check, before any parser, in its limited child. An xlsx whose shared strings
+/// claim 1000 bytes and inflate to 50 MiB (lying sizes), and one whose shared strings say
+/// honestly that 64 MiB come from a few KiB (a ratio no real sheet has), are both refused with
+/// their name, and nothing is written.
+#[test]
+fn rollup_refuses_zip_bombs_as_the_import_does() {
+    let env = Env::new();
+    let bomb = |lie_size: Option<u32>, zeros: usize| {
+        let part = |name: &str, data: &[u8]| ZipMember {
+            deflate: true,
+            ..ZipMember::new(name.as_bytes(), data.to_vec())
+        };
+        make_zip(&[
+            part("[Content_Types].xml", b"<Types/>"),
+            part("xl/workbook.xml", b"<workbook/>"),
+            ZipMember {
+                lie_size,
+                ..part("xl/sharedStrings.xml", &vec![b' '; zeros])
+            },
+        ])
+    };
+    let out = env.dir.path().join("全市.csv");
+    for (name, bytes, says) in [
+        ("说谎.xlsx", bomb(Some(1000), 50 << 20), "无法解压"),
+        ("炸弹.xlsx", bomb(None, 64 << 20), "疑似压缩炸弹"),
+    ] {
+        let path = env.dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let r = env.run(&[
+            "rollup",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 1, "{name}: {} {}", r.stdout, r.stderr);
+        assert!(r.stderr.starts_with("错误："), "{name}: {}", r.stderr);
+        for part in [name, "不是可读的 xlsx 文件", "xl/sharedStrings.xml", says] {
+            assert!(
+                r.stderr.contains(part),
+                "{name}: wants {part:?} in {}",
+                r.stderr
+            );
+        }
+        assert!(!out.exists(), "{name}: nothing written");
+    }
+}
