@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use super::Session;
-use crate::cli::{Common, EXIT_OK};
+use super::{Common, EXIT_OK, Session, steps};
+use crate::archive_dir::{OBJECTS, REPORT};
 use crate::output::CsvEncoding;
 
 #[derive(Args)]
@@ -29,7 +29,7 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     let has_activity = cfg
         .activities
         .iter()
-        .any(|a| crate::yearly::activity_year(&cfg, &a.name) == Some(year));
+        .any(|a| crate::bag::plan::activity_year(&cfg, &a.name) == Some(year));
     if !has_activity {
         use chrono::Datelike;
         let has_files = Session::open_read_only(common, crate::catalog::Which::Latest)?
@@ -42,7 +42,7 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
             let mut years: Vec<i32> = cfg
                 .activities
                 .iter()
-                .filter_map(|a| crate::yearly::activity_year(&cfg, &a.name))
+                .filter_map(|a| crate::bag::plan::activity_year(&cfg, &a.name))
                 .collect();
             years.sort();
             years.dedup();
@@ -56,47 +56,48 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    let _lock = crate::lock::RunLock::acquire(&common.archive, "archive", cfg.utc_offset)?;
+    let archive = common.archive_dir();
+    let _lock = crate::lock::RunLock::acquire(&archive, "archive", cfg.utc_offset)?;
     let epoch = super::epoch();
     // The statistics, the materials check and the report inside the bag are made from the
     // catalog as it is now.
     let session = Session::open(common)?;
-    let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
-    let (check, _) = super::check::write(common, &session, CsvEncoding::Utf8Bom)?;
+    let (tally, mut stats_files) = steps::write_stats(common, &session, CsvEncoding::Utf8Bom)?;
+    let (check, check_csv) = steps::write_materials(common, &session, CsvEncoding::Utf8Bom)?;
+    stats_files.push(check_csv);
     // The submissions (附件4, the 工作总结报告) go into data/统计/ with the statistics.
-    super::forms::write(common, &session, &tally, &check)?;
+    stats_files.extend(steps::write_forms(common, &session, &tally, &check)?.files);
     let run_starts = session.catalog.run_starts().context("读取目录失败")?;
     // The generated entries (文件索引.csv, the report's pages) are written here and streamed
     // into the bag like the store's objects; the folder goes when the command ends, and one a
     // killed run left is removed now (we hold the lock).
-    remove_stale_staging(&common.archive);
-    let staging = tempfile::Builder::new()
-        .prefix(STAGING_PREFIX)
-        .tempdir_in(&common.archive)
+    archive.remove_stale_bag_staging();
+    let staging = archive
+        .new_bag_staging()
         .with_context(|| format!("无法在 {} 中创建临时文件夹", common.archive.display()))?;
-    let mut year = crate::yearly::plan_year(
+    let mut year = crate::bag::plan::plan_year(
         &session.cfg,
         &session.files,
         &run_starts,
-        &common.archive.join("objects"),
+        &archive.objects_dir(),
         args.year,
         epoch,
-        &[("统计", common.archive.join("统计"))],
+        stats_files.into_iter().map(|f| (f.name, f.bytes)).collect(),
         staging.path(),
     )?;
     let sources = session.report_sources()?;
     let report = crate::report::render_for_bag(
-        &common.archive,
+        &archive,
         &sources,
         &session.cfg,
         &tally,
         &check,
         epoch,
         year.in_bag.clone(),
-        &staging.path().join("报告"),
+        &staging.path().join(REPORT),
     )
     .context("生成档案内的报告失败")?;
-    year.add_files("报告", report)?;
+    year.add_files(REPORT, report)?;
     let out = args
         .out
         .clone()
@@ -230,22 +231,7 @@ fn damaged_object_of(
         .parent()
         .and_then(|p| p.parent())
         .and_then(|p| p.file_name())
-        .is_some_and(|n| n == "objects");
+        .is_some_and(|n| n == OBJECTS);
     let sha = crate::model::Sha256::parse_hex(path.file_name()?.to_str()?)?;
     in_store.then_some((sha, state))
-}
-
-/// The folder in `archive/` where `archive` writes the bag's generated entries.
-const STAGING_PREFIX: &str = ".dangan-bag-staging-";
-
-/// Removes the staging folders of `archive` runs that were killed. Only while holding the lock.
-fn remove_stale_staging(archive: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(archive) else {
-        return;
-    };
-    for e in entries.flatten() {
-        if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
-    }
 }

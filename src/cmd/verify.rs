@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
+use super::{Common, EXIT_FAILED, EXIT_OK};
 use crate::catalog::Catalog;
-use crate::cli::{Common, EXIT_FAILED, EXIT_OK};
 
 #[derive(Args)]
 pub struct VerifyArgs {
@@ -31,7 +31,7 @@ pub fn run(common: &Common, args: &VerifyArgs) -> anyhow::Result<i32> {
         Some(f) => vec![(f.clone(), None)],
         None => {
             let Some(catalog) =
-                Catalog::open_read_only(&common.archive).context("无法打开目录数据库")?
+                Catalog::open_read_only(&common.archive_dir()).context("无法打开目录数据库")?
             else {
                 writeln!(out, "目录中没有记录任何年度档案")?;
                 return Ok(EXIT_OK);
@@ -125,7 +125,8 @@ pub fn run(common: &Common, args: &VerifyArgs) -> anyhow::Result<i32> {
 fn verify_store(common: &Common) -> anyhow::Result<i32> {
     let cfg = super::load_config(common)?;
     let mut out = std::io::stdout().lock();
-    let Some(read_only) = Catalog::open_read_only(&common.archive).context("无法打开目录数据库")?
+    let Some(read_only) =
+        Catalog::open_read_only(&common.archive_dir()).context("无法打开目录数据库")?
     else {
         writeln!(
             out,
@@ -142,10 +143,10 @@ fn verify_store(common: &Common) -> anyhow::Result<i32> {
             // SAFETY: access only reads the NUL-terminated path it is given.
             .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
     };
-    let writable = (can_write(&common.archive)
-        && can_write(&common.archive.join(crate::catalog::CATALOG_FILE)))
-    .then(|| Catalog::open(&common.archive).ok())
-    .flatten();
+    let archive = common.archive_dir();
+    let writable = (can_write(archive.root()) && can_write(&archive.catalog_path()))
+        .then(|| Catalog::open(&archive).ok())
+        .flatten();
     let record = writable.is_some();
     let catalog = writable.as_ref().unwrap_or(&read_only);
     let (total, _) = catalog.object_totals().context("读取目录失败")?;
@@ -153,7 +154,7 @@ fn verify_store(common: &Common) -> anyhow::Result<i32> {
     let mut shown = 0;
     let audit = crate::audit::audit(
         catalog,
-        &common.archive.join("objects"),
+        &archive.objects_dir(),
         crate::audit::Scope::All,
         "verify",
         super::epoch(),
