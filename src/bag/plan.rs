@@ -30,6 +30,25 @@ pub fn activity_year(cfg: &Config, name: &str) -> Option<i32> {
     cfg.activity(name).map(|a| a.range(cfg).start.year())
 }
 
+/// The years of the configured activities, each once, in order.
+pub fn activity_years(cfg: &Config) -> Vec<i32> {
+    let mut years: Vec<i32> = cfg
+        .activities
+        .iter()
+        .filter_map(|a| activity_year(cfg, &a.name))
+        .collect();
+    years.sort();
+    years.dedup();
+    years
+}
+
+/// Whether any of `files` is dated in `year`.
+pub fn any_dated_in(files: &[ClassifiedFile], year: i32) -> bool {
+    files
+        .iter()
+        .any(|f| f.judged.day().is_some_and(|d| d.year() == year))
+}
+
 /// The folder of an activity: its place in the catalog, two digits, and its name.
 pub fn activity_folder(cfg: &Config, name: &str) -> String {
     match cfg.activities.iter().position(|a| a.name == name) {

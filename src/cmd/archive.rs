@@ -9,6 +9,7 @@ use clap::Args;
 
 use super::{Common, EXIT_OK, Session, steps};
 use crate::archive_dir::{OBJECTS, REPORT};
+use crate::bag::plan;
 use crate::output::CsvEncoding;
 
 #[derive(Args)]
@@ -26,26 +27,11 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     // A year with no activity and no file is a typo, not an empty archive: said before
     // anything is written.
     let year = args.year;
-    let has_activity = cfg
-        .activities
-        .iter()
-        .any(|a| crate::bag::plan::activity_year(&cfg, &a.name) == Some(year));
-    if !has_activity {
-        use chrono::Datelike;
+    let years = plan::activity_years(&cfg);
+    if !years.contains(&year) {
         let has_files = Session::open_read_only(common, crate::catalog::Which::Latest)?
-            .is_some_and(|s| {
-                s.files
-                    .iter()
-                    .any(|f| f.judged.day().is_some_and(|d| d.year() == year))
-            });
+            .is_some_and(|s| plan::any_dated_in(&s.files, year));
         if !has_files {
-            let mut years: Vec<i32> = cfg
-                .activities
-                .iter()
-                .filter_map(|a| crate::bag::plan::activity_year(&cfg, &a.name))
-                .collect();
-            years.sort();
-            years.dedup();
             anyhow::bail!(
                 "{year} 年没有活动（配置中的活动在 {} 年），目录里也没有 {year} 年的文件：没有生成档案。请检查 --year",
                 years
@@ -67,7 +53,7 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     stats_files.push(check_csv);
     // The submissions (附件4, the 工作总结报告) go into data/统计/ with the statistics.
     stats_files.extend(steps::write_forms(common, &session, &tally, &check)?.files);
-    let run_starts = session.catalog.run_starts().context("读取目录失败")?;
+    let run_starts = session.catalog.run_starts().context(super::READ_CATALOG)?;
     // The generated entries (文件索引.csv, the report's pages) are written here and streamed
     // into the bag like the store's objects; the folder goes when the command ends, and one a
     // killed run left is removed now (we hold the lock).
@@ -75,7 +61,7 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     let staging = archive
         .new_bag_staging()
         .with_context(|| format!("无法在 {} 中创建临时文件夹", common.archive.display()))?;
-    let mut year = crate::bag::plan::plan_year(
+    let mut year = plan::plan_year(
         &session.cfg,
         &session.files,
         &run_starts,
@@ -110,7 +96,7 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     let damaged: Vec<_> = session
         .catalog
         .damaged_objects()
-        .context("读取目录失败")?
+        .context(super::READ_CATALOG)?
         .into_iter()
         .filter(|d| year.in_bag.contains_key(&d.sha256.hex()))
         .collect();
@@ -135,7 +121,7 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
                 let found: Vec<_> = session
                     .catalog
                     .damaged_objects()
-                    .context("读取目录失败")?
+                    .context(super::READ_CATALOG)?
                     .into_iter()
                     .filter(|d| d.sha256 == sha)
                     .collect();

@@ -129,7 +129,7 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
     if args.rejected {
         let Some(catalog) =
-            Catalog::open_read_only(&common.archive_dir()).context("无法打开目录数据库")?
+            Catalog::open_read_only(&common.archive_dir()).context(super::OPEN_CATALOG)?
         else {
             return no_catalog(common, &mut out);
         };

@@ -59,6 +59,11 @@ pub struct Common {
     pub quiet: bool,
 }
 
+/// The context of a failed catalog read, for a person.
+pub const READ_CATALOG: &str = "读取目录失败";
+/// The context of a catalog that could not be opened.
+pub const OPEN_CATALOG: &str = "无法打开目录数据库";
+
 impl Common {
     /// The `--archive` folder and its layout.
     pub fn archive_dir(&self) -> ArchiveDir {
@@ -133,7 +138,7 @@ impl Session {
     fn build(common: &Common, catalog: Catalog, which: Which) -> anyhow::Result<Session> {
         let cfg = load_config(common)?;
         let mut corrections = load_corrections(common, &cfg)?;
-        let versions = catalog.versions(which).context("读取目录失败")?;
+        let versions = catalog.versions(which).context(READ_CATALOG)?;
         let origin = corrections_path(common)
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_default();
@@ -149,14 +154,13 @@ impl Session {
 
     /// Opens the catalog for writing (creating it) and judges the latest versions.
     pub fn open(common: &Common) -> anyhow::Result<Session> {
-        let catalog = Catalog::open(&common.archive_dir()).context("无法打开目录数据库")?;
+        let catalog = Catalog::open(&common.archive_dir()).context(OPEN_CATALOG)?;
         Session::build(common, catalog, Which::Latest)
     }
 
     /// Opens an existing catalog read-only; `None` when there is none yet.
     pub fn open_read_only(common: &Common, which: Which) -> anyhow::Result<Option<Session>> {
-        match Catalog::open_read_only(&common.archive_dir()).context("无法打开目录数据库")?
-        {
+        match Catalog::open_read_only(&common.archive_dir()).context(OPEN_CATALOG)? {
             None => Ok(None),
             Some(catalog) => Session::build(common, catalog, which).map(Some),
         }
@@ -164,8 +168,8 @@ impl Session {
 
     /// What the tally counts: the counted files and their sheets' rows, judged.
     pub fn tally_input(&self) -> anyhow::Result<crate::tally::TallyInput> {
-        let media = self.catalog.media().context("读取目录失败")?;
-        let declared = self.catalog.declared().context("读取目录失败")?;
+        let media = self.catalog.media().context(READ_CATALOG)?;
+        let declared = self.catalog.declared().context(READ_CATALOG)?;
         classify::tally_input(
             &self.cfg,
             &self.files,
@@ -173,7 +177,7 @@ impl Session {
             &media,
             &declared,
         )
-        .context("读取目录失败")
+        .context(READ_CATALOG)
     }
 
     /// The counting behind the provincial table, over the counted files.
@@ -184,24 +188,32 @@ impl Session {
             .warnings
             .extend(self.corrections.problems.iter().cloned());
         // The rows the sheet reader could not fully use, grouped, among the 注意 lines.
-        let counted: std::collections::HashSet<i64> = self
-            .files
-            .iter()
-            .filter(|f| f.counts())
-            .map(|f| f.version.id)
-            .collect();
-        let problems: Vec<_> = self
-            .catalog
-            .row_problems()
-            .context("读取目录失败")?
-            .into_iter()
-            .filter(|p| counted.contains(&p.version_id))
-            .map(|p| (p.at, p.reason))
-            .collect();
+        let problems = self.row_problems(ClassifiedFile::counts)?;
         tally
             .warnings
             .extend(crate::tally::group_row_problems(&problems));
         Ok(tally)
+    }
+
+    /// The rows the sheet reader skipped, in the files `keep` picks.
+    pub fn row_problems(
+        &self,
+        keep: impl Fn(&ClassifiedFile) -> bool,
+    ) -> anyhow::Result<Vec<(crate::model::RowAt, String)>> {
+        let kept: std::collections::HashSet<i64> = self
+            .files
+            .iter()
+            .filter(|f| keep(f))
+            .map(|f| f.version.id)
+            .collect();
+        Ok(self
+            .catalog
+            .row_problems()
+            .context(READ_CATALOG)?
+            .into_iter()
+            .filter(|p| kept.contains(&p.version_id))
+            .map(|p| (p.at, p.reason))
+            .collect())
     }
 
     /// The materials check as of `today`.
@@ -218,10 +230,10 @@ impl Session {
 
     /// What the report shows of the catalog.
     pub fn report_sources(&self) -> anyhow::Result<crate::report::Sources> {
-        let media = self.catalog.media().context("读取目录失败")?;
-        let texts = self.catalog.doc_texts().context("读取目录失败")?;
-        let problems = self.catalog.row_problems().context("读取目录失败")?;
-        let rejections = self.catalog.last_rejections().context("读取目录失败")?;
+        let media = self.catalog.media().context(READ_CATALOG)?;
+        let texts = self.catalog.doc_texts().context(READ_CATALOG)?;
+        let problems = self.catalog.row_problems().context(READ_CATALOG)?;
+        let rejections = self.catalog.last_rejections().context(READ_CATALOG)?;
         let media = classify::judge_media(&self.cfg, &self.files, &media);
         Ok(crate::report::sources(
             &self.files,
@@ -245,7 +257,7 @@ pub fn print_store_damage(
     common: &Common,
     session: &Session,
 ) -> anyhow::Result<()> {
-    let damaged = session.catalog.damaged_objects().context("读取目录失败")?;
+    let damaged = session.catalog.damaged_objects().context(READ_CATALOG)?;
     if damaged.is_empty() {
         return Ok(());
     }

@@ -47,7 +47,10 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let (check, _) = steps::write_materials(common, &session, CsvEncoding::Utf8Bom)?;
     let report = steps::write_report(common, &session, &tally, &check)?;
     // What the audit (and the report's links) found, with what earlier nights found unhealed.
-    let damaged = session.catalog.damaged_objects().context("读取目录失败")?;
+    let damaged = session
+        .catalog
+        .damaged_objects()
+        .context(super::READ_CATALOG)?;
     let forms = steps::write_forms(common, &session, &tally, &check)?;
     // After a night that went through: an online copy of the catalog, the last 7 kept.
     session

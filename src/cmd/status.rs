@@ -60,7 +60,7 @@ struct Overview<'a> {
 impl<'a> Overview<'a> {
     fn of(session: &'a Session) -> anyhow::Result<Overview<'a>> {
         let catalog = &session.catalog;
-        let last = catalog.last_import().context("读取目录失败")?;
+        let last = catalog.last_import().context(super::READ_CATALOG)?;
         let present: Vec<_> = session
             .files
             .iter()
@@ -103,19 +103,8 @@ impl<'a> Overview<'a> {
                 with_problems.push((f.version.facts.path.shown(), problems.join("；")));
             }
         }
-        let rejections = catalog.last_rejections().context("读取目录失败")?;
-        let counted: std::collections::HashSet<i64> = present
-            .iter()
-            .filter(|f| f.version.counted())
-            .map(|f| f.version.id)
-            .collect();
-        let row_problems = catalog
-            .row_problems()
-            .context("读取目录失败")?
-            .into_iter()
-            .filter(|p| counted.contains(&p.version_id))
-            .map(|p| (p.at, p.reason))
-            .collect();
+        let rejections = catalog.last_rejections().context(super::READ_CATALOG)?;
+        let row_problems = session.row_problems(|f| f.version.counted())?;
         Ok(Overview {
             last,
             present: present.len(),
