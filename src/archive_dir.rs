@@ -12,6 +12,9 @@
 //! archive/.dangan-bag-staging-*   the year-end bag's generated entries while it is written
 //! ```
 //!
+//! (The bag's temporary zip, `.dangan-bag-*.zip.tmp`, is beside its final path, wherever that
+//! is: `bag/write.rs` names it.)
+//!
 //! Never creates, reads or removes anything itself, except [`ArchiveDir::new_bag_staging`] and
 //! [`ArchiveDir::remove_stale_bag_staging`] (the `archive` command's own temporary folders).
 

@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 use crate::config::{Activity, Config};
 use crate::model::Kind;
 use crate::output::{Cell, CsvEncoding, csv_bytes};
+use crate::tally::UNASSIGNED;
 use crate::text::fold_width;
 
 /// The department shown for an activity that names none, so that a person sees it.
@@ -279,7 +280,7 @@ pub fn write_text(out: &mut impl Write, result: &CheckResult) -> io::Result<()> 
         writeln!(out)?;
         writeln!(
             out,
-            "另有 {} 个文件未归类（无法判断属于哪个活动），请整理后重新导入：dangan list --activity 未归类",
+            "另有 {} 个文件{UNASSIGNED}（无法判断属于哪个活动），请整理后重新导入：dangan list --activity {UNASSIGNED}",
             result.unassigned
         )?;
     }
