@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::{Common, EXIT_OK};
+use super::{Common, EXIT_OK};
 use crate::output::CsvEncoding;
 
 #[derive(Args)]
@@ -21,7 +21,7 @@ pub struct RollupArgs {
     #[arg(long)]
     pub enrolment: Option<PathBuf>,
     /// CSV 编码：utf8（带 BOM）或 gb18030
-    #[arg(long, default_value = "utf8", value_parser = super::stats::parse_encoding)]
+    #[arg(long, default_value = "utf8", value_parser = super::parse_encoding)]
     pub encoding: CsvEncoding,
 }
 

@@ -34,7 +34,7 @@ mod isolate;
 mod markup;
 mod merge;
 pub(crate) mod value;
-pub(crate) mod zipcheck;
+pub(crate) mod zipguard;
 
 use std::fmt;
 use std::path::Path;
@@ -321,11 +321,11 @@ pub fn read_workbook(path: &Path, format: Format) -> Workbook {
 /// [`read_workbook_isolated`]. The size check is made once.
 pub fn read_in_process_if_fits(path: &Path, format: Format, limits: &Limits) -> Option<Workbook> {
     if !matches!(format, Format::Xlsx | Format::Xlsm)
-        || zipcheck::precheck(path, format, limits).is_some()
+        || zipguard::refusal(path, format, limits).is_some()
     {
         return None;
     }
-    let wb = calc::read_prechecked(path, format, limits);
+    let wb = calc::read_guarded(path, format, limits);
     (!wb.cut_short).then_some(wb)
 }
 
