@@ -255,8 +255,8 @@ mod tests {
     /// A catalog whose objects table lists `n` stored objects (as the import writes it).
     fn store_of(n: usize) -> (tempfile::TempDir, Catalog, Vec<String>) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let catalog = Catalog::open(dir.path()).unwrap();
+        let store = Store::open(&crate::archive_dir::ArchiveDir::new(dir.path())).unwrap();
+        let catalog = Catalog::open(&crate::archive_dir::ArchiveDir::new(dir.path())).unwrap();
         let mut shas = Vec::new();
         for i in 0..n {
             let bytes = format!("object {i}");
@@ -272,7 +272,7 @@ mod tests {
     #[test]
     fn thirty_nights_reread_every_object_and_the_cursor_wraps() {
         let (dir, catalog, shas) = store_of(70);
-        let objects = dir.path().join("objects");
+        let objects = crate::archive_dir::ArchiveDir::new(dir.path()).objects_dir();
         let scope = Scope::Rolling {
             nights: 30,
             budget: Duration::from_secs(600),
@@ -301,7 +301,7 @@ mod tests {
     #[test]
     fn a_damaged_and_a_missing_object_are_recorded_until_intact_again() {
         let (dir, catalog, shas) = store_of(5);
-        let objects = dir.path().join("objects");
+        let objects = crate::archive_dir::ArchiveDir::new(dir.path()).objects_dir();
         std::fs::write(crate::store::object_path(&objects, &shas[1]), b"changed").unwrap();
         std::fs::remove_file(crate::store::object_path(&objects, &shas[3])).unwrap();
         let a = audit(
@@ -355,7 +355,7 @@ mod tests {
         };
         let a = audit(
             &catalog,
-            &dir.path().join("objects"),
+            &crate::archive_dir::ArchiveDir::new(dir.path()).objects_dir(),
             scope,
             "nightly",
             0,
@@ -370,7 +370,7 @@ mod tests {
         // The next night goes on from there.
         let b = audit(
             &catalog,
-            &dir.path().join("objects"),
+            &crate::archive_dir::ArchiveDir::new(dir.path()).objects_dir(),
             scope,
             "nightly",
             1,

@@ -21,10 +21,10 @@ use crate::resolve::date;
 use crate::tally::{ActivityInfo, DeclaredFact, FileFact, MediaFact, PersonFact, TallyInput};
 
 /// Why a file is listed in 待归类.xlsx for a person to look at.
-pub const REASON_UNASSIGNED: &str = "未归类";
+pub const REASON_UNASSIGNED: &str = crate::tally::UNASSIGNED;
 pub const REASON_CONFLICT: &str = "名称与文件夹不一致";
 pub const REASON_FAR_DATE: &str = "日期距活动超过 30 天";
-pub const REASON_NO_DATE: &str = "无日期";
+pub const REASON_NO_DATE: &str = crate::model::NO_DATE;
 pub const REASON_LOW_CONFIDENCE: &str = "日期低可信（文件修改时间）";
 
 /// One file version as judged now.
@@ -693,7 +693,10 @@ pub fn activity_infos(cfg: &Config) -> Vec<ActivityInfo> {
 }
 
 /// What the materials check sees of the counted files, and how many of them are 未归类.
-pub fn evidence(cfg: &Config, files: &[ClassifiedFile]) -> (Vec<crate::check::EvidenceFile>, u64) {
+pub fn evidence(
+    cfg: &Config,
+    files: &[ClassifiedFile],
+) -> (Vec<crate::materials::EvidenceFile>, u64) {
     evidence_with_text(cfg, files, &HashMap::new())
 }
 
@@ -703,7 +706,7 @@ pub fn evidence_with_text(
     cfg: &Config,
     files: &[ClassifiedFile],
     first_lines: &HashMap<i64, String>,
-) -> (Vec<crate::check::EvidenceFile>, u64) {
+) -> (Vec<crate::materials::EvidenceFile>, u64) {
     let judge = Judge::new(cfg, &NO_CORRECTIONS);
     let mut unassigned = 0;
     let mut out = Vec::new();
@@ -718,14 +721,14 @@ pub fn evidence_with_text(
                 activities.extend(judge.activity_names(raw));
             }
         }
-        out.push(crate::check::EvidenceFile {
+        out.push(crate::materials::EvidenceFile {
             department: f.judged.department.clone(),
             activities: activities.into_iter().collect(),
             kind: f.version.facts.kind,
             file_name: f.file_name(),
             sign_in: f.version.facts.sign_in,
             media: f.version.facts.media,
-            scan: crate::check::is_sign_in_scan(
+            scan: crate::materials::is_sign_in_scan(
                 f.version.facts.kind,
                 &f.version.facts.format,
                 &f.file_name(),

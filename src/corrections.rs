@@ -23,7 +23,7 @@ use rust_xlsxwriter::{
 
 use crate::model::Format;
 use crate::sheet::value::{self, DateCell, Value};
-use crate::sheet::{Limits, zipcheck};
+use crate::sheet::{Limits, zipguard};
 use crate::text::{fold_width, match_key};
 
 /// The corrections file the office saves beside dangan.toml.
@@ -567,7 +567,7 @@ fn zip_limits() -> Limits {
 }
 
 fn read_calc(path: &Path, format: Format, reading: &mut Reading) {
-    if let Some(reason) = zipcheck::precheck(path, format, &zip_limits()) {
+    if let Some(reason) = zipguard::refusal(path, format, &zip_limits()) {
         reading.problem_sentence(&reason);
         return;
     }
@@ -591,7 +591,7 @@ where
 
 fn corrupt(reading: &mut Reading, password: bool, e: &dyn std::fmt::Display) {
     if password {
-        reading.problem_sentence(zipcheck::PASSWORD);
+        reading.problem_sentence(zipguard::PASSWORD);
     } else {
         reading.problem(format!("已损坏或不是表格，无法读取（{e}）"));
     }

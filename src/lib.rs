@@ -1,10 +1,10 @@
 //! dangan (档案): the evidence of a vocational college's 职业教育活动周（月）, imported, cataloged,
 //! tallied and archived. One module per stage of the data flow; see DESIGN.md.
 
+pub mod archive_dir;
 pub mod audit;
 pub mod bag;
 pub mod catalog;
-pub mod check;
 pub mod classify;
 pub mod cli;
 pub mod clock;
@@ -17,6 +17,7 @@ pub mod forms;
 pub mod human_error;
 pub mod import;
 pub mod lock;
+pub mod materials;
 pub mod model;
 pub mod originals;
 pub mod output;
@@ -27,6 +28,7 @@ pub mod rollup;
 pub mod sheet;
 pub mod store;
 pub mod tally;
+#[doc(hidden)]
+pub mod testing; // test support (one EXIF writer), see its module doc
 pub mod text;
 pub mod walk;
-pub mod yearly;

@@ -3,7 +3,8 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
-use std::path::Path;
+
+use crate::archive_dir::ArchiveDir;
 
 pub struct RunLock {
     _file: File,
@@ -23,16 +24,16 @@ pub enum LockError {
 impl RunLock {
     /// Takes the lock; `offset` is the configured local time the holder's start is written in.
     pub fn acquire(
-        archive: &Path,
+        archive: &ArchiveDir,
         command: &str,
         offset: chrono::FixedOffset,
     ) -> Result<RunLock, LockError> {
-        let path = archive.join(".lock");
+        let path = archive.lock_path();
         let io = |source| LockError::Io {
             path: path.display().to_string(),
             source,
         };
-        std::fs::create_dir_all(archive).map_err(io)?;
+        std::fs::create_dir_all(archive.root()).map_err(io)?;
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -47,7 +48,7 @@ impl RunLock {
                 let _ = file.read_to_string(&mut holder);
                 let holder = holder.trim();
                 return Err(LockError::Busy {
-                    archive: archive.display().to_string(),
+                    archive: archive.root().display().to_string(),
                     holder: if holder.is_empty() {
                         "持有者未知".into()
                     } else {

@@ -4,6 +4,11 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+/// What a person reads where a file has no date.
+pub const NO_DATE: &str = "无日期";
+/// The state of a file taken back out of the inbox (kept in the archive, no longer counted).
+pub const WITHDRAWN: &str = "已撤回";
+
 /// What a file is, decided from its bytes (the extension is only a hint).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
@@ -184,7 +189,7 @@ impl DateSource {
             DateSource::Document => "文档内日期",
             DateSource::Mtime => "文件修改时间（低可信）",
             DateSource::Correction => "更正",
-            DateSource::None => "无日期",
+            DateSource::None => NO_DATE,
         }
     }
 }
@@ -247,7 +252,7 @@ impl ActivityRule {
             ActivityRule::Filename => "文件名",
             ActivityRule::Sheet => "表格活动名称列",
             ActivityRule::Date => "日期落在活动期间",
-            ActivityRule::None => "未归类",
+            ActivityRule::None => crate::tally::UNASSIGNED,
         }
     }
 }

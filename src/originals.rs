@@ -16,19 +16,14 @@ use std::io;
 use std::os::unix::fs::{DirEntryExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
+use crate::archive_dir::{ArchiveDir, ORIGINALS};
 use crate::classify::ClassifiedFile;
-
-/// The tree's folder under `archive/`.
-pub const TREE_DIR: &str = "按活动";
-/// The tree's own list of what it made (path under the tree, SHA-256, how), under `archive/`.
-const LIST_FILE: &str = ".按活动.tsv";
-/// The folder of files of no activity.
-const UNASSIGNED: &str = "未归类";
+use crate::tally::UNASSIGNED;
 
 /// One entry of the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placed {
-    /// `<活动>/<部门>/<name>`, under [`TREE_DIR`].
+    /// `<活动>/<部门>/<name>`, under [`ORIGINALS`].
     pub rel: String,
     pub sha256: String,
     /// The inbox path as a person reads it (the report's key).
@@ -104,7 +99,7 @@ pub fn links(placed: &[Placed]) -> HashMap<String, String> {
     let mut out = HashMap::new();
     for p in placed {
         out.entry(p.path.clone())
-            .or_insert_with(|| format!("{TREE_DIR}/{}", p.rel));
+            .or_insert_with(|| format!("{ORIGINALS}/{}", p.rel));
     }
     out
 }
@@ -112,10 +107,11 @@ pub fn links(placed: &[Placed]) -> HashMap<String, String> {
 /// Makes `archive/按活动/` hold exactly `placed`: adds what is missing or points at other bytes,
 /// removes what its list says it made and is no longer placed, then rewrites the list. Call
 /// only while holding the run lock.
-pub fn sync(archive: &Path, placed: &[Placed]) -> io::Result<Synced> {
-    let tree = archive.join(TREE_DIR);
-    let objects = archive.join("objects");
-    let list_path = archive.join(LIST_FILE);
+pub fn sync(archive: &ArchiveDir, placed: &[Placed]) -> io::Result<Synced> {
+    let tree = archive.originals_dir();
+    let objects = archive.objects_dir();
+    // The tree's own list of what it made (path under the tree, SHA-256, how).
+    let list_path = archive.originals_list_path();
     // path → (SHA-256, how it was made: link | symlink | copy)
     let old: BTreeMap<String, (String, String)> = std::fs::read_to_string(&list_path)
         .unwrap_or_default()
@@ -171,7 +167,8 @@ pub fn sync(archive: &Path, placed: &[Placed]) -> io::Result<Synced> {
         };
         list.push_str(&format!("{}\t{}\t{how}\n", p.rel, p.sha256));
     }
-    let tmp = archive.join(format!("{LIST_FILE}.tmp"));
+    let mut tmp = list_path.clone().into_os_string();
+    tmp.push(".tmp");
     std::fs::write(&tmp, list)?;
     std::fs::rename(&tmp, &list_path)?;
     Ok(done)
@@ -346,7 +343,8 @@ mod tests {
     fn a_sync_adds_keeps_and_removes_only_its_own() {
         let dir = tempfile::tempdir().unwrap();
         let archive = dir.path();
-        let store = crate::store::Store::open(archive).unwrap();
+        let archive_dir = ArchiveDir::new(archive);
+        let store = crate::store::Store::open(&archive_dir).unwrap();
         let mut a = store.ingest(&mut &b"aaa"[..], || Ok(())).unwrap();
         let b = store.ingest(&mut &b"bbb"[..], || Ok(())).unwrap();
         assert_eq!(store.finish_batch().unwrap(), 2);
@@ -363,7 +361,7 @@ mod tests {
                 path: "学生处/b.txt".into(),
             },
         ];
-        let s = sync(archive, &placed).unwrap();
+        let s = sync(&archive_dir, &placed).unwrap();
         assert_eq!((s.added, s.kept, s.removed), (2, 0, 0));
         let doc = archive.join("按活动/启动仪式/教务科研处/方案.docx");
         assert_eq!(std::fs::read(&doc).unwrap(), b"aaa");
@@ -373,7 +371,7 @@ mod tests {
         );
         // Someone's own file in the tree is left alone.
         std::fs::write(archive.join("按活动/笔记.txt"), b"mine").unwrap();
-        let s = sync(archive, &placed[..1]).unwrap();
+        let s = sync(&archive_dir, &placed[..1]).unwrap();
         assert_eq!((s.added, s.kept, s.removed), (0, 1, 1));
         assert!(!archive.join("按活动/未归类").exists());
         assert!(archive.join("按活动/笔记.txt").exists());

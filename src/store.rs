@@ -101,9 +101,9 @@ impl Store {
     /// Opens (creating) `archive/objects` with its 256 fan-out folders (`00` … `ff`), so that
     /// no write needs a `mkdir`: one listing of `objects/` per run, a `mkdir` only for a folder
     /// that is missing, and one fsync of `objects/` when any was made.
-    pub fn open(archive: &Path) -> io::Result<Store> {
-        let objects = archive.join("objects");
-        let tmp = objects.join("tmp");
+    pub fn open(archive: &crate::archive_dir::ArchiveDir) -> io::Result<Store> {
+        let objects = archive.objects_dir();
+        let tmp = archive.objects_temp_dir();
         std::fs::create_dir_all(&tmp)?;
         let mut have = [false; 256];
         for e in std::fs::read_dir(&objects)? {
@@ -253,7 +253,7 @@ impl Store {
     }
 
     /// Re-hashes an object: true when its name is its SHA-256.
-    pub fn check(&self, sha256: &str) -> io::Result<bool> {
+    pub fn rehash_matches(&self, sha256: &str) -> io::Result<bool> {
         let mut f = File::open(self.object_path(sha256))?;
         match hash_reader(&mut f, |_| Ok(())) {
             Ok((h, _, _)) => Ok(h == sha256),
@@ -357,7 +357,7 @@ mod tests {
     #[test]
     fn same_content_is_one_object() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(&crate::archive_dir::ArchiveDir::new(dir.path())).unwrap();
         let a = store.ingest(&mut &b"hello"[..], || Ok(())).unwrap();
         let b = store.ingest(&mut &b"hello"[..], || Ok(())).unwrap();
         assert_eq!(
@@ -370,7 +370,7 @@ mod tests {
         assert_eq!(a.path, b.path);
         assert!(!store.object_path(&a.sha256).exists());
         assert_eq!(store.finish_batch().unwrap(), 1);
-        assert!(store.check(&a.sha256).unwrap());
+        assert!(store.rehash_matches(&a.sha256).unwrap());
         let c = store.ingest(&mut &b"hello"[..], || Ok(())).unwrap();
         assert!(!c.new_object);
         assert_eq!(c.path, store.object_path(&a.sha256));
@@ -386,7 +386,7 @@ mod tests {
     #[test]
     fn a_damaged_object_is_found_and_healed_only_from_its_own_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(&crate::archive_dir::ArchiveDir::new(dir.path())).unwrap();
         let mut a = store.ingest(&mut &b"hello"[..], || Ok(())).unwrap();
         store.finish_batch().unwrap();
         a.path = store.object_path(&a.sha256);
@@ -407,7 +407,7 @@ mod tests {
         std::fs::remove_file(&a.path).unwrap();
         assert_eq!(store.examine(&a.sha256).unwrap(), Examined::Missing);
         assert!(store.heal(&a.sha256, &mut &b"hello"[..]).unwrap());
-        assert!(store.check(&a.sha256).unwrap());
+        assert!(store.rehash_matches(&a.sha256).unwrap());
         assert_eq!(
             std::fs::read_dir(dir.path().join("objects/tmp"))
                 .unwrap()
@@ -419,7 +419,7 @@ mod tests {
     #[test]
     fn a_file_that_changed_while_read_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(&crate::archive_dir::ArchiveDir::new(dir.path())).unwrap();
         let r = store.ingest(&mut &b"x"[..], || Err("变了".into()));
         assert!(matches!(r, Err(StoreError::Rejected(_))));
         assert_eq!(

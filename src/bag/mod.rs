@@ -58,6 +58,7 @@
 //! bad input: problems are [`BagError`]s or [`EntryProblem`]s naming the entry, in Chinese.
 
 pub mod names;
+pub mod plan;
 mod verify;
 mod write;
 

@@ -95,7 +95,7 @@ pub(super) fn verify_detailed(
     let zip_name = path.display().to_string();
     let mut whole = None;
     let slot = want_whole.then_some(&mut whole);
-    let (top, payload_files, payload_bytes) = check(path, &zip_name, progress, slot, &mut p);
+    let (top, payload_files, payload_bytes) = examine_zip(path, &zip_name, progress, slot, &mut p);
     if want_whole && whole.is_none() {
         // The entries were not read (a zip cut short, no central directory): the digest alone.
         whole = Some(super::write::zip_sha256(path));
@@ -166,7 +166,7 @@ fn open(path: &Path) -> Result<Archive, String> {
 }
 
 /// The whole check; returns the top folder and the payload found (files, bytes).
-fn check(
+fn examine_zip(
     path: &Path,
     zip_name: &str,
     progress: &(dyn Fn(u64) + Sync),

@@ -270,7 +270,7 @@ mod tests {
     #[test]
     fn a_finding_stays_open_until_healed_and_keeps_its_first_finder() {
         let dir = tempfile::tempdir().unwrap();
-        let catalog = Catalog::open(dir.path()).unwrap();
+        let catalog = Catalog::open(&crate::archive_dir::ArchiveDir::new(dir.path())).unwrap();
         let sha = Sha256::of(b"x");
         catalog
             .record_object_state(&sha, ObjectState::Damaged, "nightly", 10)
@@ -298,7 +298,7 @@ mod tests {
     #[test]
     fn the_cursor_is_kept_and_objects_come_in_pages() {
         let dir = tempfile::tempdir().unwrap();
-        let catalog = Catalog::open(dir.path()).unwrap();
+        let catalog = Catalog::open(&crate::archive_dir::ArchiveDir::new(dir.path())).unwrap();
         assert_eq!(catalog.audit_cursor().unwrap(), None);
         let sha = Sha256::of(b"y");
         catalog.set_audit_cursor(Some(&sha)).unwrap();

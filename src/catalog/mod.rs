@@ -20,6 +20,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
+use crate::archive_dir::ArchiveDir;
+
 pub use audit::{DamagedObject, HeldBy, ObjectRef, ObjectState};
 pub use read::{
     ArchiveRecord, CatalogedVersion, DeclaredRow, DocText, MediaRow, PersonRow, RowProblem,
@@ -34,10 +36,6 @@ pub use write::{
 /// only, date candidates in their own table.
 pub const SCHEMA_VERSION: i64 = 2;
 
-/// The catalog's file under `archive/`.
-pub const CATALOG_FILE: &str = "catalog.sqlite";
-/// Where the nightly online copies of the catalog go, under `archive/`.
-pub const BACKUP_DIR: &str = "备份";
 /// How many nightly copies are kept.
 pub const BACKUPS_KEPT: usize = 7;
 
@@ -245,17 +243,13 @@ fn sql_reason(e: &rusqlite::Error) -> String {
 impl From<rusqlite::Error> for CatalogError {
     fn from(source: rusqlite::Error) -> CatalogError {
         CatalogError::Sql {
-            path: CATALOG_FILE.into(),
+            path: crate::archive_dir::CATALOG.into(),
             source,
         }
     }
 }
 
 pub type Result<T> = std::result::Result<T, CatalogError>;
-
-fn catalog_path(archive: &Path) -> PathBuf {
-    archive.join(CATALOG_FILE)
-}
 
 fn schema_version(conn: &Connection) -> rusqlite::Result<Option<i64>> {
     let has_meta: bool = conn.query_row(
@@ -279,7 +273,7 @@ fn schema_version(conn: &Connection) -> rusqlite::Result<Option<i64>> {
 
 /// Refuses to start a catalog afresh over a store that already holds objects: a missing, empty
 /// or damaged catalog is restored from a backup by a person, never silently replaced.
-fn refuse_lost_catalog(archive: &Path, path: &Path) -> Result<()> {
+fn refuse_lost_catalog(archive: &ArchiveDir, path: &Path) -> Result<()> {
     let what = match std::fs::File::open(path) {
         Err(_) => "不见了",
         Ok(mut f) => {
@@ -297,7 +291,7 @@ fn refuse_lost_catalog(archive: &Path, path: &Path) -> Result<()> {
     if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
         return Ok(());
     }
-    let objects = count_objects(&archive.join("objects"));
+    let objects = count_objects(&archive.objects_dir());
     if objects == 0 {
         return Ok(());
     }
@@ -309,7 +303,7 @@ fn refuse_lost_catalog(archive: &Path, path: &Path) -> Result<()> {
         ),
         None => format!(
             "{} 里没有备份。如果确实要从头建立目录，请把整个存档文件夹改名保存，再重新运行",
-            archive.join(BACKUP_DIR).display()
+            archive.backups_dir().display()
         ),
     };
     Err(CatalogError::Lost {
@@ -341,13 +335,13 @@ fn count_objects(objects: &Path) -> u64 {
 }
 
 /// The newest nightly copy in `archive/备份/`.
-pub fn newest_backup(archive: &Path) -> Option<PathBuf> {
+pub fn newest_backup(archive: &ArchiveDir) -> Option<PathBuf> {
     backups(archive).pop()
 }
 
 /// The nightly copies, oldest first (their names sort by time).
-fn backups(archive: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(archive.join(BACKUP_DIR))
+fn backups(archive: &ArchiveDir) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(archive.backups_dir())
         .into_iter()
         .flatten()
         .flatten()
@@ -366,8 +360,8 @@ impl Catalog {
     /// Opens (creating, or migrating an older schema in place) the catalog in `archive/`. A
     /// catalog that is missing, empty or not a database while the store holds objects is
     /// refused with the backup to restore.
-    pub fn open(archive: &Path) -> Result<Catalog> {
-        let path = catalog_path(archive);
+    pub fn open(archive: &ArchiveDir) -> Result<Catalog> {
+        let path = archive.catalog_path();
         refuse_lost_catalog(archive, &path)?;
         let sql = |source| CatalogError::Sql {
             path: path.display().to_string(),
@@ -404,8 +398,8 @@ impl Catalog {
     /// Opens an existing catalog for reading only; `None` when there is none yet. Works on a
     /// read-only copy or mount of the archive. A catalog of an older schema is migrated first
     /// when the archive is writable, else refused with what to run.
-    pub fn open_read_only(archive: &Path) -> Result<Option<Catalog>> {
-        let path = catalog_path(archive);
+    pub fn open_read_only(archive: &ArchiveDir) -> Result<Option<Catalog>> {
+        let path = archive.catalog_path();
         if !path.exists() {
             return match refuse_lost_catalog(archive, &path) {
                 Ok(()) => Ok(None),
@@ -472,11 +466,11 @@ impl Catalog {
     /// backup API, written to a temp file and renamed), keeping the newest [`BACKUPS_KEPT`].
     pub fn back_up(
         &self,
-        archive: &Path,
+        archive: &ArchiveDir,
         now: i64,
         offset: chrono::FixedOffset,
     ) -> Result<PathBuf> {
-        let dir = archive.join(BACKUP_DIR);
+        let dir = archive.backups_dir();
         let io = |e: std::io::Error| CatalogError::Sql {
             path: dir.display().to_string(),
             source: rusqlite::Error::ToSqlConversionFailure(Box::new(e)),

@@ -4,16 +4,10 @@
 pub mod usage;
 
 use std::io::Write;
-use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::cmd;
-
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_FAILED: i32 = 1;
-pub const EXIT_USAGE: i32 = 2;
-pub const EXIT_REJECTED: i32 = 3;
+use crate::cmd::{self, Common, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
 
 #[derive(Parser)]
 #[command(
@@ -27,28 +21,6 @@ pub struct Cli {
     pub common: Common,
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Args, Clone)]
-pub struct Common {
-    /// 收件箱文件夹（默认 inbox）
-    #[arg(long, global = true, default_value = "inbox")]
-    pub inbox: PathBuf,
-    /// 存档文件夹：对象库、目录数据库、统计与报告（默认 archive）
-    #[arg(long, global = true, default_value = "archive")]
-    pub archive: PathBuf,
-    /// 配置文件（默认：当前目录的 dangan.toml，没有则用内置 2025 活动目录）
-    #[arg(long, global = true)]
-    pub config: Option<PathBuf>,
-    /// 更正文件（默认：配置文件旁的 更正.xlsx 或 更正.csv）
-    #[arg(long, global = true)]
-    pub corrections: Option<PathBuf>,
-    /// 在标准输出打印机器可读的 JSON
-    #[arg(long, global = true)]
-    pub json: bool,
-    /// 安静：只输出错误
-    #[arg(short, long, global = true)]
-    pub quiet: bool,
 }
 
 #[derive(Subcommand)]

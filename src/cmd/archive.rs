@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
-use super::Session;
-use crate::cli::{Common, EXIT_OK};
+use super::{Common, EXIT_OK, Session, steps};
+use crate::archive_dir::{OBJECTS, REPORT};
+use crate::bag::plan;
 use crate::output::CsvEncoding;
 
 #[derive(Args)]
@@ -26,26 +27,11 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     // A year with no activity and no file is a typo, not an empty archive: said before
     // anything is written.
     let year = args.year;
-    let has_activity = cfg
-        .activities
-        .iter()
-        .any(|a| crate::yearly::activity_year(&cfg, &a.name) == Some(year));
-    if !has_activity {
-        use chrono::Datelike;
+    let years = plan::activity_years(&cfg);
+    if !years.contains(&year) {
         let has_files = Session::open_read_only(common, crate::catalog::Which::Latest)?
-            .is_some_and(|s| {
-                s.files
-                    .iter()
-                    .any(|f| f.judged.day().is_some_and(|d| d.year() == year))
-            });
+            .is_some_and(|s| plan::any_dated_in(&s.files, year));
         if !has_files {
-            let mut years: Vec<i32> = cfg
-                .activities
-                .iter()
-                .filter_map(|a| crate::yearly::activity_year(&cfg, &a.name))
-                .collect();
-            years.sort();
-            years.dedup();
             anyhow::bail!(
                 "{year} 年没有活动（配置中的活动在 {} 年），目录里也没有 {year} 年的文件：没有生成档案。请检查 --year",
                 years
@@ -56,47 +42,48 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    let _lock = crate::lock::RunLock::acquire(&common.archive, "archive", cfg.utc_offset)?;
+    let archive = common.archive_dir();
+    let _lock = crate::lock::RunLock::acquire(&archive, "archive", cfg.utc_offset)?;
     let epoch = super::epoch();
     // The statistics, the materials check and the report inside the bag are made from the
     // catalog as it is now.
     let session = Session::open(common)?;
-    let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
-    let (check, _) = super::check::write(common, &session, CsvEncoding::Utf8Bom)?;
+    let (tally, mut stats_files) = steps::write_stats(common, &session, CsvEncoding::Utf8Bom)?;
+    let (check, check_csv) = steps::write_materials(common, &session, CsvEncoding::Utf8Bom)?;
+    stats_files.push(check_csv);
     // The submissions (附件4, the 工作总结报告) go into data/统计/ with the statistics.
-    super::forms::write(common, &session, &tally, &check)?;
-    let run_starts = session.catalog.run_starts().context("读取目录失败")?;
+    stats_files.extend(steps::write_forms(common, &session, &tally, &check)?.files);
+    let run_starts = session.catalog.run_starts().context(super::READ_CATALOG)?;
     // The generated entries (文件索引.csv, the report's pages) are written here and streamed
     // into the bag like the store's objects; the folder goes when the command ends, and one a
     // killed run left is removed now (we hold the lock).
-    remove_stale_staging(&common.archive);
-    let staging = tempfile::Builder::new()
-        .prefix(STAGING_PREFIX)
-        .tempdir_in(&common.archive)
+    archive.remove_stale_bag_staging();
+    let staging = archive
+        .new_bag_staging()
         .with_context(|| format!("无法在 {} 中创建临时文件夹", common.archive.display()))?;
-    let mut year = crate::yearly::plan_year(
+    let mut year = plan::plan_year(
         &session.cfg,
         &session.files,
         &run_starts,
-        &common.archive.join("objects"),
+        &archive.objects_dir(),
         args.year,
         epoch,
-        &[("统计", common.archive.join("统计"))],
+        stats_files.into_iter().map(|f| (f.name, f.bytes)).collect(),
         staging.path(),
     )?;
     let sources = session.report_sources()?;
     let report = crate::report::render_for_bag(
-        &common.archive,
+        &archive,
         &sources,
         &session.cfg,
         &tally,
         &check,
         epoch,
         year.in_bag.clone(),
-        &staging.path().join("报告"),
+        &staging.path().join(REPORT),
     )
     .context("生成档案内的报告失败")?;
-    year.add_files("报告", report)?;
+    year.add_files(REPORT, report)?;
     let out = args
         .out
         .clone()
@@ -109,7 +96,7 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     let damaged: Vec<_> = session
         .catalog
         .damaged_objects()
-        .context("读取目录失败")?
+        .context(super::READ_CATALOG)?
         .into_iter()
         .filter(|d| year.in_bag.contains_key(&d.sha256.hex()))
         .collect();
@@ -134,7 +121,7 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
                 let found: Vec<_> = session
                     .catalog
                     .damaged_objects()
-                    .context("读取目录失败")?
+                    .context(super::READ_CATALOG)?
                     .into_iter()
                     .filter(|d| d.sha256 == sha)
                     .collect();
@@ -230,22 +217,7 @@ fn damaged_object_of(
         .parent()
         .and_then(|p| p.parent())
         .and_then(|p| p.file_name())
-        .is_some_and(|n| n == "objects");
+        .is_some_and(|n| n == OBJECTS);
     let sha = crate::model::Sha256::parse_hex(path.file_name()?.to_str()?)?;
     in_store.then_some((sha, state))
-}
-
-/// The folder in `archive/` where `archive` writes the bag's generated entries.
-const STAGING_PREFIX: &str = ".dangan-bag-staging-";
-
-/// Removes the staging folders of `archive` runs that were killed. Only while holding the lock.
-fn remove_stale_staging(archive: &std::path::Path) {
-    let Ok(entries) = std::fs::read_dir(archive) else {
-        return;
-    };
-    for e in entries.flatten() {
-        if e.file_name().to_string_lossy().starts_with(STAGING_PREFIX) {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
-    }
 }

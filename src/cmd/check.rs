@@ -3,36 +3,19 @@
 //! activity week with what was held on it (a day with no evidence flagged).
 
 use std::io::Write;
-use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::Args;
 
-use super::Session;
-use crate::check::{self, CHECK_CSV, CheckResult};
-use crate::cli::{Common, EXIT_OK};
+use super::{Common, EXIT_OK, Session, steps};
 use crate::forms::WeekDay;
-use crate::output::{CsvEncoding, write_atomic};
+use crate::materials::{self, CheckResult};
+use crate::output::CsvEncoding;
 
 #[derive(Args, Clone)]
 pub struct CheckArgs {
     /// CSV 编码：utf8（带 BOM，Excel 直接打开）或 gb18030
-    #[arg(long, default_value = "utf8", value_parser = super::stats::parse_encoding)]
+    #[arg(long, default_value = "utf8", value_parser = super::parse_encoding)]
     pub encoding: CsvEncoding,
-}
-
-/// Checks the catalog against the activity catalog as of the epoch's day and writes the CSV.
-pub fn write(
-    common: &Common,
-    session: &Session,
-    enc: CsvEncoding,
-) -> anyhow::Result<(CheckResult, PathBuf)> {
-    let result = session.check(session.today());
-    let dir = common.archive.join("统计");
-    std::fs::create_dir_all(&dir).with_context(|| format!("无法创建 {}", dir.display()))?;
-    let path = dir.join(CHECK_CSV);
-    write_atomic(&path, &check::check_csv(&result, enc))?;
-    Ok((result, path))
 }
 
 /// Each day of the configured week with the activities that have counted evidence dated on it.
@@ -99,16 +82,16 @@ pub fn json(result: &CheckResult) -> serde_json::Value {
             "activity": m.activity,
             "dates": m.dates,
             "materials": m.materials,
-            "status": match m.status { check::Status::Owed => "owed", check::Status::NotDue => "not_due" },
+            "status": match m.status { materials::Status::Owed => "owed", materials::Status::NotDue => "not_due" },
         })).collect::<Vec<_>>(),
     })
 }
 
 pub fn run(common: &Common, args: &CheckArgs) -> anyhow::Result<i32> {
     let cfg = super::load_config(common)?;
-    let _lock = crate::lock::RunLock::acquire(&common.archive, "check", cfg.utc_offset)?;
+    let _lock = crate::lock::RunLock::acquire(&common.archive_dir(), "check", cfg.utc_offset)?;
     let session = Session::open(common)?;
-    let (result, path) = write(common, &session, args.encoding)?;
+    let (result, csv) = steps::write_materials(common, &session, args.encoding)?;
     let days = week(&session);
     let mut out = std::io::stdout().lock();
     if common.json {
@@ -118,11 +101,11 @@ pub fn run(common: &Common, args: &CheckArgs) -> anyhow::Result<i32> {
         }
         writeln!(out, "{v}")?;
     } else if !common.quiet {
-        check::write_text(&mut out, &result)?;
+        materials::write_text(&mut out, &result)?;
         writeln!(out)?;
         write_week(&mut out, &days)?;
         writeln!(out)?;
-        writeln!(out, "已写入 {}", path.display())?;
+        writeln!(out, "已写入 {}", csv.path.display())?;
     }
     Ok(EXIT_OK)
 }

@@ -5,8 +5,9 @@ use std::io::Write;
 
 use clap::Args;
 
-use crate::cli::{Common, EXIT_OK, EXIT_REJECTED};
-use crate::import::{ImportOptions, ImportSummary, run_import};
+use super::Common;
+use super::steps::{self, print_healing, print_rejections};
+use crate::import::ImportSummary;
 use crate::text::escape_controls;
 
 #[derive(Args)]
@@ -17,34 +18,9 @@ pub struct ImportArgs {
 }
 
 pub fn run(common: &Common, args: &ImportArgs) -> anyhow::Result<i32> {
-    let summary = import(common, args.dry_run, true)?;
+    let summary = steps::import(common, args.dry_run, true)?;
     print_summary(common, &summary, args.dry_run)?;
-    Ok(exit_code(&summary))
-}
-
-/// The import itself, for `import` and `nightly` (which holds the run lock already).
-pub fn import(common: &Common, dry_run: bool, take_lock: bool) -> anyhow::Result<ImportSummary> {
-    let cfg = super::load_config(common)?;
-    let corrections = super::load_corrections(common, &cfg)?;
-    let opts = ImportOptions {
-        inbox: &common.inbox,
-        archive: &common.archive,
-        dry_run,
-        quiet: common.quiet || common.json,
-        now: super::epoch(),
-        corrections: &corrections,
-        exe: std::env::current_exe().ok(),
-        take_lock,
-    };
-    Ok(run_import(&cfg, &opts)?)
-}
-
-pub fn exit_code(s: &ImportSummary) -> i32 {
-    if s.rejected > 0 || s.rejected_rows > 0 {
-        EXIT_REJECTED
-    } else {
-        EXIT_OK
-    }
+    Ok(steps::import_exit_code(&summary))
 }
 
 pub fn print_summary(common: &Common, s: &ImportSummary, dry_run: bool) -> anyhow::Result<()> {
@@ -100,33 +76,5 @@ pub fn print_summary(common: &Common, s: &ImportSummary, dry_run: bool) -> anyho
         )?;
     }
     print_healing(&mut out, s)?;
-    Ok(())
-}
-
-/// The files this run rejected, one line each (for `import` and `nightly`).
-pub fn print_rejections(out: &mut impl Write, s: &ImportSummary) -> anyhow::Result<()> {
-    for (path, reason) in &s.rejections {
-        writeln!(
-            out,
-            "拒收\t{}\t{}",
-            escape_controls(path),
-            escape_controls(reason)
-        )?;
-    }
-    Ok(())
-}
-
-/// The store objects this run healed, and those still damaged (for `import` and `nightly`).
-pub fn print_healing(out: &mut impl Write, s: &ImportSummary) -> anyhow::Result<()> {
-    for line in &s.healed {
-        writeln!(out, "{line}")?;
-    }
-    if s.still_damaged > 0 {
-        writeln!(
-            out,
-            "存档里仍有 {} 个对象损坏或丢失，收件箱里也找不到它们的内容：运行 dangan verify --store 查看是哪些文件、如何处理",
-            s.still_damaged
-        )?;
-    }
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Args;
 
-use crate::cli::{Common, EXIT_OK};
+use super::{Common, EXIT_OK};
 use crate::config::DEFAULT_TOML;
 
 #[derive(Args)]

@@ -8,9 +8,9 @@ use clap::Args;
 use serde::Serialize;
 
 use super::Session;
+use super::{Common, EXIT_OK, EXIT_USAGE};
 use crate::catalog::{Catalog, Which};
 use crate::classify::ClassifiedFile;
-use crate::cli::{Common, EXIT_OK, EXIT_USAGE};
 use crate::config::Config;
 use crate::model::Sha256;
 use crate::tally::UNASSIGNED;
@@ -129,7 +129,7 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
     if args.rejected {
         let Some(catalog) =
-            Catalog::open_read_only(&common.archive).context("无法打开目录数据库")?
+            Catalog::open_read_only(&common.archive_dir()).context(super::OPEN_CATALOG)?
         else {
             return no_catalog(common, &mut out);
         };
@@ -166,7 +166,7 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
             writeln!(out, "{}", serde_json::to_string(&listed(f))?)?;
         } else {
             let state = if f.version.withdrawn && f.version.current {
-                "已撤回"
+                crate::model::WITHDRAWN
             } else if f.version.current {
                 if f.judged.excluded {
                     "当前（不计入）"
@@ -194,7 +194,7 @@ pub fn run(common: &Common, args: &ListArgs) -> anyhow::Result<i32> {
                         let source = j.date_source().label().replace("（低可信）", "，低可信");
                         format!("{d}（{source}）")
                     })
-                    .unwrap_or_else(|| "无日期".into()),
+                    .unwrap_or_else(|| crate::model::NO_DATE.into()),
                 super::human_bytes(f.version.facts.size),
                 state,
                 e(&f.problems().join("；"))

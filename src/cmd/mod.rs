@@ -11,18 +11,70 @@ pub mod report;
 pub mod rollup;
 pub mod stats;
 pub mod status;
+pub mod steps;
 pub mod verify;
 
 use std::path::PathBuf;
 
 use anyhow::Context;
+use clap::Args;
 
+use crate::archive_dir::ArchiveDir;
 use crate::catalog::{Catalog, Which};
-use crate::check::CheckResult;
 use crate::classify::{self, ClassifiedFile, Corrections};
-use crate::cli::Common;
 use crate::config::Config;
+use crate::materials::CheckResult;
+use crate::output::CsvEncoding;
 use crate::tally::Tally;
+
+/// Exit status (what `cli::main` returns): done.
+pub const EXIT_OK: i32 = 0;
+/// Failed: dangan's own archive (store, catalog, lock, an output folder) could not be used.
+pub const EXIT_FAILED: i32 = 1;
+/// Bad usage.
+pub const EXIT_USAGE: i32 = 2;
+/// Done, but some files or rows were rejected.
+pub const EXIT_REJECTED: i32 = 3;
+
+// The flags every command takes (no doc comment: clap would take it for the help text).
+#[derive(Args, Clone)]
+pub struct Common {
+    /// 收件箱文件夹（默认 inbox）
+    #[arg(long, global = true, default_value = "inbox")]
+    pub inbox: PathBuf,
+    /// 存档文件夹：对象库、目录数据库、统计与报告（默认 archive）
+    #[arg(long, global = true, default_value = "archive")]
+    pub archive: PathBuf,
+    /// 配置文件（默认：当前目录的 dangan.toml，没有则用内置 2025 活动目录）
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// 更正文件（默认：配置文件旁的 更正.xlsx 或 更正.csv）
+    #[arg(long, global = true)]
+    pub corrections: Option<PathBuf>,
+    /// 在标准输出打印机器可读的 JSON
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// 安静：只输出错误
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// The context of a failed catalog read, for a person.
+pub const READ_CATALOG: &str = "读取目录失败";
+/// The context of a catalog that could not be opened.
+pub const OPEN_CATALOG: &str = "无法打开目录数据库";
+
+impl Common {
+    /// The `--archive` folder and its layout.
+    pub fn archive_dir(&self) -> ArchiveDir {
+        ArchiveDir::new(&self.archive)
+    }
+}
+
+/// `--encoding`: utf8 or gb18030.
+pub fn parse_encoding(s: &str) -> Result<CsvEncoding, String> {
+    CsvEncoding::parse(s).ok_or_else(|| format!("不认识的编码“{s}”：可用 utf8 或 gb18030"))
+}
 
 /// The configuration the common flags point to.
 pub fn load_config(common: &Common) -> anyhow::Result<Config> {
@@ -86,7 +138,7 @@ impl Session {
     fn build(common: &Common, catalog: Catalog, which: Which) -> anyhow::Result<Session> {
         let cfg = load_config(common)?;
         let mut corrections = load_corrections(common, &cfg)?;
-        let versions = catalog.versions(which).context("读取目录失败")?;
+        let versions = catalog.versions(which).context(READ_CATALOG)?;
         let origin = corrections_path(common)
             .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_default();
@@ -102,13 +154,13 @@ impl Session {
 
     /// Opens the catalog for writing (creating it) and judges the latest versions.
     pub fn open(common: &Common) -> anyhow::Result<Session> {
-        let catalog = Catalog::open(&common.archive).context("无法打开目录数据库")?;
+        let catalog = Catalog::open(&common.archive_dir()).context(OPEN_CATALOG)?;
         Session::build(common, catalog, Which::Latest)
     }
 
     /// Opens an existing catalog read-only; `None` when there is none yet.
     pub fn open_read_only(common: &Common, which: Which) -> anyhow::Result<Option<Session>> {
-        match Catalog::open_read_only(&common.archive).context("无法打开目录数据库")? {
+        match Catalog::open_read_only(&common.archive_dir()).context(OPEN_CATALOG)? {
             None => Ok(None),
             Some(catalog) => Session::build(common, catalog, which).map(Some),
         }
@@ -116,8 +168,8 @@ impl Session {
 
     /// What the tally counts: the counted files and their sheets' rows, judged.
     pub fn tally_input(&self) -> anyhow::Result<crate::tally::TallyInput> {
-        let media = self.catalog.media().context("读取目录失败")?;
-        let declared = self.catalog.declared().context("读取目录失败")?;
+        let media = self.catalog.media().context(READ_CATALOG)?;
+        let declared = self.catalog.declared().context(READ_CATALOG)?;
         classify::tally_input(
             &self.cfg,
             &self.files,
@@ -125,7 +177,7 @@ impl Session {
             &media,
             &declared,
         )
-        .context("读取目录失败")
+        .context(READ_CATALOG)
     }
 
     /// The counting behind the provincial table, over the counted files.
@@ -136,44 +188,52 @@ impl Session {
             .warnings
             .extend(self.corrections.problems.iter().cloned());
         // The rows the sheet reader could not fully use, grouped, among the 注意 lines.
-        let counted: std::collections::HashSet<i64> = self
-            .files
-            .iter()
-            .filter(|f| f.counts())
-            .map(|f| f.version.id)
-            .collect();
-        let problems: Vec<_> = self
-            .catalog
-            .row_problems()
-            .context("读取目录失败")?
-            .into_iter()
-            .filter(|p| counted.contains(&p.version_id))
-            .map(|p| (p.at, p.reason))
-            .collect();
+        let problems = self.row_problems(ClassifiedFile::counts)?;
         tally
             .warnings
             .extend(crate::tally::group_row_problems(&problems));
         Ok(tally)
     }
 
+    /// The rows the sheet reader skipped, in the files `keep` picks.
+    pub fn row_problems(
+        &self,
+        keep: impl Fn(&ClassifiedFile) -> bool,
+    ) -> anyhow::Result<Vec<(crate::model::RowAt, String)>> {
+        let kept: std::collections::HashSet<i64> = self
+            .files
+            .iter()
+            .filter(|f| keep(f))
+            .map(|f| f.version.id)
+            .collect();
+        Ok(self
+            .catalog
+            .row_problems()
+            .context(READ_CATALOG)?
+            .into_iter()
+            .filter(|p| kept.contains(&p.version_id))
+            .map(|p| (p.at, p.reason))
+            .collect())
+    }
+
     /// The materials check as of `today`.
-    pub fn check(&self, today: chrono::NaiveDate) -> CheckResult {
+    pub fn materials(&self, today: chrono::NaiveDate) -> CheckResult {
         // A document's title counts like its name; without the texts (a catalog read error,
         // reported by the commands that read them) names alone decide.
         let first_lines = self.catalog.doc_first_lines(200).unwrap_or_default();
         let (files, unassigned) =
             classify::evidence_with_text(&self.cfg, &self.files, &first_lines);
-        let mut result = crate::check::check(&self.cfg, &files, today);
+        let mut result = crate::materials::check(&self.cfg, &files, today);
         result.unassigned = unassigned;
         result
     }
 
     /// What the report shows of the catalog.
     pub fn report_sources(&self) -> anyhow::Result<crate::report::Sources> {
-        let media = self.catalog.media().context("读取目录失败")?;
-        let texts = self.catalog.doc_texts().context("读取目录失败")?;
-        let problems = self.catalog.row_problems().context("读取目录失败")?;
-        let rejections = self.catalog.last_rejections().context("读取目录失败")?;
+        let media = self.catalog.media().context(READ_CATALOG)?;
+        let texts = self.catalog.doc_texts().context(READ_CATALOG)?;
+        let problems = self.catalog.row_problems().context(READ_CATALOG)?;
+        let rejections = self.catalog.last_rejections().context(READ_CATALOG)?;
         let media = classify::judge_media(&self.cfg, &self.files, &media);
         Ok(crate::report::sources(
             &self.files,
@@ -197,7 +257,7 @@ pub fn print_store_damage(
     common: &Common,
     session: &Session,
 ) -> anyhow::Result<()> {
-    let damaged = session.catalog.damaged_objects().context("读取目录失败")?;
+    let damaged = session.catalog.damaged_objects().context(READ_CATALOG)?;
     if damaged.is_empty() {
         return Ok(());
     }

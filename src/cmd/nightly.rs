@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 
-use super::Session;
-use crate::cli::Common;
+use super::steps::{self, print_healing, print_rejections};
+use super::{Common, Session};
 use crate::output::CsvEncoding;
 use crate::text::escape_controls;
 
@@ -26,15 +26,16 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             common.inbox.display()
         );
     }
-    let _lock = crate::lock::RunLock::acquire(&common.archive, "nightly", cfg.utc_offset)?;
+    let archive = common.archive_dir();
+    let _lock = crate::lock::RunLock::acquire(&archive, "nightly", cfg.utc_offset)?;
     // Holding the lock, no other run is writing a bag: a temp zip here is a killed archive's.
-    let _ = crate::bag::remove_stale_temp_files(&common.archive);
-    let imported = super::import::import(common, false, false)?;
+    let _ = crate::bag::remove_stale_temp_files(archive.root());
+    let imported = steps::import(common, false, false)?;
     let session = Session::open(common)?;
     // The store's rolling audit: a share of the objects re-hashed every night.
     let audit = crate::audit::audit(
         &session.catalog,
-        &common.archive.join("objects"),
+        &archive.objects_dir(),
         crate::audit::Scope::nightly_from_env(),
         "nightly",
         super::epoch(),
@@ -42,16 +43,19 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         &mut |_, _| {},
     )
     .context("核查存档对象失败")?;
-    let (tally, _) = super::stats::write(common, &session, CsvEncoding::Utf8Bom)?;
-    let (check, _) = super::check::write(common, &session, CsvEncoding::Utf8Bom)?;
-    let report = super::report::write_with(common, &session, &tally, &check)?;
+    let (tally, _) = steps::write_stats(common, &session, CsvEncoding::Utf8Bom)?;
+    let (check, _) = steps::write_materials(common, &session, CsvEncoding::Utf8Bom)?;
+    let report = steps::write_report(common, &session, &tally, &check)?;
     // What the audit (and the report's links) found, with what earlier nights found unhealed.
-    let damaged = session.catalog.damaged_objects().context("读取目录失败")?;
-    let forms = super::forms::write(common, &session, &tally, &check)?;
+    let damaged = session
+        .catalog
+        .damaged_objects()
+        .context(super::READ_CATALOG)?;
+    let forms = steps::write_forms(common, &session, &tally, &check)?;
     // After a night that went through: an online copy of the catalog, the last 7 kept.
     session
         .catalog
-        .back_up(&common.archive, super::epoch(), cfg.utc_offset)
+        .back_up(&archive, super::epoch(), cfg.utc_offset)
         .context("无法备份目录数据库")?;
     let seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
 
@@ -64,21 +68,21 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             o.insert("not_due".into(), check.not_due().into());
             o.insert("unassigned".into(), check.unassigned.into());
             o.insert("notes".into(), tally.warnings.len().into());
-            o.insert("report".into(), super::report::json(&report));
-            o.insert("forms".into(), super::forms::json(&forms));
+            o.insert("report".into(), steps::report_json(&report));
+            o.insert("forms".into(), steps::forms_json(&forms));
             o.insert("audited".into(), audit.checked.into());
             o.insert("damaged".into(), damaged.len().into());
         }
         writeln!(out, "{v}")?;
     } else if !common.quiet {
-        super::import::print_rejections(&mut out, &imported)?;
-        super::import::print_healing(&mut out, &imported)?;
+        print_rejections(&mut out, &imported)?;
+        print_healing(&mut out, &imported)?;
         for d in &damaged {
             for line in crate::audit::describe(d, &common.inbox, cfg.utc_offset) {
                 writeln!(out, "{line}")?;
             }
         }
-        if let Some(note) = super::forms::contact_note(&forms) {
+        if let Some(note) = steps::contact_note(&forms) {
             writeln!(out, "{note}")?;
         }
         // The statistics' 注意 lines: the first few here, all of them in the report.
@@ -118,9 +122,9 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         )?;
     }
     if !damaged.is_empty() {
-        return Ok(crate::cli::EXIT_FAILED);
+        return Ok(super::EXIT_FAILED);
     }
-    Ok(super::import::exit_code(&imported))
+    Ok(steps::import_exit_code(&imported))
 }
 
 /// `核查对象 3/70（已修复 1）`: what the night's audit re-read, and what the import healed.

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use crate::cli::{Common, EXIT_OK};
+use super::{Common, EXIT_OK};
 use crate::output::CsvEncoding;
 
 #[derive(Args)]
@@ -21,17 +21,20 @@ pub struct RollupArgs {
     #[arg(long)]
     pub enrolment: Option<PathBuf>,
     /// CSV 编码：utf8（带 BOM）或 gb18030
-    #[arg(long, default_value = "utf8", value_parser = super::stats::parse_encoding)]
+    #[arg(long, default_value = "utf8", value_parser = super::parse_encoding)]
     pub encoding: CsvEncoding,
 }
 
 pub fn run(common: &Common, args: &RollupArgs) -> anyhow::Result<i32> {
-    let report = crate::rollup::rollup(
+    // Each table is read in the sheet child of this binary, under the import's limits.
+    let exe = std::env::current_exe().ok();
+    let report = crate::rollup::rollup_with(
         &args.inputs,
         args.enrolment.as_deref(),
         &args.out,
         args.encoding,
         super::epoch(),
+        exe.as_deref(),
     )?;
     let mut out = std::io::stdout().lock();
     if common.json {

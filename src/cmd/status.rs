@@ -7,10 +7,9 @@ use std::io::Write;
 use anyhow::Context;
 use serde_json::json;
 
-use super::Session;
-use crate::catalog::Which;
-use crate::cli::{Common, EXIT_OK};
-use crate::model::ActivityRule;
+use super::{Common, EXIT_OK, Session};
+use crate::catalog::{RunRecord, Which};
+use crate::model::{ActivityRule, RowAt};
 use crate::tally::UNASSIGNED;
 use crate::text::escape_controls as e;
 
@@ -30,190 +29,221 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         }
         return Ok(EXIT_OK);
     };
-    let offset = session.cfg.utc_offset;
-    let catalog = &session.catalog;
-    let last = catalog.last_import().context("读取目录失败")?;
-    let present: Vec<_> = session
-        .files
-        .iter()
-        .filter(|f| !f.version.withdrawn)
-        .collect();
-    let withdrawn = session.files.len() - present.len();
-    let mut by_department: BTreeMap<&str, u64> = BTreeMap::new();
-    // Department folders that dangan.toml does not name (as the built-in config's comment says).
-    let mut unknown_departments: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut by_activity: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut unassigned = Vec::new();
-    let mut corrected = Vec::new();
-    let mut excluded = Vec::new();
-    let mut with_problems = Vec::new();
-    for f in &present {
-        *by_department.entry(&f.judged.department).or_default() += 1;
-        if !f.judged.known_department && !f.judged.department.is_empty() {
-            *unknown_departments.entry(&f.judged.department).or_default() += 1;
-        }
-        if f.judged.activities.is_empty() {
-            unassigned.push(f.version.facts.path.shown());
-        }
-        for a in &f.judged.activities {
-            *by_activity.entry(a).or_default() += 1;
-        }
-        if f.judged.rule == ActivityRule::Correction
-            || session
-                .corrections
-                .for_inbox_path(&f.version.facts.path)
-                .is_some()
-        {
-            corrected.push(f.version.facts.path.shown());
-        }
-        if f.judged.excluded {
-            excluded.push(f.version.facts.path.shown());
-        }
-        let problems = f.problems();
-        if !problems.is_empty() {
-            let problems: Vec<String> =
-                problems.iter().map(|p| without_self_reference(p)).collect();
-            with_problems.push((f.version.facts.path.shown(), problems.join("；")));
-        }
-    }
-    let rejections = catalog.last_rejections().context("读取目录失败")?;
-    let counted: std::collections::HashSet<i64> = present
-        .iter()
-        .filter(|f| f.version.counted())
-        .map(|f| f.version.id)
-        .collect();
-    let row_problems: Vec<(String, String, i64, String)> = catalog
-        .row_problems()
-        .context("读取目录失败")?
-        .into_iter()
-        .filter(|p| counted.contains(&p.version_id))
-        .map(|p| (p.at.path, p.at.sheet, i64::from(p.at.row), p.reason))
-        .collect();
-    let time = |t: Option<i64>| t.map(|t| crate::clock::show(t, offset));
-
+    let overview = Overview::of(&session)?;
     if common.json {
-        let v = json!({
-            "last_run": last.as_ref().map(|l| json!({
+        writeln!(out, "{}", overview.json(&session))?;
+    } else {
+        overview.write_text(&mut out, common, &session)?;
+    }
+    Ok(EXIT_OK)
+}
+
+/// What `status` shows: the last import and the present files counted and listed, as judged now.
+struct Overview<'a> {
+    last: Option<RunRecord>,
+    present: usize,
+    withdrawn: usize,
+    by_department: BTreeMap<&'a str, u64>,
+    /// Department folders that dangan.toml does not name (as the built-in config's comment says).
+    unknown_departments: BTreeMap<&'a str, u64>,
+    by_activity: BTreeMap<&'a str, u64>,
+    unassigned: Vec<String>,
+    corrected: Vec<String>,
+    excluded: Vec<String>,
+    /// (path, its problems joined by `；`).
+    with_problems: Vec<(String, String)>,
+    rejections: Vec<(String, String)>,
+    /// The rows the sheet reader skipped, in counted files.
+    row_problems: Vec<(RowAt, String)>,
+}
+
+impl<'a> Overview<'a> {
+    fn of(session: &'a Session) -> anyhow::Result<Overview<'a>> {
+        let catalog = &session.catalog;
+        let last = catalog.last_import().context(super::READ_CATALOG)?;
+        let present: Vec<_> = session
+            .files
+            .iter()
+            .filter(|f| !f.version.withdrawn)
+            .collect();
+        let withdrawn = session.files.len() - present.len();
+        let mut by_department: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut unknown_departments: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut by_activity: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut unassigned = Vec::new();
+        let mut corrected = Vec::new();
+        let mut excluded = Vec::new();
+        let mut with_problems = Vec::new();
+        for f in &present {
+            *by_department.entry(&f.judged.department).or_default() += 1;
+            if !f.judged.known_department && !f.judged.department.is_empty() {
+                *unknown_departments.entry(&f.judged.department).or_default() += 1;
+            }
+            if f.judged.activities.is_empty() {
+                unassigned.push(f.version.facts.path.shown());
+            }
+            for a in &f.judged.activities {
+                *by_activity.entry(a).or_default() += 1;
+            }
+            if f.judged.rule == ActivityRule::Correction
+                || session
+                    .corrections
+                    .for_inbox_path(&f.version.facts.path)
+                    .is_some()
+            {
+                corrected.push(f.version.facts.path.shown());
+            }
+            if f.judged.excluded {
+                excluded.push(f.version.facts.path.shown());
+            }
+            let problems = f.problems();
+            if !problems.is_empty() {
+                let problems: Vec<String> =
+                    problems.iter().map(|p| without_self_reference(p)).collect();
+                with_problems.push((f.version.facts.path.shown(), problems.join("；")));
+            }
+        }
+        let rejections = catalog.last_rejections().context(super::READ_CATALOG)?;
+        let row_problems = session.row_problems(|f| f.version.counted())?;
+        Ok(Overview {
+            last,
+            present: present.len(),
+            withdrawn,
+            by_department,
+            unknown_departments,
+            by_activity,
+            unassigned,
+            corrected,
+            excluded,
+            with_problems,
+            rejections,
+            row_problems,
+        })
+    }
+
+    /// `status --json`.
+    fn json(&self, session: &Session) -> serde_json::Value {
+        let offset = session.cfg.utc_offset;
+        let time = |t: Option<i64>| t.map(|t| crate::clock::show(t, offset));
+        json!({
+            "last_run": self.last.as_ref().map(|l| json!({
                 "run_id": l.id, "started": time(l.started), "ended": time(l.ended),
                 "status": l.status, "summary": l.summary.clone().unwrap_or(serde_json::Value::Null),
             })),
-            "files": present.len(),
-            "withdrawn": withdrawn,
-            "departments": by_department,
-            "unknown_departments": unknown_departments,
-            "activities": by_activity,
-            "unassigned": unassigned,
-            "corrected": corrected,
-            "excluded": excluded,
+            "files": self.present,
+            "withdrawn": self.withdrawn,
+            "departments": self.by_department,
+            "unknown_departments": self.unknown_departments,
+            "activities": self.by_activity,
+            "unassigned": self.unassigned,
+            "corrected": self.corrected,
+            "excluded": self.excluded,
             "corrections_problems": session.corrections.problems,
-            "rejected": rejections.iter().map(|(p, r)| json!({"path": p, "reason": r})).collect::<Vec<_>>(),
-            "problems": with_problems.iter().map(|(p, r)| json!({"path": p, "problems": r})).collect::<Vec<_>>(),
-            "row_problems": row_problems.iter().map(|(p, s, r, why)| json!({"path": p, "sheet": s, "row": r, "reason": why})).collect::<Vec<_>>(),
-        });
-        writeln!(out, "{v}")?;
-        return Ok(EXIT_OK);
+            "rejected": self.rejections.iter().map(|(p, r)| json!({"path": p, "reason": r})).collect::<Vec<_>>(),
+            "problems": self.with_problems.iter().map(|(p, r)| json!({"path": p, "problems": r})).collect::<Vec<_>>(),
+            "row_problems": self.row_problems.iter().map(|(at, why)| json!({"path": at.path, "sheet": at.sheet, "row": at.row, "reason": why})).collect::<Vec<_>>(),
+        })
     }
 
-    match &last {
-        Some(run) => {
-            let s = run.summary.clone().unwrap_or_default();
-            let n = |k: &str| s.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+    /// `status` for a person.
+    fn write_text(
+        &self,
+        out: &mut impl Write,
+        common: &Common,
+        session: &Session,
+    ) -> anyhow::Result<()> {
+        let offset = session.cfg.utc_offset;
+        match &self.last {
+            Some(run) => {
+                let s = run.summary.clone().unwrap_or_default();
+                let n = |k: &str| s.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+                writeln!(
+                    out,
+                    "上次导入（第 {} 次）：{}",
+                    run.id,
+                    run_sentence(run.started, run.ended, &run.status, offset)
+                )?;
+                if run.status == "done" {
+                    writeln!(out, "  {}", counts_sentence(&n))?;
+                }
+            }
+            None => writeln!(out, "还没有导入过")?,
+        }
+        super::print_store_damage(out, common, session)?;
+        let withdrawn = self.withdrawn;
+        if withdrawn > 0 {
             writeln!(
                 out,
-                "上次导入（第 {} 次）：{}",
-                run.id,
-                run_sentence(run.started, run.ended, &run.status, offset)
+                "\n在档文件 {} 个（另有 {withdrawn} 个已从收件箱撤回）",
+                self.present
             )?;
-            if run.status == "done" {
-                writeln!(out, "  {}", counts_sentence(&n))?;
+        } else {
+            writeln!(out, "\n在档文件 {} 个", self.present)?;
+        }
+        writeln!(out, "\n按部门：")?;
+        for (d, n) in &self.by_department {
+            writeln!(out, "  {}\t{n}", e(d))?;
+        }
+        if !self.unknown_departments.is_empty() {
+            writeln!(
+                out,
+                "\ndangan.toml 里没有的部门文件夹 {} 个（请核对文件夹名是否写错，或在 [[department]] 里加上这个部门或它的简称）：",
+                self.unknown_departments.len()
+            )?;
+            for (d, n) in &self.unknown_departments {
+                writeln!(out, "  {}\t{n} 个文件", e(d))?;
             }
         }
-        None => writeln!(out, "还没有导入过")?,
-    }
-    super::print_store_damage(&mut out, common, &session)?;
-    if withdrawn > 0 {
-        writeln!(
-            out,
-            "\n在档文件 {} 个（另有 {withdrawn} 个已从收件箱撤回）",
-            present.len()
-        )?;
-    } else {
-        writeln!(out, "\n在档文件 {} 个", present.len())?;
-    }
-    writeln!(out, "\n按部门：")?;
-    for (d, n) in &by_department {
-        writeln!(out, "  {}\t{n}", e(d))?;
-    }
-    if !unknown_departments.is_empty() {
-        writeln!(
-            out,
-            "\ndangan.toml 里没有的部门文件夹 {} 个（请核对文件夹名是否写错，或在 [[department]] 里加上这个部门或它的简称）：",
-            unknown_departments.len()
-        )?;
-        for (d, n) in &unknown_departments {
-            writeln!(out, "  {}\t{n} 个文件", e(d))?;
+        writeln!(out, "\n按活动：")?;
+        for (a, n) in &self.by_activity {
+            writeln!(out, "  {}\t{n}", e(a))?;
         }
-    }
-    writeln!(out, "\n按活动：")?;
-    for (a, n) in &by_activity {
-        writeln!(out, "  {}\t{n}", e(a))?;
-    }
-    writeln!(out, "  {UNASSIGNED}\t{}", unassigned.len())?;
-    if !unassigned.is_empty() {
-        writeln!(
-            out,
-            "\n{UNASSIGNED}的文件 {} 个（在 统计/待归类.xlsx 里填写更正活动，另存为 更正.xlsx 放在 dangan.toml 旁，下次运行生效）：",
-            unassigned.len()
-        )?;
-        for p in &unassigned {
-            writeln!(out, "  {}", e(p))?;
+        writeln!(out, "  {UNASSIGNED}\t{}", self.unassigned.len())?;
+        if !self.unassigned.is_empty() {
+            writeln!(
+                out,
+                "\n{UNASSIGNED}的文件 {} 个（在 统计/待归类.xlsx 里填写更正活动，另存为 更正.xlsx 放在 dangan.toml 旁，下次运行生效）：",
+                self.unassigned.len()
+            )?;
+            for p in &self.unassigned {
+                writeln!(out, "  {}", e(p))?;
+            }
         }
-    }
-    if !corrected.is_empty() {
-        writeln!(out, "\n按更正归类的文件 {} 个", corrected.len())?;
-    }
-    if !excluded.is_empty() {
-        writeln!(out, "不计入统计的文件 {} 个：", excluded.len())?;
-        for p in &excluded {
-            writeln!(out, "  {}", e(p))?;
+        if !self.corrected.is_empty() {
+            writeln!(out, "\n按更正归类的文件 {} 个", self.corrected.len())?;
         }
-    }
-    if !session.corrections.problems.is_empty() {
-        writeln!(out, "\n更正文件中被忽略的行：")?;
-        for p in &session.corrections.problems {
-            writeln!(out, "  {}", e(p))?;
+        if !self.excluded.is_empty() {
+            writeln!(out, "不计入统计的文件 {} 个：", self.excluded.len())?;
+            for p in &self.excluded {
+                writeln!(out, "  {}", e(p))?;
+            }
         }
-    }
-    if !rejections.is_empty() {
-        writeln!(out, "\n拒收：")?;
-        for (p, r) in &rejections {
-            writeln!(out, "  {}\t{}", e(p), e(r))?;
+        if !session.corrections.problems.is_empty() {
+            writeln!(out, "\n更正文件中被忽略的行：")?;
+            for p in &session.corrections.problems {
+                writeln!(out, "  {}", e(p))?;
+            }
         }
-    }
-    if !with_problems.is_empty() {
-        writeln!(out, "\n已存档但有问题：")?;
-        for (p, r) in &with_problems {
-            writeln!(out, "  {}\t{}", e(p), e(r))?;
+        if !self.rejections.is_empty() {
+            writeln!(out, "\n拒收：")?;
+            for (p, r) in &self.rejections {
+                writeln!(out, "  {}\t{}", e(p), e(r))?;
+            }
         }
-    }
-    if !row_problems.is_empty() {
-        writeln!(out, "\n表格中被跳过的行：")?;
-        let grouped: Vec<(crate::model::RowAt, String)> = row_problems
-            .iter()
-            .map(|(p, s, r, why)| {
-                let at = crate::model::RowAt {
-                    path: p.clone(),
-                    sheet: s.clone(),
-                    row: u32::try_from(*r).unwrap_or(0),
-                };
-                (at, why.clone())
-            })
-            .collect();
-        for line in crate::tally::group_row_problems(&grouped) {
-            writeln!(out, "  {}", e(&line))?;
+        if !self.with_problems.is_empty() {
+            writeln!(out, "\n已存档但有问题：")?;
+            for (p, r) in &self.with_problems {
+                writeln!(out, "  {}\t{}", e(p), e(r))?;
+            }
         }
+        if !self.row_problems.is_empty() {
+            writeln!(out, "\n表格中被跳过的行：")?;
+            for line in crate::tally::group_row_problems(&self.row_problems) {
+                writeln!(out, "  {}", e(&line))?;
+            }
+        }
+        Ok(())
     }
-    Ok(EXIT_OK)
 }
 
 /// How the last import went, in a sentence: its local start, how long it took and its end.

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 
+use super::{Common, EXIT_FAILED, EXIT_OK};
 use crate::catalog::Catalog;
-use crate::cli::{Common, EXIT_FAILED, EXIT_OK};
 
 #[derive(Args)]
 pub struct VerifyArgs {
@@ -31,14 +31,14 @@ pub fn run(common: &Common, args: &VerifyArgs) -> anyhow::Result<i32> {
         Some(f) => vec![(f.clone(), None)],
         None => {
             let Some(catalog) =
-                Catalog::open_read_only(&common.archive).context("无法打开目录数据库")?
+                Catalog::open_read_only(&common.archive_dir()).context(super::OPEN_CATALOG)?
             else {
                 writeln!(out, "目录中没有记录任何年度档案")?;
                 return Ok(EXIT_OK);
             };
             let rows: Vec<(PathBuf, Option<(u64, String)>)> = catalog
                 .archives()
-                .context("读取目录失败")?
+                .context(super::READ_CATALOG)?
                 .into_iter()
                 .map(|a| {
                     (
@@ -125,7 +125,8 @@ pub fn run(common: &Common, args: &VerifyArgs) -> anyhow::Result<i32> {
 fn verify_store(common: &Common) -> anyhow::Result<i32> {
     let cfg = super::load_config(common)?;
     let mut out = std::io::stdout().lock();
-    let Some(read_only) = Catalog::open_read_only(&common.archive).context("无法打开目录数据库")?
+    let Some(read_only) =
+        Catalog::open_read_only(&common.archive_dir()).context(super::OPEN_CATALOG)?
     else {
         writeln!(
             out,
@@ -142,18 +143,18 @@ fn verify_store(common: &Common) -> anyhow::Result<i32> {
             // SAFETY: access only reads the NUL-terminated path it is given.
             .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
     };
-    let writable = (can_write(&common.archive)
-        && can_write(&common.archive.join(crate::catalog::CATALOG_FILE)))
-    .then(|| Catalog::open(&common.archive).ok())
-    .flatten();
+    let archive = common.archive_dir();
+    let writable = (can_write(archive.root()) && can_write(&archive.catalog_path()))
+        .then(|| Catalog::open(&archive).ok())
+        .flatten();
     let record = writable.is_some();
     let catalog = writable.as_ref().unwrap_or(&read_only);
-    let (total, _) = catalog.object_totals().context("读取目录失败")?;
+    let (total, _) = catalog.object_totals().context(super::READ_CATALOG)?;
     let mut progress = crate::progress::Progress::new(total, common.quiet || common.json);
     let mut shown = 0;
     let audit = crate::audit::audit(
         catalog,
-        &common.archive.join("objects"),
+        &archive.objects_dir(),
         crate::audit::Scope::All,
         "verify",
         super::epoch(),
@@ -167,7 +168,7 @@ fn verify_store(common: &Common) -> anyhow::Result<i32> {
     progress.finish();
     // Recorded findings (with their first finder), or this run's when nothing can be recorded.
     let damaged: Vec<crate::catalog::DamagedObject> = if record {
-        catalog.damaged_objects().context("读取目录失败")?
+        catalog.damaged_objects().context(super::READ_CATALOG)?
     } else {
         audit
             .found
@@ -183,7 +184,7 @@ fn verify_store(common: &Common) -> anyhow::Result<i32> {
                 })
             })
             .collect::<Result<_, crate::catalog::CatalogError>>()
-            .context("读取目录失败")?
+            .context(super::READ_CATALOG)?
     };
     if common.json {
         let v = serde_json::json!({

@@ -547,49 +547,24 @@ pub(crate) mod tests {
     use crate::extract::{ExtractOptions, extract};
     use std::path::Path;
 
-    /// A minimal big-endian TIFF/EXIF block: IFD0 (Orientation, DateTime, ExifIFD pointer),
-    /// the Exif IFD (DateTimeOriginal, OffsetTimeOriginal).
+    /// A big-endian EXIF block (the other byte order from the integration tests' photos):
+    /// IFD0 with Orientation 6, DateTime and the Exif IFD with DateTimeOriginal and
+    /// OffsetTimeOriginal.
     pub(crate) fn exif_block(original: &str, offset: &str, ifd0_datetime: &str) -> Vec<u8> {
-        let mut t = b"MM\0\x2a\0\0\0\x08".to_vec();
-        // IFD0 at 8: 3 entries (2 + 3*12 + 4 = 42 bytes) → data at 50.
-        let ifd0_data = 8 + 2 + 3 * 12 + 4;
-        let dt_at = ifd0_data; // 20 bytes
-        let exif_ifd_at = dt_at + 20;
-        // Exif IFD: 2 entries (2 + 24 + 4 = 30) → data after.
-        let exif_data = exif_ifd_at + 30;
-        let entry = |t: &mut Vec<u8>, tag: u16, typ: u16, count: u32, value: u32| {
-            t.extend_from_slice(&tag.to_be_bytes());
-            t.extend_from_slice(&typ.to_be_bytes());
-            t.extend_from_slice(&count.to_be_bytes());
-            t.extend_from_slice(&value.to_be_bytes());
-        };
-        t.extend_from_slice(&3u16.to_be_bytes());
-        entry(&mut t, 0x0112, 3, 1, 6 << 16); // Orientation = 6 (SHORT, left-justified)
-        entry(&mut t, 0x0132, 2, 20, dt_at as u32);
-        entry(&mut t, 0x8769, 4, 1, exif_ifd_at as u32);
-        t.extend_from_slice(&0u32.to_be_bytes());
-        let mut dt = ifd0_datetime.as_bytes().to_vec();
-        dt.resize(20, 0);
-        t.extend_from_slice(&dt);
-        t.extend_from_slice(&2u16.to_be_bytes());
-        entry(&mut t, 0x9003, 2, 20, exif_data as u32);
-        entry(&mut t, 0x9011, 2, 7, (exif_data + 20) as u32);
-        t.extend_from_slice(&0u32.to_be_bytes());
-        let mut d = original.as_bytes().to_vec();
-        d.resize(20, 0);
-        t.extend_from_slice(&d);
-        let mut o = offset.as_bytes().to_vec();
-        o.resize(7, 0);
-        t.extend_from_slice(&o);
-        t
+        crate::testing::Exif {
+            original: Some(original),
+            offset_original: Some(offset),
+            datetime: Some(ifd0_datetime),
+            orientation: Some(6),
+            big_endian: true,
+            ..Default::default()
+        }
+        .tiff()
     }
 
     /// A JPEG: SOI, APP1 EXIF, SOF0 (w×h), SOS, a few scan bytes, EOI.
     pub(crate) fn tiny_jpeg(exif: &[u8], w: u16, h: u16, with_eoi: bool) -> Vec<u8> {
-        let mut j = vec![0xFF, 0xD8, 0xFF, 0xE1];
-        j.extend_from_slice(&((exif.len() + 8) as u16).to_be_bytes());
-        j.extend_from_slice(b"Exif\0\0");
-        j.extend_from_slice(exif);
+        let mut j = vec![0xFF, 0xD8];
         j.extend_from_slice(&[0xFF, 0xC0, 0, 11, 8]);
         j.extend_from_slice(&h.to_be_bytes());
         j.extend_from_slice(&w.to_be_bytes());
@@ -599,7 +574,7 @@ pub(crate) mod tests {
         if with_eoi {
             j.extend_from_slice(&[0xFF, 0xD9]);
         }
-        j
+        crate::testing::with_exif(&j, exif)
     }
 
     fn run(format: Format, bytes: &[u8]) -> Extracted {

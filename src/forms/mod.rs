@@ -19,9 +19,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::check::{CheckResult, Status};
 use crate::classify::ClassifiedFile;
 use crate::config::{Config, Contact, DateRange, theme_day_index};
+use crate::materials::{CheckResult, Status};
 use crate::model::Kind;
 use crate::report::{Excerpt, FileRow};
 use crate::tally::{MediaFact, ProvincialRow, Tally};

@@ -40,7 +40,7 @@ const READERS: usize = 4;
 
 pub struct ImportOptions<'a> {
     pub inbox: &'a Path,
-    pub archive: &'a Path,
+    pub archive: &'a crate::archive_dir::ArchiveDir,
     pub dry_run: bool,
     pub quiet: bool,
     /// The moment of the import (Unix seconds, `SOURCE_DATE_EPOCH` when set): dates after its
@@ -467,7 +467,7 @@ fn plan_entry(
         },
         j.day()
             .map(|d| d.to_string())
-            .unwrap_or_else(|| "无日期".into()),
+            .unwrap_or_else(|| crate::model::NO_DATE.into()),
         j.date_source().label(),
         problems.join("；")
     );
@@ -514,7 +514,7 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
         None
     };
     let store = Store::open(opts.archive).map_err(|source| ImportError::Store {
-        path: opts.archive.display().to_string(),
+        path: opts.archive.root().display().to_string(),
         source,
     })?;
     let _ = store.clean_temps();
@@ -563,7 +563,7 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
         .expect("a thread pool");
     let mut progress = Progress::new(to_read.len() as u64, opts.quiet);
     let store_error = |source| ImportError::Store {
-        path: opts.archive.display().to_string(),
+        path: opts.archive.root().display().to_string(),
         source,
     };
     // Commits a read batch: its objects and their folders are durable before its rows are.

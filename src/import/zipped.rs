@@ -979,7 +979,10 @@ mod tests {
 
     fn unpack_with(bytes: &[u8], limits: Limits) -> Unpacked {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("archive")).unwrap();
+        let store = Store::open(&crate::archive_dir::ArchiveDir::new(
+            dir.path().join("archive"),
+        ))
+        .unwrap();
         let zip = dir.path().join("x.zip");
         std::fs::write(&zip, bytes).unwrap();
         let offset = FixedOffset::east_opt(8 * 3600).unwrap();

@@ -260,27 +260,49 @@ pub fn write_stats_filled(
     epoch: i64,
     fill: &str,
 ) -> Result<Vec<PathBuf>, OutputError> {
-    std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
-    let table_path = dir.join(TABLE_CSV);
-    let xlsx_path = dir.join(TABLE_XLSX);
-    let acts_path = dir.join(ACTIVITIES_CSV);
-    let depts_path = dir.join(DEPARTMENTS_CSV);
+    write_files(dir, &stats_files(tally, enc, epoch, fill)?)
+}
 
+/// The statistics files as `(name, bytes)`: 情况统计表.csv, 情况统计表.xlsx, 活动明细.csv and
+/// 部门明细.csv, in that order (what [`write_stats_filled`] writes, and what the year's bag
+/// carries under `data/统计/`).
+pub fn stats_files(
+    tally: &Tally,
+    enc: CsvEncoding,
+    epoch: i64,
+    fill: &str,
+) -> Result<Vec<(&'static str, Vec<u8>)>, OutputError> {
     let rows = std::slice::from_ref(&tally.table);
     let xlsx =
         xlsx::table_form(rows, tally.year, epoch, fill).map_err(|source| OutputError::Xlsx {
-            path: xlsx_path.clone(),
+            path: PathBuf::from(TABLE_XLSX),
             source,
         })?;
     let acts: Vec<Vec<Cell>> = tally.activities.iter().map(activity_cells).collect();
     let depts: Vec<Vec<Cell>> = tally.departments.iter().map(department_cells).collect();
+    Ok(vec![
+        (TABLE_CSV, table_csv(rows, enc)),
+        (TABLE_XLSX, xlsx),
+        (ACTIVITIES_CSV, csv_bytes(&ACTIVITY_HEADERS, &acts, enc)),
+        (DEPARTMENTS_CSV, csv_bytes(&DEPARTMENT_HEADERS, &depts, enc)),
+    ])
+}
 
-    write_atomic(&table_path, &table_csv(rows, enc))?;
-    write_atomic(&xlsx_path, &xlsx)?;
-    write_atomic(&acts_path, &csv_bytes(&ACTIVITY_HEADERS, &acts, enc))?;
-    write_atomic(&depts_path, &csv_bytes(&DEPARTMENT_HEADERS, &depts, enc))?;
-    Ok(vec![table_path, xlsx_path, acts_path, depts_path])
+/// Writes each `(name, bytes)` into `dir` (created when missing), each atomically; returns the
+/// paths in the same order.
+pub fn write_files(
+    dir: &Path,
+    files: &[(&'static str, Vec<u8>)],
+) -> Result<Vec<PathBuf>, OutputError> {
+    std::fs::create_dir_all(dir).map_err(|source| OutputError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut paths = Vec::with_capacity(files.len());
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        write_atomic(&path, bytes)?;
+        paths.push(path);
+    }
+    Ok(paths)
 }

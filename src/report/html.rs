@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{FileRow, Links, ReportInput, thumbs::Thumb};
-use crate::check::Status;
+use crate::materials::Status;
 use crate::tally::{BreakdownRow, MediaCounts, UNASSIGNED};
 
 /// HTML-escapes text for element content and quoted attributes.
@@ -146,7 +146,8 @@ fn object_href(links: &Links, f: &FileRow) -> Option<String> {
     let sha = f.sha256.as_str();
     let object = || {
         format!(
-            "../objects/{}/{}",
+            "../{}/{}/{}",
+            crate::archive_dir::OBJECTS,
             esc(sha.get(..2).unwrap_or("")),
             esc(sha)
         )
@@ -165,7 +166,9 @@ fn object_href(links: &Links, f: &FileRow) -> Option<String> {
 
 fn thumb_href(links: &Links, sha: &str) -> String {
     match links {
-        Links::Archive | Links::Originals { .. } => format!("../thumbs/{}.jpg", esc(sha)),
+        Links::Archive | Links::Originals { .. } => {
+            format!("../{}/{}.jpg", crate::archive_dir::THUMBS, esc(sha))
+        }
         Links::Bag { .. } => format!("{}/{}.jpg", super::BAG_THUMBS, esc(sha)),
     }
 }
@@ -212,7 +215,7 @@ fn figure(f: &FileRow, input: &ReportInput, caption: bool) -> String {
     let cap = if caption {
         format!(
             "<figcaption>{}<br>{}</figcaption>",
-            esc(f.date.as_deref().unwrap_or("无日期")),
+            esc(f.date.as_deref().unwrap_or(crate::model::NO_DATE)),
             esc(&f.file_name)
         )
     } else {
@@ -578,11 +581,7 @@ fn card(input: &ReportInput, i: usize) -> String {
         .iter()
         .filter(|r| r.activity == a.name);
     let s = sums(rows);
-    let depts = if a.departments.is_empty() {
-        crate::check::NO_DEPARTMENT.to_string()
-    } else {
-        a.departments.join("、")
-    };
+    let depts = crate::materials::host_departments_text(a);
     let _ = write!(
         b,
         "<div class=\"card\"><h3><a href=\"{}\">{}</a>{}</h3>\
@@ -597,7 +596,7 @@ fn card(input: &ReportInput, i: usize) -> String {
         } else {
             ""
         },
-        esc(&crate::check::dates_text(a, input.cfg)),
+        esc(&crate::materials::dates_text(a, input.cfg)),
         esc(&depts),
         files.len(),
         photos.len(),
@@ -671,15 +670,11 @@ fn activity(input: &ReportInput, i: usize, name: &str, n: usize, pages: usize) -
         b.push_str(&pager(i, n, pages));
         return page(&format!("{name}（第 {} 页）", n + 1), &subtitle(input), &b);
     }
-    let depts = if a.departments.is_empty() {
-        crate::check::NO_DEPARTMENT.to_string()
-    } else {
-        a.departments.join("、")
-    };
+    let depts = crate::materials::host_departments_text(a);
     let _ = writeln!(
         b,
         "<p>日期：{} · 承办部门：{}{}{}</p>",
-        esc(&crate::check::dates_text(a, cfg)),
+        esc(&crate::materials::dates_text(a, cfg)),
         esc(&depts),
         match &a.theme_day {
             Some(t) => format!(" · 主题活动日：{}", esc(t)),
@@ -855,7 +850,7 @@ fn file_table<'a>(links: &Links, files: impl Iterator<Item = &'a FileRow>) -> St
             } else {
                 kind_label(&f.kind)
             },
-            esc(f.date.as_deref().unwrap_or("无日期"))
+            esc(f.date.as_deref().unwrap_or(crate::model::NO_DATE))
         );
     }
     b.push_str("</table></div>\n");

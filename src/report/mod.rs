@@ -19,16 +19,13 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use crate::check::CheckResult;
+use crate::archive_dir::ArchiveDir;
 use crate::config::Config;
+use crate::materials::CheckResult;
 use crate::output::{OutputError, write_atomic};
 use crate::tally::Tally;
 use thumbs::{Made, Thumb, ThumbRequest};
 
-/// The report's folder under `archive/`.
-pub const REPORT_DIR: &str = "报告";
-/// The thumbnail cache under `archive/`.
-pub const THUMBS_DIR: &str = "thumbs";
 /// Characters of a 总结 quoted on its activity's page.
 pub const EXCERPT_CHARS: usize = 300;
 
@@ -203,7 +200,7 @@ pub fn sources(
                 width: v.width,
                 height: v.height,
                 problems: f.problems(),
-                scan: crate::check::is_sign_in_scan(v.kind, &v.format, &f.file_name()),
+                scan: crate::materials::is_sign_in_scan(v.kind, &v.format, &f.file_name()),
             }
         })
         .collect();
@@ -314,25 +311,18 @@ pub fn excerpt(text: &str, max: usize) -> (String, bool) {
     (head, chars.next().is_some())
 }
 
-/// The day of `epoch` at the configured offset.
-pub fn epoch_date(epoch: i64, cfg: &Config) -> chrono::NaiveDate {
-    crate::resolve::date::from_unix_seconds(epoch, cfg.utc_offset)
-        .unwrap_or_default()
-        .date()
-}
-
 /// Makes the missing thumbnails of every current photo and video (in parallel, each once).
 pub fn make_thumbs(
-    archive: &Path,
+    archive: &ArchiveDir,
     files: &[FileRow],
 ) -> Result<(HashMap<String, Thumb>, ReportSummary), ReportError> {
-    let thumbs_dir = archive.join(THUMBS_DIR);
+    let thumbs_dir = archive.thumbs_dir();
     let dir_error = |source| ReportError::Dir {
         path: thumbs_dir.display().to_string(),
         source,
     };
     let cache = thumbs::Listing::read(&thumbs_dir).map_err(dir_error)?;
-    let objects = archive.join("objects");
+    let objects = archive.objects_dir();
     let mut reqs: BTreeMap<&str, ThumbRequest> = BTreeMap::new();
     for f in files
         .iter()
@@ -373,7 +363,7 @@ pub fn make_thumbs(
 
 /// Makes the thumbnails the pages need (once, into the cache) and puts the input together.
 fn build_input<'a>(
-    archive: &Path,
+    archive: &ArchiveDir,
     sources: &Sources,
     cfg: &'a Config,
     tally: &'a Tally,
@@ -390,7 +380,7 @@ fn build_input<'a>(
         cfg,
         tally,
         check,
-        date: epoch_date(epoch, cfg).to_string(),
+        date: crate::clock::local_day(epoch, cfg.utc_offset).to_string(),
         media: sources.media.clone(),
         summaries: sources.summaries.clone(),
         row_problems: sources.row_problems.clone(),
@@ -409,7 +399,7 @@ fn build_input<'a>(
 /// are not shown. No page or thumbnail is held in memory beyond the one being written.
 #[allow(clippy::too_many_arguments)]
 pub fn render_for_bag(
-    archive: &Path,
+    archive: &ArchiveDir,
     sources: &Sources,
     cfg: &Config,
     tally: &Tally,
@@ -441,7 +431,7 @@ pub fn render_for_bag(
         out.push((name, path));
         Ok::<(), ReportError>(())
     })?;
-    let thumbs_dir = archive.join("thumbs");
+    let thumbs_dir = archive.thumbs_dir();
     let mut shas: Vec<&String> = input
         .thumbs
         .iter()
@@ -471,7 +461,7 @@ fn archive_links(sources: &Sources) -> Links {
 
 /// Gathers, makes the thumbnails and writes every page into `archive/报告/`.
 pub fn write_report(
-    archive: &Path,
+    archive: &ArchiveDir,
     sources: &Sources,
     cfg: &Config,
     tally: &Tally,
@@ -487,7 +477,7 @@ pub fn write_report(
         epoch,
         archive_links(sources),
     )?;
-    let dir = archive.join(REPORT_DIR);
+    let dir = archive.report_dir();
     std::fs::create_dir_all(&dir).map_err(|source| ReportError::Dir {
         path: dir.display().to_string(),
         source,

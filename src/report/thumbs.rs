@@ -542,34 +542,12 @@ mod tests {
 
     /// A JPEG whose EXIF holds orientation 6 and an IFD1 thumbnail (`thumb`).
     fn jpeg_with_thumbnail(main: &[u8], thumb: &[u8]) -> Vec<u8> {
-        // TIFF, little-endian: IFD0 (Orientation) → IFD1 (JPEGInterchangeFormat, Length).
-        let mut t = b"II*\0".to_vec();
-        t.extend_from_slice(&8u32.to_le_bytes());
-        // IFD0 at 8: 1 entry, next IFD at 8+2+12+4 = 26
-        t.extend_from_slice(&1u16.to_le_bytes());
-        t.extend_from_slice(&0x0112u16.to_le_bytes());
-        t.extend_from_slice(&3u16.to_le_bytes());
-        t.extend_from_slice(&1u32.to_le_bytes());
-        t.extend_from_slice(&[6, 0, 0, 0]);
-        t.extend_from_slice(&26u32.to_le_bytes());
-        // IFD1 at 26: 2 entries, ends at 26+2+24+4 = 56; thumbnail at 56
-        t.extend_from_slice(&2u16.to_le_bytes());
-        for (tag, val) in [(0x0201u16, 56u32), (0x0202, thumb.len() as u32)] {
-            t.extend_from_slice(&tag.to_le_bytes());
-            t.extend_from_slice(&4u16.to_le_bytes());
-            t.extend_from_slice(&1u32.to_le_bytes());
-            t.extend_from_slice(&val.to_le_bytes());
-        }
-        t.extend_from_slice(&0u32.to_le_bytes());
-        t.extend_from_slice(thumb);
-        let mut seg = b"Exif\0\0".to_vec();
-        seg.extend_from_slice(&t);
-        let mut out = main[..2].to_vec();
-        out.extend_from_slice(&[0xFF, 0xE1]);
-        out.extend_from_slice(&((seg.len() + 2) as u16).to_be_bytes());
-        out.extend_from_slice(&seg);
-        out.extend_from_slice(&main[2..]);
-        out
+        let exif = crate::testing::Exif {
+            orientation: Some(6),
+            thumbnail: Some(thumb),
+            ..Default::default()
+        };
+        crate::testing::with_exif(main, &exif.tiff())
     }
 
     fn crc32(bytes: &[u8]) -> u32 {

@@ -1,7 +1,10 @@
 //! Turns a sheet's rows, fed one at a time in file order, into a [`Sheet`] and its problems.
 //! Keeps nothing but the typed rows, so memory follows the useful content, not the file; in the
 //! sheet child ([`stream_rows`]) not even those: each sign-in or declared row is sent as made.
+//! Asked for cells by position (`cells.rs`), it interprets nothing and hands each row of the
+//! window on as it is.
 
+use super::cells::CellsOut;
 use super::header::{self, Field, HEADER_SEARCH_ROWS, HeaderMap};
 use super::value::{
     DateCell, Value, count_of, date_of, find_date_in_text, id_of, looks_numeric, text_of,
@@ -71,12 +74,17 @@ pub(crate) struct SheetBuilder {
     /// A cell of the rows searched that says 姓名 (`姓名签字`), for the reason an unrecognised
     /// sheet was not counted.
     name_cell: Option<(u32, String)>,
+    /// Set when the sheet is read as cells by position ([`super::cells`]): rows are handed
+    /// there as they are, and nothing is interpreted.
+    cells: Option<CellsOut>,
 }
 
 impl SheetBuilder {
     pub(crate) fn new(name: &str, date1904: bool) -> SheetBuilder {
+        let name = capped_name(name);
         SheetBuilder {
-            sheet: Sheet::new(&capped_name(name)),
+            cells: CellsOut::wanted(&name),
+            sheet: Sheet::new(&name),
             problems: Vec::new(),
             unstored: (0, 0, 0),
             streaming: SINK.with(|k| k.borrow().is_some()),
@@ -93,6 +101,9 @@ impl SheetBuilder {
 
     /// False once the rest of the sheet cannot matter (no header in the first rows).
     pub(crate) fn wants_more(&self) -> bool {
+        if let Some(cells) = &self.cells {
+            return cells.wants_more();
+        }
         self.header.is_some() || self.rows_searched < HEADER_SEARCH_ROWS
     }
 
@@ -113,6 +124,9 @@ impl SheetBuilder {
         } else {
             cells
         };
+        if let Some(out) = &mut self.cells {
+            return out.push(row0, cells);
+        }
         let row = row0.saturating_add(1);
         if cells.iter().all(|(_, v)| v.is_blank()) {
             return;
@@ -312,6 +326,10 @@ impl SheetBuilder {
                     "另有 {rest} 行无法使用，未逐条记录（第 {first}–{last} 行之间；共 {rest} 行）"
                 ),
             });
+        }
+        if let Some(out) = self.cells.take() {
+            out.finish(problems);
+            return (self.sheet, Vec::new());
         }
         if self.streaming {
             // Everything of this sheet goes out now; the caller gets an empty shell that the

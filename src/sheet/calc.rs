@@ -14,7 +14,7 @@ use calamine::{Xlsx, XlsxError, open_workbook};
 use super::build::{Cells, SheetBuilder};
 use super::merge::{self, MergeFill, Region};
 use super::value::{Value, from_data, from_data_ref};
-use super::zipcheck::{self, PASSWORD};
+use super::zipguard::{self, PASSWORD};
 use super::{Limits, Workbook};
 use crate::model::Format;
 
@@ -22,14 +22,14 @@ use crate::model::Format;
 const MAX_COLUMNS: u32 = 16_384;
 
 pub(crate) fn read_calc(path: &Path, format: Format, limits: &Limits) -> Workbook {
-    if let Some(reason) = zipcheck::precheck(path, format, limits) {
+    if let Some(reason) = zipguard::refusal(path, format, limits) {
         return Workbook::failed(reason);
     }
-    read_prechecked(path, format, limits)
+    read_guarded(path, format, limits)
 }
 
-/// [`read_calc`] for a file whose [`zipcheck::precheck`] under `limits` already passed.
-pub(crate) fn read_prechecked(path: &Path, format: Format, limits: &Limits) -> Workbook {
+/// [`read_calc`] for a file that [`zipguard::refusal`] did not refuse under `limits`.
+pub(crate) fn read_guarded(path: &Path, format: Format, limits: &Limits) -> Workbook {
     match catch_unwind(AssertUnwindSafe(|| read_checked(path, format, limits))) {
         Ok(wb) => wb,
         Err(_) => Workbook::failed("表格解析器内部出错（文件可能已损坏或是恶意构造的），无法读取"),

@@ -7,6 +7,9 @@
 //! hands each event on, so it never holds the child's answer whole; it kills the child after a
 //! time limit and turns any abnormal end into an error event. The child dies with its parent
 //! ([`die_with_parent`]).
+//!
+//! Asked for cells (a last argument `cells:ROWSxCOLUMNS`, [`read_cells_isolated`]), the child
+//! prints [`CellEvent`]s instead: the same limits, the same handling of an abnormal end.
 
 use std::ffi::OsString;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -18,8 +21,10 @@ use std::time::{Duration, Instant};
 
 use crate::model::Format;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use super::cells::{CellEvent, Window};
 use super::{DeclaredRow, MediaRow, RowProblem, Sheet, SignInRow, Workbook, read_workbook};
 
 /// The hidden subcommand.
@@ -140,17 +145,35 @@ pub fn read_isolated(
     limits: &ChildLimits,
     sink: &mut dyn FnMut(Event),
 ) {
-    if let Err(reason) = run_child(path, format, exe, limits, sink) {
+    if let Err(reason) = run_child(path, format, exe, limits, None, sink) {
         sink(Event::Error(reason));
     }
 }
 
-fn run_child(
+/// [`read_isolated`] asking the child for the cells of `window` ([`super::cells`]) instead of
+/// typed rows: the same limits, the same handling of an abnormal end.
+pub(crate) fn read_cells_isolated(
     path: &Path,
     format: Format,
     exe: &Path,
     limits: &ChildLimits,
-    sink: &mut dyn FnMut(Event),
+    window: Window,
+    sink: &mut dyn FnMut(CellEvent),
+) {
+    if let Err(reason) = run_child(path, format, exe, limits, Some(window), sink) {
+        sink(CellEvent::Error(reason));
+    }
+}
+
+/// Runs the child (asked for cells when `window` is set) and hands each line it prints to
+/// `sink` as an `E`.
+fn run_child<E: DeserializeOwned + Send + 'static>(
+    path: &Path,
+    format: Format,
+    exe: &Path,
+    limits: &ChildLimits,
+    window: Option<Window>,
+    sink: &mut dyn FnMut(E),
 ) -> Result<(), String> {
     let mut command = Command::new(exe);
     command
@@ -158,6 +181,7 @@ fn run_child(
         .arg(path)
         .arg(format.as_str())
         .arg(limits.memory_bytes.to_string())
+        .args(window.map(Window::arg))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -173,7 +197,7 @@ fn run_child(
     let max_out = limits.max_output_bytes;
     // Lines parsed on a thread, handed over through a bounded channel: a slow consumer slows
     // the child, never grows the parent.
-    let (tx, rx) = mpsc::sync_channel::<Result<Event, String>>(256);
+    let (tx, rx) = mpsc::sync_channel::<Result<E, String>>(256);
     let out_thread = thread::spawn(move || {
         let mut reader = BufReader::new(stdout);
         let mut line = Vec::new();
@@ -202,7 +226,7 @@ fn run_child(
                 // Cut off mid-line: the child died while writing.
                 break;
             }
-            let parsed = serde_json::from_slice::<Event>(&line)
+            let parsed = serde_json::from_slice::<E>(&line)
                 .map_err(|e| format!("{CRASHED}：输出无法解析（{e}）"));
             let bad = parsed.is_err();
             if tx.send(parsed).is_err() || bad {
@@ -347,8 +371,9 @@ fn stderr_hint(err: &str) -> String {
 }
 
 /// The child side. Call first in `main`: when this process was started as
-/// `dangan __read-sheet PATH FORMAT [MEMORY]`, it reads the file, prints the workbook as JSON
-/// on stdout and returns `Some(exit code)`; otherwise `None` and `main` goes on.
+/// `dangan __read-sheet PATH FORMAT [MEMORY [cells:ROWSxCOLUMNS]]`, it reads the file, prints
+/// the workbook (or, asked for cells, the cells: `cells.rs`) as JSON on stdout and
+/// returns `Some(exit code)`; otherwise `None` and `main` goes on.
 pub fn child_hook() -> Option<i32> {
     let mut args = std::env::args_os().skip(1);
     if args.next().as_deref() != Some(std::ffi::OsStr::new(CHILD_ARG)) {
@@ -361,8 +386,18 @@ pub fn child_hook() -> Option<i32> {
         .and_then(|m| m.into_string().ok())
         .and_then(|m| m.parse::<u64>().ok())
         .unwrap_or(ChildLimits::default().memory_bytes);
+    let window = match args.next() {
+        None => None,
+        Some(arg) => match arg.to_str().and_then(Window::parse) {
+            Some(window) => Some(window),
+            None => {
+                eprintln!("unknown mode: {}", arg.to_string_lossy());
+                return Some(2);
+            }
+        },
+    };
     let (Some(path), Some(format)) = (path, format) else {
-        eprintln!("usage: dangan {CHILD_ARG} PATH FORMAT [MEMORY_BYTES]");
+        eprintln!("usage: dangan {CHILD_ARG} PATH FORMAT [MEMORY_BYTES [cells:ROWSxCOLUMNS]]");
         return Some(2);
     };
     let Some(format) = parse_format(&format) else {
@@ -378,22 +413,21 @@ pub fn child_hook() -> Option<i32> {
         // Tests only: a slow sheet, to kill the parent while its child reads.
         thread::sleep(Duration::from_millis(ms));
     }
-    let out = std::rc::Rc::new(std::cell::RefCell::new((
+    let out: Lines = std::rc::Rc::new(std::cell::RefCell::new((
         io::BufWriter::new(io::stdout().lock()),
         Ok(()),
     )));
-    let emit = {
-        let out = out.clone();
-        move |event: Event| {
-            let (w, state): &mut (io::BufWriter<io::StdoutLock<'static>>, io::Result<()>) =
-                &mut out.borrow_mut();
-            if state.is_ok() {
-                *state = serde_json::to_writer(&mut *w, &event)
-                    .map_err(io::Error::from)
-                    .and_then(|()| w.write_all(b"\n"));
-            }
-        }
-    };
+    if let Some(window) = window {
+        super::cells::stream_cells(
+            Path::new(&path),
+            format,
+            &super::Limits::default(),
+            window,
+            Box::new(json_lines::<CellEvent>(&out)),
+        );
+        return Some(flushed(&out));
+    }
+    let emit = json_lines::<Event>(&out);
     let wb = if format == Format::Docx {
         // A docx's tables are filtered after they are read: sent whole.
         read_workbook(Path::new(&path), format)
@@ -410,12 +444,34 @@ pub fn child_hook() -> Option<i32> {
     };
     let mut emit = emit;
     Event::of(wb).for_each(&mut emit);
+    Some(flushed(&out))
+}
+
+/// The child's stdout, and the first error writing to it.
+type Lines =
+    std::rc::Rc<std::cell::RefCell<(io::BufWriter<io::StdoutLock<'static>>, io::Result<()>)>>;
+
+/// Writes each event given to it as one JSON line on `out` (nothing more after an error).
+fn json_lines<E: Serialize + 'static>(out: &Lines) -> impl FnMut(E) + Clone + 'static {
+    let out = out.clone();
+    move |event: E| {
+        let mut guard = out.borrow_mut();
+        let (w, state) = &mut *guard;
+        if state.is_ok() {
+            *state = serde_json::to_writer(&mut *w, &event)
+                .map_err(io::Error::from)
+                .and_then(|()| w.write_all(b"\n"));
+        }
+    }
+}
+
+/// The child's exit code: 0 when every line was written and flushed.
+fn flushed(out: &Lines) -> i32 {
     let mut guard = out.borrow_mut();
     let (w, state) = &mut *guard;
-    let done = std::mem::replace(state, Ok(()));
-    match done.and_then(|()| w.flush()) {
-        Ok(()) => Some(0),
-        Err(_) => Some(1),
+    match std::mem::replace(state, Ok(())).and_then(|()| w.flush()) {
+        Ok(()) => 0,
+        Err(_) => 1,
     }
 }
 

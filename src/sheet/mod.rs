@@ -18,19 +18,23 @@
 //!   re-invokes the binary (`dangan __read-sheet PATH FORMAT`, see [`child_hook`]) under a
 //!   memory limit and a time limit; [`read_workbook`] is what the child runs.
 //!
+//! - A table filled in a known layout can be read as cells by position instead
+//!   (`read_cells`, `cells.rs`): the same readers, limits and child, no interpretation.
+//!
 //! Header rows: the matching rule is documented in `header.rs` (words of a cell after width
 //! folding and space removal, parenthesised alternatives, two-line headers, side-by-side
 //! sign-in blocks).
 
 mod build;
 mod calc;
+mod cells;
 mod csvfile;
 mod header;
 mod isolate;
 mod markup;
 mod merge;
 pub(crate) mod value;
-pub(crate) mod zipcheck;
+pub(crate) mod zipguard;
 
 use std::fmt;
 use std::path::Path;
@@ -48,6 +52,9 @@ pub use isolate::{
     read_workbook_isolated_with,
 };
 pub(crate) use isolate::{die_with_parent, limit_self};
+
+pub(crate) use cells::{CellSheet, Window, read_cells};
+pub(crate) use value::Value;
 
 /// What a sheet holds, decided by its header row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -314,11 +321,11 @@ pub fn read_workbook(path: &Path, format: Format) -> Workbook {
 /// [`read_workbook_isolated`]. The size check is made once.
 pub fn read_in_process_if_fits(path: &Path, format: Format, limits: &Limits) -> Option<Workbook> {
     if !matches!(format, Format::Xlsx | Format::Xlsm)
-        || zipcheck::precheck(path, format, limits).is_some()
+        || zipguard::refusal(path, format, limits).is_some()
     {
         return None;
     }
-    let wb = calc::read_prechecked(path, format, limits);
+    let wb = calc::read_guarded(path, format, limits);
     (!wb.cut_short).then_some(wb)
 }
 

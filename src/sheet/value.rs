@@ -7,17 +7,18 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use crate::model::MonthDay;
 use crate::text::{clean_cell, fold_width};
 
-/// A cell as the readers hand it over.
-#[derive(Debug, Clone, PartialEq)]
+/// A cell as the readers hand it over. Serialised for the sheet child's cells
+/// (`sheet/cells.rs`); a number there is always finite.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Value {
     Empty,
     Text(String),
     Number(f64),
     Bool(bool),
     /// A date (with or without a time of day).
-    DateTime(NaiveDateTime),
+    DateTime(#[serde(with = "serde_datetime")] NaiveDateTime),
     /// A time of day without a date (`8:30` typed into a 签到时间 column).
-    Time(NaiveTime),
+    Time(#[serde(with = "serde_time")] NaiveTime),
     /// `#N/A`, `#DIV/0!` and the like.
     Error,
 }
@@ -418,13 +419,46 @@ pub(crate) fn looks_numeric(s: &str) -> bool {
             .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
 }
 
-/// Serde for `Option<NaiveDateTime>` as `YYYY-MM-DDTHH:MM:SS(.fff)` (chrono is built without
-/// its serde feature here).
+/// Serde for a `NaiveDateTime` as `YYYY-MM-DDTHH:MM:SS(.fff)`, and for a `NaiveTime` as
+/// `HH:MM:SS(.fff)` (chrono is built without its serde feature here).
+mod serde_datetime {
+    use chrono::NaiveDateTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) const FMT: &str = "%Y-%m-%dT%H:%M:%S%.f";
+
+    pub fn serialize<S: Serializer>(v: &NaiveDateTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.format(FMT).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDateTime, D::Error> {
+        let s = String::deserialize(d)?;
+        NaiveDateTime::parse_from_str(&s, FMT).map_err(serde::de::Error::custom)
+    }
+}
+
+mod serde_time {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    const FMT: &str = "%H:%M:%S%.f";
+
+    pub fn serialize<S: Serializer>(v: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&v.format(FMT).to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+        let s = String::deserialize(d)?;
+        NaiveTime::parse_from_str(&s, FMT).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde for `Option<NaiveDateTime>` as `YYYY-MM-DDTHH:MM:SS(.fff)`.
 pub(crate) mod serde_opt_datetime {
     use chrono::NaiveDateTime;
     use serde::{Deserialize, Deserializer, Serializer};
 
-    const FMT: &str = "%Y-%m-%dT%H:%M:%S%.f";
+    use super::serde_datetime::FMT;
 
     pub fn serialize<S: Serializer>(v: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
         match v {

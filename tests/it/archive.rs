@@ -10,9 +10,10 @@ use crate::support::*;
 const EPOCH: &str = "1767139200"; // 2025-12-31
 
 fn archive(env: &Env, out: &Path) -> Run {
-    let mut c = env.command(&["archive", "--year", "2025", "--out", out.to_str().unwrap()]);
-    c.env("SOURCE_DATE_EPOCH", EPOCH);
-    c.output().unwrap().into()
+    env.run_at(
+        EPOCH,
+        &["archive", "--year", "2025", "--out", out.to_str().unwrap()],
+    )
 }
 
 fn names(zip: &Path) -> Vec<String> {
@@ -132,9 +133,7 @@ fn the_year_archive_holds_the_years_files_and_is_byte_identical() {
     // The catalog recorded the default-path archive; verify with no argument audits it.
     let r = env.run(&["verify"]);
     assert_eq!(r.code, 0);
-    let mut c = env.command(&["archive", "--year", "2025"]);
-    c.env("SOURCE_DATE_EPOCH", EPOCH);
-    let r: Run = c.output().unwrap().into();
+    let r = env.run_at(EPOCH, &["archive", "--year", "2025"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let recorded = env.archive.join(format!("{BAG}.zip"));
     assert_eq!(
@@ -183,7 +182,7 @@ fn verify_names_the_damaged_entry() {
     std::fs::write(&damaged, &bytes).unwrap();
     let r = env.run(&["verify", damaged.to_str().unwrap()]);
     assert_eq!(r.code, 1);
-    assert!(r.stdout.contains("IMG_20250601_100000.jpg"), "{}", r.stdout);
+    r.stdout_has("IMG_20250601_100000.jpg");
     // A truncated zip.
     let cut = env.dir.path().join("cut.zip");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
@@ -203,7 +202,7 @@ fn a_damaged_store_object_stops_the_archive_and_leaves_no_zip() {
     let out = env.dir.path().join("y.zip");
     let r = archive(&env, &out);
     assert_eq!(r.code, 1, "{}", r.stdout);
-    assert!(r.stderr.contains("没有生成"), "{}", r.stderr);
+    r.stderr_has("没有生成");
     assert!(!out.exists());
     let leftovers: Vec<PathBuf> = std::fs::read_dir(env.dir.path())
         .unwrap()
@@ -434,9 +433,7 @@ fn a_year_with_no_activity_and_no_file_is_refused_and_nothing_is_written() {
         // SQLite's own -wal/-shm files of a read come and go.
         .filter(|n| !n.starts_with("catalog.sqlite-"))
         .collect();
-    let mut c = env.command(&["archive", "--year", "2023"]);
-    c.env("SOURCE_DATE_EPOCH", EPOCH);
-    let r: Run = c.output().unwrap().into();
+    let r = env.run_at(EPOCH, &["archive", "--year", "2023"]);
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.contains("2023 年没有活动") && r.stderr.contains("2025"),
@@ -458,6 +455,6 @@ fn a_nightly_without_an_inbox_leaves_no_archive_behind() {
     std::fs::remove_dir_all(&env.inbox).unwrap();
     let r = env.run(&["nightly"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("找不到收件箱"), "{}", r.stderr);
+    r.stderr_has("找不到收件箱");
     assert!(!env.archive.exists());
 }

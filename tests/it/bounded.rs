@@ -92,7 +92,7 @@ esac"#,
         r#"case "$1" in *kept.jpg) ;; *) test -p "$1" || { rm -f "$1"; mkfifo "$1"; };; esac"#,
     );
     let dry = wait_bounded(spawn(c), Duration::from_secs(60));
-    assert!(dry.stdout.contains("管道（FIFO）"), "{}", dry.stdout);
+    dry.stdout_has("管道（FIFO）");
 }
 
 /// An xlsx written by hand (inline strings, one sheet): `rows` are the `<row>` elements,
@@ -325,13 +325,13 @@ fn processes_with(words: &[&str]) -> Vec<i32> {
 
 #[test]
 fn the_sheet_child_dies_with_its_parent() {
-    let env = Env::new();
-    // An HTML "xls": always read in the child process.
-    env.put(
-        "教务科研处/启动仪式/签到表.xls",
-        "<html><body><table><tr><td>姓名</td></tr><tr><td>张三</td></tr></table></body></html>"
-            .as_bytes(),
-    );
+    let env = Inbox::new()
+        // An HTML "xls": always read in the child process.
+        .put(
+            "教务科研处/启动仪式/签到表.xls",
+            "<html><body><table><tr><td>姓名</td></tr><tr><td>张三</td></tr></table></body></html>"
+                .as_bytes(),
+        );
     let mut c = env.command(&["import"]);
     c.env("DANGAN_TEST_SHEET_CHILD_SLEEP_MS", "60000");
     let mut parent = spawn(c);

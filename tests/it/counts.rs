@@ -4,37 +4,10 @@
 //! a person with one, office roles, units written as a department's alias, one enterprise
 //! written two ways, dates without a year, and a central media register.
 
-use std::collections::BTreeMap;
 use std::process::Command;
 
 use crate::support::*;
 use rust_xlsxwriter::{Format, Workbook};
-use serde_json::Value;
-
-fn json(env: &Env, args: &[&str]) -> Value {
-    let r = env.run(args);
-    assert_eq!(r.code, 0, "{args:?}: {}\n{}", r.stdout, r.stderr);
-    serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
-}
-
-/// 活动明细.csv as (activity, department) → the row's cells by header.
-fn activity_rows(env: &Env) -> BTreeMap<(String, String), BTreeMap<String, String>> {
-    let bytes = std::fs::read(env.archive.join("统计/活动明细.csv")).unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
-    let mut out = BTreeMap::new();
-    for rec in rdr.records() {
-        let rec = rec.unwrap();
-        let row: BTreeMap<String, String> = headers
-            .iter()
-            .cloned()
-            .zip(rec.iter().map(String::from))
-            .collect();
-        out.insert((row["活动"].clone(), row["部门"].clone()), row);
-    }
-    out
-}
 
 /// A sign-in sheet as a department makes it in Excel: a merged title, then 10 students whose
 /// 单位 and 身份 are one merged block each, 5 enterprise staff likewise, and 3 guests whose
@@ -110,11 +83,10 @@ fn convert(bytes: &[u8], ext: &str) -> Option<Vec<u8>> {
 }
 
 fn assert_merged_counts(name: &str, bytes: &[u8]) {
-    let env = Env::new();
-    env.put(&format!("教务科研处/启动仪式/{name}"), bytes);
+    let env = Inbox::new().put(&format!("教务科研处/启动仪式/{name}"), bytes);
     let imported = env.import(0);
     assert_eq!(imported["problems"], 0, "{name}");
-    let s = json(&env, &["stats", "--json"]);
+    let s = env.json(&["stats", "--json"]);
     assert_eq!(
         s["students"], 10,
         "{name}: the 身份 block covers ten students"
@@ -128,7 +100,7 @@ fn assert_merged_counts(name: &str, bytes: &[u8]) {
         row["访客"], "3",
         "{name}: 特邀嘉宾 merged across 单位 and 身份"
     );
-    let r = env.run(&["stats"]);
+    let r = env.run(["stats"]);
     assert!(!r.stdout.contains("未填单位"), "{name}: {}", r.stdout);
     assert!(!r.stdout.contains("没有身份列"), "{name}: {}", r.stdout);
 }
@@ -154,19 +126,12 @@ fn merged_blocks_fill_down_and_across_in_ods() {
 
 /// One sheet per entry: (sheet name, rows from row 1, each a list of cells).
 fn workbook(sheets: &[(&str, Vec<Vec<&str>>)]) -> Vec<u8> {
-    let mut wb = Workbook::new();
-    for (name, rows) in sheets {
-        let ws = wb.add_worksheet();
-        ws.set_name(*name).unwrap();
-        for (r, row) in rows.iter().enumerate() {
-            for (c, v) in row.iter().enumerate() {
-                if !v.is_empty() {
-                    ws.write_string(r as u32, c as u16, *v).unwrap();
-                }
-            }
-        }
-    }
-    wb.save_to_buffer().unwrap()
+    sheets
+        .iter()
+        .fold(Book::new(), |book, (name, rows)| {
+            book.sheet(name).rows(rows)
+        })
+        .xlsx()
 }
 
 #[test]
@@ -187,7 +152,7 @@ fn a_header_below_row_ten_is_found_and_a_sheet_naming_names_without_one_is_repor
         &workbook(&[("签到", rows), ("登记", odd)]),
     );
     env.import(3);
-    let s = json(&env, &["stats", "--json"]);
+    let s = env.json(&["stats", "--json"]);
     assert_eq!(s["students"], 5);
     let status = env.run(&["status"]);
     assert!(
@@ -197,16 +162,6 @@ fn a_header_below_row_ten_is_found_and_a_sheet_naming_names_without_one_is_repor
         "{}",
         status.stdout
     );
-}
-
-fn write_config(env: &Env, from: &str, to: &str) {
-    let text = dangan::config::DEFAULT_TOML;
-    assert!(text.contains(from), "{from}");
-    std::fs::write(
-        env.dir.path().join("dangan.toml"),
-        text.replacen(from, to, 1),
-    )
-    .unwrap();
 }
 
 #[test]
@@ -242,7 +197,7 @@ fn excel_scientific_ids_are_no_ids_and_an_id_less_row_is_the_one_person_with_tha
         )]),
     );
     env.import(0);
-    let s = json(&env, &["stats", "--json"]);
+    let s = env.json(&["stats", "--json"]);
     // 12 by name and unit; 张三 once; 李四 of another class is another person.
     assert_eq!(s["students"], 15);
     let r = env.run(&["stats"]);
@@ -264,11 +219,10 @@ fn excel_scientific_ids_are_no_ids_and_an_id_less_row_is_the_one_person_with_tha
 #[test]
 fn office_roles_department_aliases_short_names_and_one_enterprise_written_two_ways() {
     let env = Env::new();
-    write_config(
-        &env,
+    env.write_config(&builtin_with(
         "[[department]]\nname = \"财务处\"",
         "[[department]]\nname = \"经济管理学院\"\naliases = [\"经管学院\"]\n\n[[department]]\nname = \"财务处\"",
-    );
+    ));
     let mut rows = vec![vec!["姓名", "身份", "单位"]];
     for (n, role) in [
         ("甲", "校领导"),
@@ -292,7 +246,7 @@ fn office_roles_department_aliases_short_names_and_one_enterprise_written_two_wa
         &workbook(&[("签到", rows)]),
     );
     env.import(0);
-    let s = json(&env, &["stats", "--json"]);
+    let s = env.json(&["stats", "--json"]);
     assert_eq!(s["teachers"], 6);
     assert_eq!(
         s["students"], 3,
@@ -319,12 +273,8 @@ fn office_roles_department_aliases_short_names_and_one_enterprise_written_two_wa
     assert_eq!(n("企业数（家）"), 1);
     // An edit of the config changes the table at the next run, without an import.
     let edited = std::fs::read_to_string(env.dir.path().join("dangan.toml")).unwrap();
-    std::fs::write(
-        env.dir.path().join("dangan.toml"),
-        edited.replacen("short_names = [\"自贡职院\"]", "short_names = []", 1),
-    )
-    .unwrap();
-    let s = json(&env, &["stats", "--json"]);
+    env.write_config(&edited.replacen("short_names = [\"自贡职院\"]", "short_names = []", 1));
+    let s = env.json(&["stats", "--json"]);
     assert_eq!(s["students"], 2);
 }
 
@@ -354,7 +304,7 @@ fn dates_without_a_year_take_the_activitys_year_and_raise_no_flood_of_warnings()
     );
     let imported = env.import(0);
     assert_eq!(imported["problems"], 0, "{}", env.run(&["status"]).stdout);
-    let s = json(&env, &["stats", "--json"]);
+    let s = env.json(&["stats", "--json"]);
     assert_eq!(s["students"], 19);
     assert_eq!(s["media_city"], 1);
     assert_eq!(
@@ -363,19 +313,14 @@ fn dates_without_a_year_take_the_activitys_year_and_raise_no_flood_of_warnings()
     );
     let r = env.run(&["stats"]);
     assert!(!r.stdout.contains("不是日期"), "{}", r.stdout);
-    assert!(
-        r.stdout.contains("日期 2025-06-20 不在统计期间"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("日期 2025-06-20 不在统计期间");
 }
 
 #[test]
 fn a_central_register_puts_each_report_on_the_activity_its_title_names() {
-    let env = Env::new();
-    env.put(
+    let env = Inbox::new().put(
         "融媒体中心/2025活动周媒体报道汇总.xlsx",
-        &workbook(&[(
+        workbook(&[(
             "汇总",
             vec![
                 vec![
@@ -422,7 +367,7 @@ fn a_central_register_puts_each_report_on_the_activity_its_title_names() {
         )]),
     );
     env.import(0);
-    let s = json(&env, &["stats", "--json"]);
+    let s = env.json(&["stats", "--json"]);
     assert_eq!(s["media_city"], 2);
     assert_eq!(s["media_provincial"], 1);
     let rows = activity_rows(&env);
@@ -510,12 +455,11 @@ fn html_xls(teachers: usize) -> Vec<u8> {
 
 #[test]
 fn an_html_table_saved_as_xls_is_read_as_a_sheet() {
-    let env = Env::new();
-    env.put("教务科研处/启动仪式/教师签到表.xls", &html_xls(8));
+    let env = Inbox::new().put("教务科研处/启动仪式/教师签到表.xls", html_xls(8));
     env.set_mtime("教务科研处/启动仪式/教师签到表.xls", MAY_7);
     // Exit 0: no row or file was lost.
     env.import(0);
-    let s = json(&env, &["stats", "--json"]);
+    let s = env.json(&["stats", "--json"]);
     assert_eq!(s["teachers"], 8);
     let entry = env.entry("教务科研处/启动仪式/教师签到表.xls");
     assert_eq!(entry["kind"], "sheet");
@@ -550,7 +494,7 @@ fn an_xml_spreadsheet_2003_saved_as_xls_is_read_as_a_sheet() {
     env.set_mtime("学生处/主题班会/签到.xls", MAY_7);
     // Exit 0: no row or file was lost.
     env.import(0);
-    let s = json(&env, &["stats", "--json"]);
+    let s = env.json(&["stats", "--json"]);
     assert_eq!(s["students"], 6);
 }
 
@@ -615,7 +559,7 @@ fn a_sign_in_sheet_made_in_word_counts_and_a_plan_s_tables_do_not() {
     ]);
     env.put("教务科研处/启动仪式/启动仪式方案.docx", &docx(&plan));
     env.import(0);
-    let s = json(&env, &["stats", "--json"]);
+    let s = env.json(&["stats", "--json"]);
     assert_eq!(s["students"], 4);
     assert_eq!(s["participants"], 4);
 }

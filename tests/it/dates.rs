@@ -38,6 +38,7 @@ fn each_step_of_the_chain_names_its_source() {
         digitized: Some("2025:05:13 10:00:00"),
         datetime: Some("2025:05:14 10:00:00"),
         offset_original: Some("+08:00"),
+        ..Default::default()
     };
     env.put(&format!("{d}a_exif.jpg"), &jpeg_with_exif(1, &full));
     let digitized = Exif {
@@ -109,10 +110,10 @@ fn an_unset_camera_clock_is_skipped_for_the_file_name_date() {
 
 #[test]
 fn an_mmexport_stamp_is_read_in_local_time() {
-    let env = Env::new();
-    // 1746554400000 ms = 2025-05-06T18:00:00Z = 2025-05-07 02:00 in +08:00.
-    env.put("教务科研处/mmexport1746554400000.jpg", &jpeg(1));
-    env.put("教务科研处/wx_camera_1746554400000.jpg", &jpeg(2));
+    let env = Inbox::new()
+        // 1746554400000 ms = 2025-05-06T18:00:00Z = 2025-05-07 02:00 in +08:00.
+        .put("教务科研处/mmexport1746554400000.jpg", jpeg(1))
+        .put("教务科研处/wx_camera_1746554400000.jpg", jpeg(2));
     env.import(0);
     for name in ["mmexport1746554400000.jpg", "wx_camera_1746554400000.jpg"] {
         let e = env.entry(&format!("教务科研处/{name}"));
@@ -121,11 +122,10 @@ fn an_mmexport_stamp_is_read_in_local_time() {
     }
     // Another configured offset moves the day, at the next run, without importing again: the
     // date is a judgement of the stored facts.
-    std::fs::write(
-        env.dir.path().join("dangan.toml"),
-        dangan::config::DEFAULT_TOML.replace("utc_offset = \"+08:00\"", "utc_offset = \"+00:00\""),
-    )
-    .unwrap();
+    env.write_config(&builtin_with(
+        "utc_offset = \"+08:00\"",
+        "utc_offset = \"+00:00\"",
+    ));
     assert_eq!(
         env.entry("教务科研处/mmexport1746554400000.jpg")["date"],
         "2025-05-06"

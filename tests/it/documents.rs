@@ -79,11 +79,7 @@ fn gbk_names_are_shown_decoded_and_kept_raw() {
     env.import(0);
     // The terminal reads the name; list --json keeps the lossless \xNN form.
     let r = env.run(&["list"]);
-    assert!(
-        r.stdout.contains("教务科研处/启动仪式/颁奖合影.jpg\t"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("教务科研处/启动仪式/颁奖合影.jpg\t");
     let escaped = "教务科研处/启动仪式/\\xB0佱\\xBA\\xCFӰ.jpg";
     let e = env.entry(escaped);
     assert_eq!(e["activity"], "启动仪式");
@@ -95,9 +91,10 @@ fn gbk_names_are_shown_decoded_and_kept_raw() {
     assert!(!page.contains("\\xB0"), "{page}");
     // The year-end bag names the entry as written; 文件索引.csv keeps the raw path.
     let out = env.dir.path().join("bag.zip");
-    let mut c = env.command(&["archive", "--year", "2025", "--out", out.to_str().unwrap()]);
-    c.env("SOURCE_DATE_EPOCH", "1767139200");
-    let r: Run = c.output().unwrap().into();
+    let r = env.run_at(
+        "1767139200",
+        &["archive", "--year", "2025", "--out", out.to_str().unwrap()],
+    );
     assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
     let mut z = zip::ZipArchive::new(std::fs::File::open(&out).unwrap()).unwrap();
     let names: Vec<String> = z.file_names().map(|n| n.unwrap().into_owned()).collect();
@@ -154,10 +151,9 @@ fn a_text_pdf_gives_its_date_and_the_summary_excerpt() {
 
 #[test]
 fn a_scanned_pdf_says_it_is_a_scan_instead_of_not_received() {
-    let env = Env::new();
-    env.put(
+    let env = Inbox::new().put(
         "马克思主义学院/红色思政课/活动总结（扫描）.pdf",
-        &fixture("scan.pdf"),
+        fixture("scan.pdf"),
     );
     env.import(0);
     let page = page_with(&env, "活动总结（扫描）.pdf");
@@ -183,13 +179,13 @@ fn word_97_and_wps_documents_give_their_text_and_date() {
 
 #[test]
 fn a_hostile_pdf_costs_its_own_text_only() {
-    let env = Env::new();
-    env.put("学生处/主题班会/总结.pdf", &fixture("bomb.pdf"));
-    env.put(
-        "学生处/主题班会/坏的总结.pdf",
-        b"%PDF-1.7\n garbage \x00\xff",
-    );
-    env.put("学生处/主题班会/合影.jpg", &jpeg(9));
+    let env = Inbox::new()
+        .put("学生处/主题班会/总结.pdf", fixture("bomb.pdf"))
+        .put(
+            "学生处/主题班会/坏的总结.pdf",
+            b"%PDF-1.7\n garbage \x00\xff",
+        )
+        .put("学生处/主题班会/合影.jpg", jpeg(9));
     let s = env.import(0);
     assert_eq!(s["new"], 3, "{s}");
     let bomb = env.entry("学生处/主题班会/总结.pdf");
@@ -200,9 +196,9 @@ fn a_hostile_pdf_costs_its_own_text_only() {
 
 #[test]
 fn a_document_titled_with_the_material_counts_whatever_its_name() {
-    let env = Env::new();
-    env.put("党政办公室/职教发展研讨/材料一.doc", &fixture("plan.doc"));
-    env.put("党政办公室/职教发展研讨/附件.pdf", &fixture("summary.pdf"));
+    let env = Inbox::new()
+        .put("党政办公室/职教发展研讨/材料一.doc", fixture("plan.doc"))
+        .put("党政办公室/职教发展研讨/附件.pdf", fixture("summary.pdf"));
     env.import(0);
     let owed: Vec<String> = check(&env)["missing"]
         .as_array()

@@ -122,12 +122,8 @@ fn the_dry_run_plan_is_what_the_real_run_catalogs() {
     assert_eq!(dry["withdrawn"], 2);
     // The text plan says it too.
     let r = env.run(&["import", "--dry-run"]);
-    assert!(
-        r.stdout.contains("撤回\t学生处/杂项/说明.txt"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains("撤回 2"), "{}", r.stdout);
+    r.stdout_has("撤回\t学生处/杂项/说明.txt");
+    r.stdout_has("撤回 2");
 
     env.import(3);
     let listed = env.run(&["list"]);

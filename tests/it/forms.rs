@@ -9,59 +9,20 @@ use std::path::Path;
 use crate::support::*;
 use calamine::{Data, Dimensions, Reader, Xlsx, open_workbook};
 
-/// 2025-06-01 08:00 at +08:00: after the activity month.
-const JUNE_1: &str = "1748736000";
-
-fn at_epoch(env: &Env, args: &[&str], epoch: &str) -> Run {
-    let mut c = env.command(args);
-    c.env("SOURCE_DATE_EPOCH", epoch);
-    c.output().unwrap().into()
-}
-
+/// A run on [`JUNE_1`] that must succeed.
 fn run_ok(env: &Env, args: &[&str]) -> Run {
-    let r = at_epoch(env, args, JUNE_1);
-    assert!(
-        r.code == 0,
-        "{args:?}: {}\nstdout: {}\nstderr: {}",
-        r.code,
-        r.stdout,
-        r.stderr
-    );
-    r
+    env.run_at(JUNE_1, args).success_with(args)
 }
 
 /// An xlsx with a header row and string cells.
 fn xlsx(header: &[&str], rows: &[Vec<&str>]) -> Vec<u8> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    for (c, h) in header.iter().enumerate() {
-        ws.write_string(0, c as u16, *h).unwrap();
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            ws.write_string(1 + r as u32, c as u16, *v).unwrap();
-        }
-    }
-    wb.save_to_buffer().unwrap()
-}
-
-fn photo(env: &Env, rel: &str, seed: u8, when: &str) {
-    env.put(
-        rel,
-        &jpeg_with_exif(
-            seed,
-            &Exif {
-                original: Some(when),
-                ..Default::default()
-            },
-        ),
-    );
+    Book::new().row(header).rows(rows).xlsx()
 }
 
 /// The built-in catalog with `[contact]` filled in except 手机 and QQ号, featuring 启动仪式 and
-/// 党政领导讲职教, written as dangan.toml in the working directory.
-fn contact_config(env: &Env) {
-    let toml = dangan::config::DEFAULT_TOML
+/// 党政领导讲职教.
+fn contact_config() -> String {
+    dangan::config::DEFAULT_TOML
         .replace("filler = \"\"", "filler = \"王梦霞\"")
         .replace("phone = \"\"", "phone = \"0813-1234567\"")
         .replace("contact = \"\"", "contact = \"王梦霞\"")
@@ -70,8 +31,7 @@ fn contact_config(env: &Env) {
         .replace(
             "featured = []",
             "featured = [\"启动仪式\", \"党政领导讲职教\"]",
-        );
-    std::fs::write(env.dir.path().join("dangan.toml"), toml).unwrap();
+        )
 }
 
 const SIGN_IN: [&str; 5] = ["姓名", "学号/工号", "身份", "单位", "签到时间"];
@@ -79,10 +39,10 @@ const MEDIA: [&str; 5] = ["报道标题", "媒体名称", "媒体级别", "发�
 
 /// The launch with four photos, a sign-in sheet and a 总结; the leaders' lectures with two
 /// photos; the speech contest with one; a central media register.
-fn inbox(env: &Env) {
+fn inbox() -> Inbox {
+    let mut env = Inbox::new().config(&contact_config());
     for i in 0..4u8 {
-        photo(
-            env,
+        env = env.photo(
             &format!("教务科研处/启动仪式/IMG_{i}.jpg"),
             10 + i,
             &format!("2025:05:07 09:3{i}:00"),
@@ -90,7 +50,7 @@ fn inbox(env: &Env) {
     }
     env.put(
         "教务科研处/启动仪式/签到表.xlsx",
-        &xlsx(
+        xlsx(
             &SIGN_IN,
             &[
                 vec![
@@ -110,27 +70,23 @@ fn inbox(env: &Env) {
                 vec!["王老师", "T001", "教师", "教务科研处", "2025-05-07 08:52"],
             ],
         ),
-    );
-    env.put(
+    )
+        .put(
         "教务科研处/启动仪式/启动仪式总结.txt",
         "启动仪式总结\n5月7日上午，学院在体育馆举行职业教育活动月启动仪式。全院师生代表三百余人参加。执行院长讲话并宣布活动月正式启动。\n"
             .as_bytes(),
-    );
-    photo(
-        env,
-        "党政办/党政领导讲职教/a.jpg",
+    )
+        .photo("党政办/党政领导讲职教/a.jpg",
         30,
         "2025:05:12 10:00:00",
-    );
-    photo(
-        env,
-        "党政办/党政领导讲职教/b.jpg",
+    )
+        .photo("党政办/党政领导讲职教/b.jpg",
         31,
         "2025:05:13 10:00:00",
-    );
-    env.put(
+    )
+        .put(
         "党政办/党政领导讲职教/签到.xlsx",
-        &xlsx(
+        xlsx(
             &SIGN_IN,
             &[vec![
                 "赵老师",
@@ -140,11 +96,11 @@ fn inbox(env: &Env) {
                 "2025-05-12 14:00",
             ]],
         ),
-    );
-    photo(env, "校团委/演讲比赛/c.jpg", 40, "2025:05:15 15:00:00");
-    env.put(
+    )
+        .photo("校团委/演讲比赛/c.jpg", 40, "2025:05:15 15:00:00")
+        .put(
         "融媒体中心/报道登记.xlsx",
-        &xlsx(
+        xlsx(
             &MEDIA,
             &[
                 vec![
@@ -173,25 +129,21 @@ fn inbox(env: &Env) {
                 ],
             ],
         ),
-    );
+    )
 }
 
-fn setup() -> Env {
-    let env = Env::new();
-    contact_config(&env);
-    inbox(&env);
+fn setup() -> Inbox {
+    let env = inbox();
     run_ok(&env, &["import", "-q"]);
     env
 }
 
 fn stats(env: &Env) -> serde_json::Value {
-    let r = run_ok(env, &["stats", "--json"]);
-    serde_json::from_str(r.stdout.trim()).unwrap()
+    run_ok(env, &["stats", "--json"]).json()
 }
 
 fn forms_json(env: &Env) -> serde_json::Value {
-    let r = run_ok(env, &["forms", "--json"]);
-    serde_json::from_str(r.stdout.trim()).unwrap()
+    run_ok(env, &["forms", "--json"]).json()
 }
 
 fn stat_file(env: &Env, name: &str) -> std::path::PathBuf {
@@ -204,13 +156,6 @@ fn zip_entry(path: &Path, name: &str) -> Vec<u8> {
     let mut v = Vec::new();
     e.read_to_end(&mut v).unwrap();
     v
-}
-
-fn zip_names(path: &Path) -> Vec<String> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    (0..z.len())
-        .map(|i| z.by_index(i).unwrap().name().unwrap().to_string())
-        .collect()
 }
 
 /// The text of document.xml without its tags.
@@ -425,7 +370,7 @@ fn the_same_epoch_gives_byte_identical_forms() {
     for (n, before) in names.iter().zip(&first) {
         assert_eq!(&std::fs::read(stat_file(&env, n)).unwrap(), before, "{n}");
     }
-    let r = at_epoch(&env, &["forms", "-q"], "1748822400");
+    let r = env.run_at("1748822400", &["forms", "-q"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_ne!(
         std::fs::read(stat_file(&env, names[2])).unwrap(),
@@ -438,24 +383,9 @@ fn the_same_epoch_gives_byte_identical_forms() {
 fn an_empty_day_of_the_week_is_flagged_by_check_and_the_report() {
     let env = setup();
     let r = run_ok(&env, &["check"]);
-    assert!(
-        r.stdout
-            .contains("活动周逐日（5月11日至17日）：4 天没有活动材料"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout
-            .contains("⚠ 5月11日（周日） 没有注明这一天的活动材料"),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout
-            .contains("  5月12日（周一） 党政领导讲职教（2 个文件）"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("活动周逐日（5月11日至17日）：4 天没有活动材料");
+    r.stdout_has("⚠ 5月11日（周日） 没有注明这一天的活动材料");
+    r.stdout_has("  5月12日（周一） 党政领导讲职教（2 个文件）");
     let r = run_ok(&env, &["check", "--json"]);
     let v: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
     let week = v["week"].as_array().unwrap();
@@ -494,16 +424,14 @@ fn the_plan_lists_the_activities_held_in_date_order_within_300_characters() {
         let day = a.dates.as_ref().map(|r| r.start).unwrap_or_else(|| {
             chrono::NaiveDate::from_ymd_opt(2025, 5, 20 - i as u32 % 7).unwrap()
         });
-        photo(
-            &env,
+        env.put(
             &format!("教务科研处/{}/p.jpg", a.name),
-            i as u8,
-            &day.format("%Y:%m:%d 10:00:00").to_string(),
+            &photo(i as u8, &day.format("%Y:%m:%d 10:00:00").to_string()),
         );
     }
     run_ok(&env, &["import", "-q"]);
     let r = run_ok(&env, &["forms"]);
-    assert!(r.stdout.contains("未填写 填报人、联系电话"), "{}", r.stdout);
+    r.stdout_has("未填写 填报人、联系电话");
     let txt = std::fs::read_to_string(stat_file(&env, "信息采集表.txt")).unwrap();
     let plan = txt.lines().nth(4).unwrap();
     assert!(plan.chars().count() <= 300, "{}", plan.chars().count());
@@ -548,10 +476,9 @@ fn the_plan_lists_the_activities_held_in_date_order_within_300_characters() {
 fn the_year_bag_carries_the_forms() {
     let env = setup();
     let out = env.dir.path().join("bag.zip");
-    let r = at_epoch(
-        &env,
-        &["archive", "--year", "2025", "--out", out.to_str().unwrap()],
+    let r = env.run_at(
         JUNE_1,
+        &["archive", "--year", "2025", "--out", out.to_str().unwrap()],
     );
     assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
     let names = zip_names(&out);
@@ -559,7 +486,7 @@ fn the_year_bag_carries_the_forms() {
         let want = format!("自贡职业技术学院-2025-职业教育活动周档案/data/统计/{f}");
         assert!(names.contains(&want), "{want} in {names:?}");
     }
-    let r = env.run(&["verify", out.to_str().unwrap()]);
+    let r = env.run(["verify", out.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
 }
 

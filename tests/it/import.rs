@@ -8,9 +8,9 @@ const MAY_13_2025_NOON_CST: i64 = 1_747_108_800; // 2025-05-13T04:00:00Z
 
 #[test]
 fn second_run_reads_nothing_new() {
-    let env = Env::new();
-    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
-    env.put("学生处/b.jpg", &jpeg(2));
+    let env = Inbox::new()
+        .put("教务科研处/启动仪式/a.jpg", jpeg(1))
+        .put("学生处/b.jpg", jpeg(2));
     let first = env.import(0);
     assert_eq!(first["seen"], 2);
     assert_eq!(first["new"], 2);
@@ -124,13 +124,13 @@ fn a_removed_file_is_withdrawn_and_counts_again_when_it_comes_back() {
 
 #[test]
 fn junk_is_skipped_silently() {
-    let env = Env::new();
-    env.put("教务科研处/a.jpg", &jpeg(1));
-    env.put("教务科研处/Thumbs.db", b"junk");
-    env.put("教务科研处/desktop.ini", b"junk");
-    env.put("教务科研处/.DS_Store", b"junk");
-    env.put("教务科研处/~$方案.docx", b"junk");
-    env.put("教务科研处/.hidden/x.jpg", &jpeg(2));
+    let env = Inbox::new()
+        .put("教务科研处/a.jpg", jpeg(1))
+        .put("教务科研处/Thumbs.db", b"junk")
+        .put("教务科研处/desktop.ini", b"junk")
+        .put("教务科研处/.DS_Store", b"junk")
+        .put("教务科研处/~$方案.docx", b"junk")
+        .put("教务科研处/.hidden/x.jpg", jpeg(2));
     let s = env.import(0);
     assert_eq!(s["new"], 1);
     assert_eq!(s["skipped"], 4);
@@ -140,10 +140,10 @@ fn junk_is_skipped_silently() {
 
 #[test]
 fn every_rejection_has_a_reason_and_the_run_goes_on() {
-    let env = Env::new();
-    env.put("教务科研处/好的.jpg", &jpeg(1));
-    env.put("教务科研处/空文件.jpg", b"");
-    env.put("根目录文件.jpg", &jpeg(2));
+    let env = Inbox::new()
+        .put("教务科研处/好的.jpg", jpeg(1))
+        .put("教务科研处/空文件.jpg", b"")
+        .put("根目录文件.jpg", jpeg(2));
     std::os::unix::fs::symlink(
         env.inbox.join("教务科研处/好的.jpg"),
         env.inbox.join("教务科研处/链接.jpg"),
@@ -245,8 +245,7 @@ fn odd_names_and_deep_folders_are_kept_losslessly() {
 
 #[test]
 fn a_second_run_is_refused_while_the_lock_is_held() {
-    let env = Env::new();
-    env.put("教务科研处/a.jpg", &jpeg(1));
+    let env = Inbox::new().put("教务科研处/a.jpg", jpeg(1));
     std::fs::create_dir_all(&env.archive).unwrap();
     let lock = std::fs::File::options()
         .read(true)
@@ -261,7 +260,7 @@ fn a_second_run_is_refused_while_the_lock_is_held() {
         "进程 4242 在 office 上运行 dangan import",
     )
     .unwrap();
-    let r = env.run(&["import"]);
+    let r = env.run(["import"]);
     assert_eq!(r.code, 1);
     assert!(
         r.stderr.contains("另一个 dangan") && r.stderr.contains("4242"),
@@ -275,18 +274,13 @@ fn a_second_run_is_refused_while_the_lock_is_held() {
 
 #[test]
 fn dry_run_writes_nothing_and_prints_the_plan() {
-    let env = Env::new();
-    env.put("党政办公室/党政领导讲职教/a.jpg", &jpeg(1));
-    env.put("根目录.jpg", &jpeg(2));
-    let r = env.run(&["import", "--dry-run"]);
+    let env = Inbox::new()
+        .put("党政办公室/党政领导讲职教/a.jpg", jpeg(1))
+        .put("根目录.jpg", jpeg(2));
+    let r = env.run(["import", "--dry-run"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
-    assert!(
-        r.stdout
-            .contains("新增\t党政办公室/党政领导讲职教/a.jpg\t党政办公室\t照片\t党政领导讲职教"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains("拒收\t根目录.jpg"), "{}", r.stdout);
+    r.stdout_has("新增\t党政办公室/党政领导讲职教/a.jpg\t党政办公室\t照片\t党政领导讲职教");
+    r.stdout_has("拒收\t根目录.jpg");
     assert!(!env.archive.exists());
 }
 
@@ -335,7 +329,7 @@ fn a_bad_config_names_its_line() {
     .unwrap();
     let r = env.run(&["import"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("dangan.toml 第 6 行"), "{}", r.stderr);
+    r.stderr_has("dangan.toml 第 6 行");
     // init refuses to overwrite it.
     assert_eq!(env.run(&["init"]).code, 1);
     assert_eq!(env.run(&["init", "--force"]).code, 0);
@@ -410,17 +404,12 @@ fn a_run_killed_part_way_is_completed_by_the_next_with_nothing_lost_or_doubled()
 }
 
 fn nightly_at(env: &Env, epoch: i64) -> Run {
-    env.command(&["nightly", "-q"])
-        .env("SOURCE_DATE_EPOCH", epoch.to_string())
-        .output()
-        .unwrap()
-        .into()
+    env.run_at(&epoch.to_string(), &["nightly", "-q"])
 }
 
 #[test]
 fn each_nightly_backs_the_catalog_up_and_seven_copies_are_kept() {
-    let env = Env::new();
-    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
+    let env = Inbox::new().put("教务科研处/启动仪式/a.jpg", jpeg(1));
     for night in 0..9 {
         let r = nightly_at(&env, MAY_13_2025_NOON_CST + night * 86_400);
         assert_eq!(r.code, 0, "{}", r.stderr);
@@ -443,9 +432,9 @@ fn each_nightly_backs_the_catalog_up_and_seven_copies_are_kept() {
 
 #[test]
 fn an_emptied_catalog_is_refused_and_restored_from_the_backup_with_nothing_lost() {
-    let env = Env::new();
-    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
-    env.put("学生处/b.jpg", &jpeg(2));
+    let env = Inbox::new()
+        .put("教务科研处/启动仪式/a.jpg", jpeg(1))
+        .put("学生处/b.jpg", jpeg(2));
     assert_eq!(nightly_at(&env, MAY_13_2025_NOON_CST).code, 0);
     std::fs::remove_file(env.inbox.join("学生处/b.jpg")).unwrap();
     assert_eq!(nightly_at(&env, MAY_13_2025_NOON_CST + 86_400).code, 0);
@@ -470,9 +459,9 @@ fn an_emptied_catalog_is_refused_and_restored_from_the_backup_with_nothing_lost(
     }
     // Not a database at all: the same.
     std::fs::write(env.archive.join("catalog.sqlite"), b"garbage, not sqlite").unwrap();
-    let r = env.run(&["nightly"]);
+    let r = env.run(["nightly"]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("已损坏"), "{}", r.stderr);
+    r.stderr_has("已损坏");
     // Restored as the message says: every version and the withdrawal are back.
     std::fs::copy(
         env.archive.join("备份/catalog-20250514-120000.sqlite"),
@@ -485,8 +474,7 @@ fn an_emptied_catalog_is_refused_and_restored_from_the_backup_with_nothing_lost(
 
 #[test]
 fn a_run_killed_part_way_is_marked_interrupted_at_the_next_start() {
-    let env = Env::new();
-    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
+    let env = Inbox::new().put("教务科研处/启动仪式/a.jpg", jpeg(1));
     env.import(0);
     {
         let conn = rusqlite::Connection::open(env.archive.join("catalog.sqlite")).unwrap();
@@ -514,8 +502,7 @@ fn a_read_only_archive_can_be_audited() {
         eprintln!("skipped: needs root to run as nobody on a copy nobody may not write");
         return;
     }
-    let env = Env::new();
-    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
+    let env = Inbox::new().put("教务科研处/启动仪式/a.jpg", jpeg(1));
     env.import(0);
     // A copy of the archive that the reader cannot write (as over a read-only share).
     let copy = env.dir.path().join("只读存档");
@@ -560,12 +547,7 @@ fn control_characters_in_names_are_printed_escaped_and_cannot_forge_a_log_line()
     let r = env.run(&["nightly"]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(!r.stdout.contains('\u{1b}'), "{:?}", r.stdout);
-    assert!(
-        r.stdout
-            .contains("x\\x1b[2J\\ndangan nightly: 新增 0 拒收 0.jpg"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("x\\x1b[2J\\ndangan nightly: 新增 0 拒收 0.jpg");
     assert_eq!(
         r.stdout
             .lines()
@@ -588,11 +570,10 @@ fn control_characters_in_names_are_printed_escaped_and_cannot_forge_a_log_line()
 
 #[test]
 fn nightly_removes_the_temp_zip_of_a_killed_archive() {
-    let env = Env::new();
-    env.put("教务科研处/启动仪式/a.jpg", &jpeg(1));
-    assert_eq!(env.run(&["nightly", "-q"]).code, 0);
+    let env = Inbox::new().put("教务科研处/启动仪式/a.jpg", jpeg(1));
+    assert_eq!(env.run(["nightly", "-q"]).code, 0);
     let stale = env.archive.join(".dangan-bag-abc123.zip.tmp");
     std::fs::write(&stale, vec![0u8; 4096]).unwrap();
-    assert_eq!(env.run(&["nightly", "-q"]).code, 0);
+    assert_eq!(env.run(["nightly", "-q"]).code, 0);
     assert!(!stale.exists());
 }

@@ -3,82 +3,29 @@
 //! An edited config or a correction applies at the next run of any command, without an import;
 //! an old-schema catalog is migrated with nothing lost.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::support::*;
 use dangan::corrections::{PendingRow, pending_xlsx};
-use rust_xlsxwriter::Workbook;
 use serde_json::Value;
 
 /// A sign-in sheet with `n` students of the college (header on row 1).
 fn sign_in(activity: Option<&str>, prefix: &str, n: usize) -> Vec<u8> {
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
     let mut header = vec!["姓名", "学号", "身份", "单位"];
-    if activity.is_some() {
-        header.push("活动名称");
-    }
-    for (c, h) in header.iter().enumerate() {
-        ws.write_string(0, c as u16, *h).unwrap();
-    }
-    for i in 0..n {
-        let r = 1 + i as u32;
-        ws.write_string(r, 0, format!("{prefix}{i}")).unwrap();
-        ws.write_string(r, 1, format!("{prefix}-{i:04}")).unwrap();
-        ws.write_string(r, 2, "学生").unwrap();
-        ws.write_string(r, 3, "机电2301班").unwrap();
-        if let Some(a) = activity {
-            ws.write_string(r, 4, a).unwrap();
-        }
-    }
-    wb.save_to_buffer().unwrap()
-}
-
-fn photo(seed: u8, when: &str) -> Vec<u8> {
-    jpeg_with_exif(
-        seed,
-        &Exif {
-            original: Some(when),
-            ..Default::default()
-        },
-    )
-}
-
-fn json(env: &Env, args: &[&str]) -> Value {
-    let r = env.run(args);
-    assert_eq!(r.code, 0, "{args:?}: {}\n{}", r.stdout, r.stderr);
-    serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
-}
-
-fn write_config(env: &Env, text: &str) {
-    std::fs::write(env.dir.path().join("dangan.toml"), text).unwrap();
-}
-
-/// The built-in catalog with one edit.
-fn builtin_with(from: &str, to: &str) -> String {
-    let text = dangan::config::DEFAULT_TOML;
-    assert!(text.contains(from), "{from}");
-    text.replacen(from, to, 1)
-}
-
-/// 活动明细.csv as (activity, department) → the row's cells by header.
-fn activity_rows(env: &Env) -> BTreeMap<(String, String), BTreeMap<String, String>> {
-    let bytes = std::fs::read(env.archive.join("统计/活动明细.csv")).unwrap();
-    let text = String::from_utf8(bytes).unwrap();
-    let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
-    let mut out = BTreeMap::new();
-    for rec in rdr.records() {
-        let rec = rec.unwrap();
-        let row: BTreeMap<String, String> = headers
-            .iter()
-            .cloned()
-            .zip(rec.iter().map(String::from))
-            .collect();
-        out.insert((rec[0].to_string(), rec[1].to_string()), row);
-    }
-    out
+    header.extend(activity.map(|_| "活动名称"));
+    let rows: Vec<Vec<String>> = (0..n)
+        .map(|i| {
+            let mut row = vec![
+                format!("{prefix}{i}"),
+                format!("{prefix}-{i:04}"),
+                "学生".into(),
+                "机电2301班".into(),
+            ];
+            row.extend(activity.map(String::from));
+            row
+        })
+        .collect();
+    Book::new().row(&header).rows(&rows).xlsx()
 }
 
 fn owed(check: &Value, activity: &str, department: &str) -> Vec<String> {
@@ -92,46 +39,32 @@ fn owed(check: &Value, activity: &str, department: &str) -> Vec<String> {
         .collect()
 }
 
-/// A day when every activity of 2025 is due.
-const JUNE_1: &str = "1748736000";
-
 /// `check --json` on [`JUNE_1`].
 fn check_on_june_1(env: &Env) -> Value {
-    let r = env
-        .command(&["check", "--json"])
-        .env("SOURCE_DATE_EPOCH", JUNE_1)
-        .output()
-        .unwrap();
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    serde_json::from_slice(&r.stdout).unwrap()
+    env.run_at(JUNE_1, &["check", "--json"]).success().json()
 }
 
 #[test]
 fn an_alias_added_to_the_config_moves_imported_files_without_an_import() {
-    let env = Env::new();
-    // 教务科研处 hosts two activities on 05-28: the date decides nothing, the folder names none.
-    env.put(
-        "教务科研处/职教沙龙/合影.jpg",
-        &photo(1, "2025:05:28 10:00:00"),
-    );
-    env.put("教务科研处/职教沙龙/签到表.xlsx", &sign_in(None, "沙龙", 7));
+    let env = Inbox::new()
+        // 教务科研处 hosts two activities on 05-28: the date decides nothing, the folder names none.
+        .put(
+            "教务科研处/职教沙龙/合影.jpg",
+            photo(1, "2025:05:28 10:00:00"),
+        )
+        .put("教务科研处/职教沙龙/签到表.xlsx", sign_in(None, "沙龙", 7));
     env.import(0);
     assert_eq!(
         env.entry("教务科研处/职教沙龙/合影.jpg")["activity"],
         Value::Null
     );
 
-    write_config(
-        &env,
-        &builtin_with("aliases = [\"闭幕\"]", "aliases = [\"闭幕\", \"职教沙龙\"]"),
-    );
+    env.write_config(&builtin_with(
+        "aliases = [\"闭幕\"]",
+        "aliases = [\"闭幕\", \"职教沙龙\"]",
+    ));
     // No import: stats, list and check judge again from the stored facts.
-    let stats = env
-        .command(&["stats", "--json"])
-        .env("SOURCE_DATE_EPOCH", JUNE_1)
-        .output()
-        .unwrap();
-    assert!(stats.status.success());
+    env.run_at(JUNE_1, &["stats", "--json"]).success();
     let e = env.entry("教务科研处/职教沙龙/合影.jpg");
     assert_eq!(e["activity"], "闭幕式", "{e}");
     assert_eq!(e["activity_rule"], "folder");
@@ -150,24 +83,18 @@ fn an_alias_added_to_the_config_moves_imported_files_without_an_import() {
 
 #[test]
 fn a_renamed_activity_keeps_its_people_materials_and_place_in_the_archive() {
-    let env = Env::new();
-    env.put(
-        "教务科研处/启动仪式/IMG_20250507_093012.jpg",
-        &photo(2, "2025:05:07 09:30:12"),
-    );
-    env.put(
-        "教务科研处/启动仪式/签到表.xlsx",
-        &sign_in(None, "启动", 55),
-    );
+    let env = Inbox::new()
+        .put(
+            "教务科研处/启动仪式/IMG_20250507_093012.jpg",
+            photo(2, "2025:05:07 09:30:12"),
+        )
+        .put("教务科研处/启动仪式/签到表.xlsx", sign_in(None, "启动", 55));
     env.import(0);
-    write_config(
-        &env,
-        &builtin_with(
-            "name = \"启动仪式\"\naliases = [\"启动\"]",
-            "name = \"2025年职业教育活动周启动仪式\"\naliases = [\"启动仪式\", \"启动\"]",
-        ),
-    );
-    let stats = json(&env, &["stats", "--json"]);
+    env.write_config(&builtin_with(
+        "name = \"启动仪式\"\naliases = [\"启动\"]",
+        "name = \"2025年职业教育活动周启动仪式\"\naliases = [\"启动仪式\", \"启动\"]",
+    ));
+    let stats = env.json(&["stats", "--json"]);
     assert_eq!(stats["students"], 55);
     let rows = activity_rows(&env);
     let renamed = &rows[&(
@@ -186,12 +113,11 @@ fn a_renamed_activity_keeps_its_people_materials_and_place_in_the_archive() {
     assert!(!owed.contains(&"签到表".to_string()), "{owed:?}");
 
     let out = env.dir.path().join("bag.zip");
-    let r = env
-        .command(&["archive", "--year", "2025", "--out", out.to_str().unwrap()])
-        .env("SOURCE_DATE_EPOCH", JUNE_1)
-        .output()
-        .unwrap();
-    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    env.run_at(
+        JUNE_1,
+        &["archive", "--year", "2025", "--out", out.to_str().unwrap()],
+    )
+    .success();
     let names = zip_names(&out);
     assert!(
         names.iter().any(|n| n.ends_with(
@@ -203,13 +129,6 @@ fn a_renamed_activity_keeps_its_people_materials_and_place_in_the_archive() {
         !names.iter().any(|n| n.contains("data/未归类/")),
         "{names:?}"
     );
-}
-
-fn zip_names(path: &Path) -> Vec<String> {
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    (0..z.len())
-        .map(|i| z.by_index(i).unwrap().name().unwrap().to_string())
-        .collect()
 }
 
 fn fix(path: &str) -> PendingRow {
@@ -235,13 +154,13 @@ fn save_corrections(env: &Env, rows: &[PendingRow]) {
 
 #[test]
 fn corrections_move_date_and_exclude_files_and_bad_rows_are_reported() {
-    let env = Env::new();
-    env.put("学生处/杂项/照片1.jpg", &jpeg(3));
-    env.put("学生处/杂项/照片2.jpg", &jpeg(4));
-    env.put("校团委/演讲比赛/签到表.xlsx", &sign_in(None, "演讲", 12));
-    env.put("校团委/演讲比赛/补签.xlsx", &sign_in(None, "补签", 5));
+    let env = Inbox::new()
+        .put("学生处/杂项/照片1.jpg", jpeg(3))
+        .put("学生处/杂项/照片2.jpg", jpeg(4))
+        .put("校团委/演讲比赛/签到表.xlsx", sign_in(None, "演讲", 12))
+        .put("校团委/演讲比赛/补签.xlsx", sign_in(None, "补签", 5));
     env.import(0);
-    assert_eq!(json(&env, &["stats", "--json"])["participants"], 17);
+    assert_eq!(env.json(&["stats", "--json"])["participants"], 17);
     // 待归类.xlsx lists the unassigned photos for a person to fill in.
     let pending = read_sheet(&env.archive.join("统计/待归类.xlsx"));
     assert_eq!(pending[0][0], "文件");
@@ -271,12 +190,12 @@ fn corrections_move_date_and_exclude_files_and_bad_rows_are_reported() {
     // 学生处 hosts three activities without dates: the corrected date decides none of them.
     assert_eq!(e["activity"], Value::Null, "{e}");
     // Excluded: its 5 people no longer count, the file stays in the catalog.
-    let r = env.run(&["stats", "--json"]);
+    let r = env.run(["stats", "--json"]);
     let stats: Value = serde_json::from_str(r.stdout.trim()).unwrap();
     assert_eq!(stats["participants"], 12, "{}", r.stdout);
     assert_eq!(env.entry("校团委/演讲比赛/补签.xlsx")["kind"], "sheet");
     // The bad rows are named with their row numbers, in status and stats.
-    let status = env.run(&["status"]);
+    let status = env.run(["status"]);
     assert!(
         status.stdout.contains("更正.xlsx 第 5 行") && status.stdout.contains("学生处/不存在.jpg"),
         "{}",
@@ -287,12 +206,8 @@ fn corrections_move_date_and_exclude_files_and_bad_rows_are_reported() {
         "{}",
         status.stdout
     );
-    let stats_text = env.run(&["stats"]);
-    assert!(
-        stats_text.stdout.contains("第 5 行"),
-        "{}",
-        stats_text.stdout
-    );
+    let stats_text = env.run(["stats"]);
+    stats_text.stdout_has("第 5 行");
     // The next 待归类.xlsx carries the corrections, filled in, so saving it loses none.
     let pending = read_sheet(&env.archive.join("统计/待归类.xlsx"));
     let row = pending
@@ -331,10 +246,9 @@ fn read_sheet(path: &Path) -> Vec<Vec<String>> {
 
 #[test]
 fn a_folder_naming_two_activities_is_evidence_of_both() {
-    let env = Env::new();
-    env.put(
+    let env = Inbox::new().put(
         "教务科研处/5.28闭幕式暨教学成果展/IMG_20250528_100000.jpg",
-        &photo(5, "2025:05:28 10:00:00"),
+        photo(5, "2025:05:28 10:00:00"),
     );
     env.import(0);
     let e = env.entry("教务科研处/5.28闭幕式暨教学成果展/IMG_20250528_100000.jpg");
@@ -350,7 +264,7 @@ fn a_folder_naming_two_activities_is_evidence_of_both() {
         assert!(!owed.contains(&"照片".to_string()), "{a}: {owed:?}");
     }
     // One photo: once in the department's row, in both activities' rows.
-    env.run(&["stats"]);
+    env.run(["stats"]);
     let rows = activity_rows(&env);
     for a in ["闭幕式", "教学成果展"] {
         assert_eq!(
@@ -363,10 +277,9 @@ fn a_folder_naming_two_activities_is_evidence_of_both() {
 
 #[test]
 fn a_name_that_names_another_activity_than_its_folder_is_flagged() {
-    let env = Env::new();
-    env.put(
+    let env = Inbox::new().put(
         "教务科研处/启动仪式/闭幕式合影.jpg",
-        &photo(6, "2025:05:07 10:00:00"),
+        photo(6, "2025:05:07 10:00:00"),
     );
     env.import(0);
     let e = env.entry("教务科研处/启动仪式/闭幕式合影.jpg");
@@ -375,7 +288,7 @@ fn a_name_that_names_another_activity_than_its_folder_is_flagged() {
         e["problems"].to_string().contains("名称与文件夹不一致"),
         "{e}"
     );
-    env.run(&["stats"]);
+    env.run(["stats"]);
     let pending = read_sheet(&env.archive.join("统计/待归类.xlsx"));
     let row = pending
         .iter()
@@ -386,42 +299,41 @@ fn a_name_that_names_another_activity_than_its_folder_is_flagged() {
 
 #[test]
 fn filters_accept_aliases_and_an_unknown_name_lists_the_known_ones() {
-    let env = Env::new();
-    env.put(
-        "党政办/党政领导讲职教/IMG_20250513_101500.jpg",
-        &photo(7, "2025:05:13 10:15:00"),
-    );
-    env.put(
-        "校团委/演讲比赛/DSC_0001.jpg",
-        &photo(8, "2025:05:15 10:00:00"),
-    );
+    let env = Inbox::new()
+        .put(
+            "党政办/党政领导讲职教/IMG_20250513_101500.jpg",
+            photo(7, "2025:05:13 10:15:00"),
+        )
+        .put(
+            "校团委/演讲比赛/DSC_0001.jpg",
+            photo(8, "2025:05:15 10:00:00"),
+        );
     env.import(0);
     let e = env.entry("党政办/党政领导讲职教/IMG_20250513_101500.jpg");
     assert_eq!(e["department"], "党政办公室", "{e}");
-    let r = env.run(&["list", "--json", "--department", "党政办"]);
+    let r = env.run(["list", "--json", "--department", "党政办"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
-    let r = env.run(&["list", "--json", "--activity", "演讲比赛"]);
+    let r = env.run(["list", "--json", "--activity", "演讲比赛"]);
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
     assert!(r.stdout.contains("DSC_0001.jpg"));
-    let r = env.run(&["list", "--department", "宣传部"]);
+    let r = env.run(["list", "--department", "宣传部"]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("宣传部") && r.stderr.contains("党政办公室"),
         "{}",
         r.stderr
     );
-    let r = env.run(&["list", "--activity", "运动会"]);
+    let r = env.run(["list", "--activity", "运动会"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("启动仪式"), "{}", r.stderr);
+    r.stderr_has("启动仪式");
 }
 
 #[test]
 fn a_photo_of_0040_is_kept_by_the_0130_run_on_a_utc_server() {
-    let env = Env::new();
-    env.put(
+    let env = Inbox::new().put(
         "党政办公室/党政领导讲职教/DSC_0040.jpg",
-        &photo(9, "2025:05:13 00:40:00"),
+        photo(9, "2025:05:13 00:40:00"),
     );
     // 2025-05-13 01:30 in +08:00 is 2025-05-12 17:30 UTC: the machine's day is still the 12th.
     let r = env
@@ -459,19 +371,7 @@ fn a_schema_1_catalog_is_migrated_with_nothing_lost() {
         env.archive.join("catalog.sqlite"),
     )
     .unwrap();
-    let at = |args: &[&str]| -> String {
-        let r = env
-            .command(args)
-            .env("SOURCE_DATE_EPOCH", JUNE_1)
-            .output()
-            .unwrap();
-        assert!(
-            r.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&r.stderr)
-        );
-        String::from_utf8(r.stdout).unwrap()
-    };
+    let at = |args: &[&str]| -> String { env.run_at(JUNE_1, args).success_with(args).stdout };
     // The same facts and judgements as the schema-1 binary printed (it had no `activities`).
     let listed: Vec<Value> = at(&["list", "--json"])
         .lines()

@@ -3,7 +3,7 @@
 //! Chinese on stderr — with the line of the config where there is one, said once, and with no
 //! line that is English only.
 
-use crate::support::Env;
+use crate::support::{Env, Inbox};
 
 /// `institution` and `period`: the two keys every config needs (lines 1 and 2).
 const HEAD: &str =
@@ -454,8 +454,8 @@ fn help_is_chinese_and_exits_zero() {
     ] {
         let r = env.run(args);
         assert_eq!(r.code, 0, "{args:?}");
-        assert!(r.stdout.contains("用法：dangan"), "{}", r.stdout);
-        assert!(r.stdout.contains("显示帮助"), "{}", r.stdout);
+        r.stdout_has("用法：dangan");
+        r.stdout_has("显示帮助");
         assert!(
             !r.stdout.contains("Usage:") && !r.stdout.contains("Print help"),
             "{}",
@@ -478,18 +478,18 @@ fn is_local_time(s: &str) -> bool {
 
 #[test]
 fn status_reads_as_plain_chinese() {
-    let env = Env::new();
-    env.put(
-        "教务科研处/启动仪式/IMG_20250507_093000.jpg",
-        &crate::support::jpeg(1),
-    );
-    // A sign-in sheet with a row without a name: the file's problem points at the rows.
-    env.put(
-        "教务科研处/启动仪式/签到表.csv",
-        "姓名,学号\n张三,2023000001\n,2023000002\n".as_bytes(),
-    );
+    let env = Inbox::new()
+        .put(
+            "教务科研处/启动仪式/IMG_20250507_093000.jpg",
+            crate::support::jpeg(1),
+        )
+        // A sign-in sheet with a row without a name: the file's problem points at the rows.
+        .put(
+            "教务科研处/启动仪式/签到表.csv",
+            "姓名,学号\n张三,2023000001\n,2023000002\n".as_bytes(),
+        );
     env.import(3);
-    let r = env.run(&["status"]);
+    let r = env.run(["status"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let first = r.stdout.lines().next().unwrap();
     let rest = first.strip_prefix("上次导入（第 1 次）：").expect(first);
@@ -505,7 +505,7 @@ fn status_reads_as_plain_chinese() {
         "{}",
         r.stdout
     );
-    assert!(r.stdout.contains("表格中被跳过的行"), "{}", r.stdout);
+    r.stdout_has("表格中被跳过的行");
     for wrong in [
         "dangan status",
         "+00:00",
@@ -516,36 +516,31 @@ fn status_reads_as_plain_chinese() {
         assert!(!r.stdout.contains(wrong), "{wrong:?} in\n{}", r.stdout);
     }
     // An undated file in list: 无日期 once.
-    assert!(!env.run(&["list"]).stdout.contains("无日期（"));
+    assert!(!env.run(["list"]).stdout.contains("无日期（"));
 
     // An empty archive folder, and none at all: said plainly, exit 0.
     let empty = Env::new();
     std::fs::create_dir_all(&empty.archive).unwrap();
     let r = empty.run(&["status"]);
     assert_eq!(r.code, 0);
-    assert!(
-        r.stdout
-            .contains("还没有导入过任何文件：请先运行 dangan nightly"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("还没有导入过任何文件：请先运行 dangan nightly");
 }
 
 /// A department folder that dangan.toml does not name is pointed out by `status`, as the
 /// built-in config's comment promises: with its file count and what to do.
 #[test]
 fn status_names_a_department_folder_not_in_the_config() {
-    let env = Env::new();
-    env.put(
-        "信息工程系/启动仪式/IMG_20250507_093000.jpg",
-        &crate::support::jpeg(1),
-    );
-    env.put(
-        "教务科研处/启动仪式/IMG_20250507_093001.jpg",
-        &crate::support::jpeg(2),
-    );
+    let env = Inbox::new()
+        .put(
+            "信息工程系/启动仪式/IMG_20250507_093000.jpg",
+            crate::support::jpeg(1),
+        )
+        .put(
+            "教务科研处/启动仪式/IMG_20250507_093001.jpg",
+            crate::support::jpeg(2),
+        );
     env.import(0);
-    let r = env.run(&["status"]);
+    let r = env.run(["status"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout.contains("dangan.toml 里没有的部门文件夹 1 个")
@@ -554,7 +549,7 @@ fn status_names_a_department_folder_not_in_the_config() {
         r.stdout
     );
     assert!(!r.stdout.contains("教务科研处\t1 个文件"), "{}", r.stdout);
-    let j = env.run(&["status", "--json"]);
+    let j = env.run(["status", "--json"]);
     let v: serde_json::Value = serde_json::from_str(j.stdout.trim()).unwrap();
     assert_eq!(
         v["unknown_departments"],

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Component, Path, PathBuf};
 
-use crate::support::{Env, Exif, jpeg, jpeg_with_exif};
+use crate::support::{Env, Exif, Inbox, jpeg, jpeg_with_exif};
 use rusqlite::{Connection, params};
 use serde_json::Value;
 use std::process::Command;
@@ -43,23 +43,13 @@ materials = ["照片"]
 const MAY_10: &str = "1746849600";
 
 fn env() -> Env {
-    let e = Env::new();
-    std::fs::write(e.dir.path().join("dangan.toml"), CONFIG).unwrap();
-    e
-}
-
-fn run_at(e: &Env, epoch: &str, args: &[&str]) -> crate::support::Run {
-    e.command(args)
-        .env("SOURCE_DATE_EPOCH", epoch)
-        .output()
-        .expect("run dangan")
-        .into()
+    Inbox::new().config(CONFIG).into_env()
 }
 
 fn json_at(e: &Env, epoch: &str, args: &[&str], code: i32) -> Value {
     let mut all = args.to_vec();
     all.push("--json");
-    let r = run_at(e, epoch, &all);
+    let r = e.run_at(epoch, &all);
     assert_eq!(
         r.code, code,
         "{args:?}\nstdout: {}\nstderr: {}",
@@ -270,14 +260,9 @@ fn materials_present_missing_withdrawn_and_not_yet_due() {
     assert_eq!(csv.lines().count(), 1 + 4);
 
     // The terminal text is grouped by department.
-    let r = run_at(&e, MAY_10, &["check"]);
+    let r = e.run_at(MAY_10, &["check"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        r.stdout
-            .contains("【教务科研处】\n  启动仪式（2025-05-07）：欠交 案例\n"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("【教务科研处】\n  启动仪式（2025-05-07）：欠交 案例\n");
     assert!(
         r.stdout
             .contains("【机电工程学院】\n  技能展示（2025-05-14）：未到期")
@@ -371,7 +356,7 @@ fn report_links_stay_inside_the_archive_and_figures_match_stats() {
     e.import(3);
     launch_rows(&e);
 
-    let r = run_at(&e, MAY_10, &["report", "--json"]);
+    let r = e.run_at(MAY_10, &["report", "--json"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let first: Value = serde_json::from_str(r.stdout.trim()).unwrap();
     assert_eq!(first["thumbs_made"], 4, "{first}");
@@ -541,17 +526,13 @@ fn nightly_runs_everything_and_ends_with_one_summary_line() {
     let e = env();
     launch_inbox(&e);
     e.put("机电工程学院/空文件.jpg", b"");
-    let r = run_at(&e, MAY_10, &["nightly"]);
+    let r = e.run_at(MAY_10, &["nightly"]);
     assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
     let last = r.stdout.lines().last().unwrap();
     assert!(last.starts_with("dangan nightly: 新增 5 "), "{last}");
     // 启动仪式 lacks 签到表 and 媒体报道 without the sheet reader, and 案例; 无人认领 lacks 照片
     assert!(last.contains("欠交材料 "), "{last}");
-    assert!(
-        r.stdout.contains("拒收\t机电工程学院/空文件.jpg\t"),
-        "{}",
-        r.stdout
-    );
+    r.stdout_has("拒收\t机电工程学院/空文件.jpg\t");
     for f in [
         "统计/情况统计表.csv",
         "统计/材料检查.csv",
@@ -606,7 +587,7 @@ fn summary_excerpts_come_from_docx_and_text_in_every_encoding() {
             "[[activity]]\nname = \"{n}\"\ndepartments = [\"教务科研处\"]\nstart = 2025-05-07\nend = 2025-05-07\n"
         ));
     }
-    std::fs::write(e.dir.path().join("dangan.toml"), config).unwrap();
+    e.write_config(&config);
     let text = "活动总结\n本次活动共有师生参加，效果良好。\n";
     let utf16 = |le: bool| -> Vec<u8> {
         let mut out = if le {
@@ -660,16 +641,12 @@ fn nightly_refuses_and_writes_nothing_while_another_run_holds_the_archive() {
     std::fs::create_dir_all(&e.archive).unwrap();
     let lock = std::fs::File::create(e.archive.join(".lock")).unwrap();
     lock.try_lock().unwrap();
-    let r = run_at(&e, MAY_10, &["nightly"]);
+    let r = e.run_at(MAY_10, &["nightly"]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
-    assert!(
-        r.stderr.contains("另一个 dangan 正在使用存档"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("另一个 dangan 正在使用存档");
     assert!(!e.archive.join("报告").exists());
     drop(lock);
-    let r = run_at(&e, MAY_10, &["nightly", "-q"]);
+    let r = e.run_at(MAY_10, &["nightly", "-q"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(e.archive.join("报告/index.html").is_file());
 }
@@ -761,8 +738,8 @@ fn an_activity_with_hundreds_of_photos_is_split_into_linked_pages() {
             &jpeg((i % 7) as u8),
         );
     }
-    assert_eq!(run_at(&e, MAY_10, &["import", "-q"]).code, 0);
-    let r = run_at(&e, MAY_10, &["report", "--json"]);
+    assert_eq!(e.run_at(MAY_10, &["import", "-q"]).code, 0);
+    let r = e.run_at(MAY_10, &["report", "--json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let dir = e.archive.join("报告");
     let page = |name: &str| {
@@ -851,8 +828,8 @@ fn an_activity_with_hundreds_of_photos_is_split_into_linked_pages() {
         );
         std::fs::remove_file(e.inbox.join(rel)).unwrap();
     }
-    assert_eq!(run_at(&e, MAY_10, &["import", "-q"]).code, 0);
-    assert_eq!(run_at(&e, MAY_10, &["report", "-q"]).code, 0);
+    assert_eq!(e.run_at(MAY_10, &["import", "-q"]).code, 0);
+    assert_eq!(e.run_at(MAY_10, &["report", "-q"]).code, 0);
     assert!(dir.join("activity-01.html").exists());
     assert!(!dir.join("activity-01-2.html").exists());
     assert_eq!(figures(&page("activity-01.html")), 300);

@@ -11,14 +11,7 @@ use crate::support::*;
 const EPOCH: &str = "1748736000"; // 2025-06-01
 
 fn nightly(env: &Env) -> Run {
-    let r: Run = env
-        .command(&["nightly"])
-        .env("SOURCE_DATE_EPOCH", EPOCH)
-        .output()
-        .unwrap()
-        .into();
-    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    r
+    env.run_at(EPOCH, &["nightly"]).success()
 }
 
 fn tree(env: &Env) -> PathBuf {

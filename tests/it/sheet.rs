@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::support::Book;
 use chrono::{NaiveDate, NaiveDateTime};
 use dangan::model::Format;
 use dangan::sheet::{
@@ -450,14 +451,8 @@ fn a_cell_at_xfd1048576_does_not_abort() {
 fn a_part_bigger_than_the_cap_is_refused_before_parsing() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("big.xlsx");
-    let mut wb = XWorkbook::new();
-    let ws = wb.add_worksheet();
-    ws.write_string(0, 0, "姓名").unwrap();
-    for r in 1..3000 {
-        ws.write_string(r, 0, "张三张三张三张三张三张三张三张三张三张三")
-            .unwrap();
-    }
-    wb.save(&path).unwrap();
+    let rows = vec![vec!["张三张三张三张三张三张三张三张三张三张三"]; 2999];
+    std::fs::write(&path, Book::new().row(&["姓名"]).rows(&rows).xlsx()).unwrap();
     let limits = Limits {
         max_part_bytes: 64 * 1024,
         ..Limits::default()

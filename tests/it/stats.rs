@@ -2,92 +2,68 @@
 //! distinct people and reports from the catalog and writes the 附件5 files.
 
 use crate::support::*;
-use rust_xlsxwriter::Workbook;
 
 /// An xlsx with a merged title over a header on row 3, like departments make them.
 fn xlsx(title: &str, header: &[&str], rows: &[Vec<&str>]) -> Vec<u8> {
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.merge_range(
-        0,
-        0,
-        0,
-        header.len() as u16 - 1,
-        title,
-        &rust_xlsxwriter::Format::new(),
-    )
-    .unwrap();
-    for (c, h) in header.iter().enumerate() {
-        ws.write_string(2, c as u16, *h).unwrap();
-    }
-    for (r, row) in rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            if !v.is_empty() {
-                ws.write_string(3 + r as u32, c as u16, *v).unwrap();
-            }
-        }
-    }
-    wb.save_to_buffer().unwrap()
+    Book::new().title(title).row(header).rows(rows).xlsx()
 }
 
 fn stats_json(env: &Env) -> serde_json::Value {
-    let r = env.run(&["stats", "--json"]);
-    assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
-    serde_json::from_str(r.stdout.trim()).unwrap()
+    env.json(&["stats", "--json"])
 }
 
 const SIGN_IN: [&str; 5] = ["姓名", "学号/工号", "身份", "单位", "签到时间"];
 
 #[test]
 fn people_are_counted_once_across_sheets_and_the_table_is_written() {
-    let env = Env::new();
-    env.put(
-        "教务科研处/启动仪式/签到表.xlsx",
-        &xlsx(
-            "启动仪式签到表",
-            &SIGN_IN,
-            &[
-                vec![
-                    "张三",
-                    "2023000001",
-                    "学生",
-                    "机电2301班",
-                    "2025-05-07 08:50",
+    let env = Inbox::new()
+        .put(
+            "教务科研处/启动仪式/签到表.xlsx",
+            xlsx(
+                "启动仪式签到表",
+                &SIGN_IN,
+                &[
+                    vec![
+                        "张三",
+                        "2023000001",
+                        "学生",
+                        "机电2301班",
+                        "2025-05-07 08:50",
+                    ],
+                    vec!["李老师", "T001", "教师", "教务科研处", "2025-05-07 08:51"],
+                    vec!["", "2023000009", "学生", "机电2301班", "2025-05-07 08:52"],
+                    vec!["王五", "", "学生", "自贡市职业技术学校", "2025-05-07 08:53"],
+                    vec!["赵总", "", "企业代表", "华西能源", "2025-05-07 08:54"],
                 ],
-                vec!["李老师", "T001", "教师", "教务科研处", "2025-05-07 08:51"],
-                vec!["", "2023000009", "学生", "机电2301班", "2025-05-07 08:52"],
-                vec!["王五", "", "学生", "自贡市职业技术学校", "2025-05-07 08:53"],
-                vec!["赵总", "", "企业代表", "华西能源", "2025-05-07 08:54"],
-            ],
-        ),
-    );
-    // The same student (by ID) and teacher (by name + unit) in two more sheets.
-    env.put(
-        "学生处/主题班会/签到.xlsx",
-        &xlsx(
-            "签到",
-            &SIGN_IN,
-            &[
-                vec!["张三", "2023000001", "学生", "机电2301班", "2025-05-14"],
-                vec!["李老师", "T001", "教师", "教务科研处", "2025-05-14"],
-            ],
-        ),
-    );
-    env.put(
-        "校团委/演讲比赛/学生签到表.xlsx",
-        &xlsx(
-            "演讲比赛签到",
-            &["姓名", "学号", "班级"],
-            &[
-                vec!["张三", "2023000001", "机电2301班"],
-                vec!["钱七", "2023000002", "电气2302班"],
-            ],
-        ),
-    );
+            ),
+        )
+        // The same student (by ID) and teacher (by name + unit) in two more sheets.
+        .put(
+            "学生处/主题班会/签到.xlsx",
+            xlsx(
+                "签到",
+                &SIGN_IN,
+                &[
+                    vec!["张三", "2023000001", "学生", "机电2301班", "2025-05-14"],
+                    vec!["李老师", "T001", "教师", "教务科研处", "2025-05-14"],
+                ],
+            ),
+        )
+        .put(
+            "校团委/演讲比赛/学生签到表.xlsx",
+            xlsx(
+                "演讲比赛签到",
+                &["姓名", "学号", "班级"],
+                &[
+                    vec!["张三", "2023000001", "机电2301班"],
+                    vec!["钱七", "2023000002", "电气2302班"],
+                ],
+            ),
+        );
     // Exit 3: one row (no name) was rejected; the rest count.
     let s = env.import(3);
     assert_eq!(s["new"], 3);
-    let r = env.run(&["status"]);
+    let r = env.run(["status"]);
     assert!(
         r.stdout.contains("第 6 行") && r.stdout.contains("姓名"),
         "{}",
@@ -292,25 +268,21 @@ fn media_reports_declared_counts_and_the_sheet_rule() {
 
 #[test]
 fn gb18030_csvs_on_request_and_formulas_neutralised() {
-    let env = Env::new();
-    env.put(
-        "教务科研处/启动仪式/签到表.xlsx",
-        &xlsx(
-            "签到",
-            &SIGN_IN,
-            &[vec!["张三", "1", "学生", "机电2301班", ""]],
-        ),
-    );
-    std::fs::write(
-        env.dir.path().join("dangan.toml"),
-        dangan::config::DEFAULT_TOML.replace(
+    let env = Inbox::new()
+        .put(
+            "教务科研处/启动仪式/签到表.xlsx",
+            xlsx(
+                "签到",
+                &SIGN_IN,
+                &[vec!["张三", "1", "学生", "机电2301班", ""]],
+            ),
+        )
+        .config(&builtin_with(
             "institution = \"自贡职业技术学院\"",
             "institution = \"=HYPERLINK(\\\"http://x\\\")\"",
-        ),
-    )
-    .unwrap();
+        ));
     env.import(0);
-    let r = env.run(&["stats", "--encoding", "gb18030", "-q"]);
+    let r = env.run(["stats", "--encoding", "gb18030", "-q"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let bytes = std::fs::read(env.archive.join("统计/情况统计表.csv")).unwrap();
     assert!(!bytes.starts_with(b"\xEF\xBB\xBF"));
@@ -372,10 +344,9 @@ fn corpus_spreadsheets_import_without_a_panic() {
 /// enrolment.
 #[test]
 fn rollup_adds_two_institutions_tables() {
-    let env = Env::new();
-    env.put(
+    let env = Inbox::new().put(
         "教务科研处/启动仪式/签到表.xlsx",
-        &xlsx(
+        xlsx(
             "签到",
             &SIGN_IN,
             &[
@@ -386,7 +357,7 @@ fn rollup_adds_two_institutions_tables() {
         ),
     );
     env.import(0);
-    assert_eq!(env.run(&["stats", "-q"]).code, 0);
+    assert_eq!(env.run(["stats", "-q"]).code, 0);
     let ours = env.archive.join("统计/情况统计表.csv");
     let text = std::fs::read_to_string(&ours).unwrap();
     let other = env.dir.path().join("乙校.csv");
@@ -398,7 +369,7 @@ fn rollup_adds_two_institutions_tables() {
     )
     .unwrap();
     let out = env.dir.path().join("全市.csv");
-    let r = env.run(&[
+    let r = env.run([
         "rollup",
         ours.to_str().unwrap(),
         other.to_str().unwrap(),
@@ -424,14 +395,62 @@ fn rollup_adds_two_institutions_tables() {
     assert_eq!(cells[3], "4", "{total}");
     assert_eq!(cells[4], "0.05%", "{total}");
     // Not an enrolment file: bad usage is exit 2, a bad input file exit 1 with its name.
-    let r = env.run(&["rollup", "--out", out.to_str().unwrap()]);
+    let r = env.run(["rollup", "--out", out.to_str().unwrap()]);
     assert_eq!(r.code, 2);
-    let r = env.run(&[
+    let r = env.run([
         "rollup",
         enrolment.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
     ]);
     assert_eq!(r.code, 1);
-    assert!(r.stderr.contains("在校生.csv"), "{}", r.stderr);
+    r.stderr_has("在校生.csv");
+}
+
+/// A workbook sent in for the rollup is read as the import reads one: through the sheet
+/// stage's zip check, before any parser, in its limited child. An xlsx whose shared strings
+/// claim 1000 bytes and inflate to 50 MiB (lying sizes), and one whose shared strings say
+/// honestly that 64 MiB come from a few KiB (a ratio no real sheet has), are both refused with
+/// their name, and nothing is written.
+#[test]
+fn rollup_refuses_zip_bombs_as_the_import_does() {
+    let env = Env::new();
+    let bomb = |lie_size: Option<u32>, zeros: usize| {
+        let part = |name: &str, data: &[u8]| ZipMember {
+            deflate: true,
+            ..ZipMember::new(name.as_bytes(), data.to_vec())
+        };
+        make_zip(&[
+            part("[Content_Types].xml", b"<Types/>"),
+            part("xl/workbook.xml", b"<workbook/>"),
+            ZipMember {
+                lie_size,
+                ..part("xl/sharedStrings.xml", &vec![b' '; zeros])
+            },
+        ])
+    };
+    let out = env.dir.path().join("全市.csv");
+    for (name, bytes, says) in [
+        ("说谎.xlsx", bomb(Some(1000), 50 << 20), "无法解压"),
+        ("炸弹.xlsx", bomb(None, 64 << 20), "疑似压缩炸弹"),
+    ] {
+        let path = env.dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let r = env.run(&[
+            "rollup",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(r.code, 1, "{name}: {} {}", r.stdout, r.stderr);
+        assert!(r.stderr.starts_with("错误："), "{name}: {}", r.stderr);
+        for part in [name, "不是可读的 xlsx 文件", "xl/sharedStrings.xml", says] {
+            assert!(
+                r.stderr.contains(part),
+                "{name}: wants {part:?} in {}",
+                r.stderr
+            );
+        }
+        assert!(!out.exists(), "{name}: nothing written");
+    }
 }

@@ -46,19 +46,9 @@ fn a_corrupted_object_is_found_named_healed_and_archived() {
     let r = nightly(&env, "1");
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     let sha = sha256_hex(&photo);
-    assert!(
-        r.stdout
-            .contains(&format!("存档对象 objects/{}/{sha} 内容已损坏", &sha[..2])),
-        "{}",
-        r.stdout
-    );
-    assert!(
-        r.stdout
-            .contains("它是收件箱里的：教务科研处/启动仪式/IMG_1.jpg"),
-        "{}",
-        r.stdout
-    );
-    assert!(r.stdout.contains("会用它自动修复"), "{}", r.stdout);
+    r.stdout_has(&format!("存档对象 objects/{}/{sha} 内容已损坏", &sha[..2]));
+    r.stdout_has("它是收件箱里的：教务科研处/启动仪式/IMG_1.jpg");
+    r.stdout_has("会用它自动修复");
     let last = r.stdout.lines().last().unwrap();
     assert!(
         last.starts_with("dangan nightly: 失败：存档对象损坏或丢失 1 个"),
@@ -68,27 +58,16 @@ fn a_corrupted_object_is_found_named_healed_and_archived() {
     // verify --store says the same, and status names it too.
     let v = env.run(&["verify", "--store"]);
     assert_eq!(v.code, 1, "{}", v.stdout);
-    assert!(
-        v.stdout.contains("教务科研处/启动仪式/IMG_1.jpg"),
-        "{}",
-        v.stdout
-    );
-    assert!(
-        v.stdout
-            .contains("存档对象有 1 个损坏或丢失（共核对 2 个）"),
-        "{}",
-        v.stdout
-    );
+    v.stdout_has("教务科研处/启动仪式/IMG_1.jpg");
+    v.stdout_has("存档对象有 1 个损坏或丢失（共核对 2 个）");
     let s = env.run(&["status"]);
-    assert!(s.stdout.contains("存档对象损坏或丢失 1 个"), "{}", s.stdout);
+    s.stdout_has("存档对象损坏或丢失 1 个");
     // The archive refuses before writing, with the way out.
     let out = env.dir.path().join("y.zip");
-    let a: Run = env
-        .command(&["archive", "--year", "2025", "--out", out.to_str().unwrap()])
-        .env("SOURCE_DATE_EPOCH", EPOCH)
-        .output()
-        .unwrap()
-        .into();
+    let a = env.run_at(
+        EPOCH,
+        &["archive", "--year", "2025", "--out", out.to_str().unwrap()],
+    );
     assert_eq!(a.code, 1);
     assert!(
         a.stderr.contains("IMG_1.jpg") && a.stderr.contains("自动修复"),
@@ -100,22 +79,16 @@ fn a_corrupted_object_is_found_named_healed_and_archived() {
     // The next import heals it from the inbox (the file itself is unchanged: no new version).
     let i = env.run(&["import"]);
     assert_eq!(i.code, 0, "{}", i.stdout);
-    assert!(
-        i.stdout.contains(&format!(
+    i.stdout_has(&format!(
             "已修复存档对象 objects/{}/{sha}：用收件箱里的 教务科研处/启动仪式/IMG_1.jpg 替换了损坏的副本",
             &sha[..2]
-        )),
-        "{}",
-        i.stdout
-    );
+        ));
     assert_eq!(std::fs::read(&victim).unwrap(), photo);
     assert_eq!(env.run(&["verify", "--store"]).code, 0);
-    let a: Run = env
-        .command(&["archive", "--year", "2025", "--out", out.to_str().unwrap()])
-        .env("SOURCE_DATE_EPOCH", EPOCH)
-        .output()
-        .unwrap()
-        .into();
+    let a = env.run_at(
+        EPOCH,
+        &["archive", "--year", "2025", "--out", out.to_str().unwrap()],
+    );
     assert_eq!(a.code, 0, "{}", a.stderr);
     assert!(out.exists());
     assert_eq!(nightly(&env, "1").code, 0);
@@ -137,14 +110,9 @@ fn a_damaged_zip_member_is_healed_from_its_zip() {
     std::fs::write(&victim, b"not the photo").unwrap();
     let v = env.run(&["verify", "--store"]);
     assert_eq!(v.code, 1);
-    assert!(
-        v.stdout
-            .contains("信息工程学院/技能大赛照片.zip/颁奖合影.jpg"),
-        "{}",
-        v.stdout
-    );
+    v.stdout_has("信息工程学院/技能大赛照片.zip/颁奖合影.jpg");
     let i = env.run(&["import"]);
-    assert!(i.stdout.contains("已修复存档对象"), "{}", i.stdout);
+    i.stdout_has("已修复存档对象");
     assert_eq!(std::fs::read(&victim).unwrap(), photo);
 }
 
@@ -158,15 +126,15 @@ fn a_missing_object_whose_file_is_gone_says_what_to_do() {
     std::fs::remove_file(p).unwrap();
     let v = env.run(&["verify", "--store"]);
     assert_eq!(v.code, 1);
-    assert!(v.stdout.contains("不见了"), "{}", v.stdout);
-    assert!(v.stdout.contains("收件箱里已没有这份内容"), "{}", v.stdout);
+    v.stdout_has("不见了");
+    v.stdout_has("收件箱里已没有这份内容");
     // Nothing to heal from: the import says it is still missing.
     let i = env.run(&["import"]);
-    assert!(i.stdout.contains("仍有 1 个对象损坏或丢失"), "{}", i.stdout);
+    i.stdout_has("仍有 1 个对象损坏或丢失");
     // Put back (same bytes, another name): the import stores it again and closes the finding.
     env.put("教务科研处/启动仪式/找回的.jpg", &photo);
     let i = env.run(&["import"]);
-    assert!(i.stdout.contains("已恢复完好"), "{}", i.stdout);
+    i.stdout_has("已恢复完好");
     assert_eq!(env.run(&["verify", "--store"]).code, 0);
 }
 
@@ -215,14 +183,10 @@ fn the_report_finds_a_missing_object_and_names_it() {
     std::fs::remove_file(object_of(&env, &photo)).unwrap();
     let r = env.run(&["report"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("不见了（dangan report"), "{}", r.stderr);
-    assert!(
-        r.stderr.contains("教务科研处/启动仪式/IMG_5.jpg"),
-        "{}",
-        r.stderr
-    );
+    r.stderr_has("不见了（dangan report");
+    r.stderr_has("教务科研处/启动仪式/IMG_5.jpg");
     // Recorded: the next import puts it back from the inbox.
     let i = env.run(&["import"]);
-    assert!(i.stdout.contains("替换了丢失的副本"), "{}", i.stdout);
+    i.stdout_has("替换了丢失的副本");
     assert_eq!(std::fs::read(object_of(&env, &photo)).unwrap(), photo);
 }

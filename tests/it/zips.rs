@@ -6,16 +6,6 @@ use serde_json::Value;
 
 const ZIP: &str = "信息工程学院/技能大赛/信息工程学院技能大赛照片.zip";
 
-fn photo(seed: u8, when: &str) -> Vec<u8> {
-    jpeg_with_exif(
-        seed,
-        &Exif {
-            original: Some(when),
-            ..Exif::default()
-        },
-    )
-}
-
 fn member(name: &[u8], data: Vec<u8>) -> ZipMember {
     ZipMember {
         deflate: true,
@@ -238,10 +228,9 @@ fn zip_bombs_stop_at_the_limits_and_keep_what_was_read() {
 
 #[test]
 fn a_climbing_name_is_kept_under_a_safe_name() {
-    let env = Env::new();
-    env.put(
+    let env = Inbox::new().put(
         "校团委/志愿服务.zip",
-        &make_zip(&[
+        make_zip(&[
             member(b"../../../evil.txt", b"x".to_vec()),
             member(b"/etc/passwd_copy", b"y".to_vec()),
         ]),
@@ -351,9 +340,9 @@ fn an_encrypted_7z_is_kept_whole_with_a_reason() {
 
 #[test]
 fn a_7z_bomb_is_refused_before_decoding() {
-    let env = Env::new();
-    env.put("教务科研处/bomb.7z", &archive_fixture("bomb.7z"));
-    env.put("教务科研处/plain.txt", b"2025-05-13 activity notes");
+    let env = Inbox::new()
+        .put("教务科研处/bomb.7z", archive_fixture("bomb.7z"))
+        .put("教务科研处/plain.txt", b"2025-05-13 activity notes");
     let s = env.import(0);
     assert_eq!(s["new"], 2, "{s}");
     let e = env.entry("教务科研处/bomb.7z");

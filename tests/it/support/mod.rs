@@ -1,7 +1,10 @@
-//! Helpers for the integration tests: a temporary inbox and archive, the real binary run on
-//! them, and small real files (JPEGs with hand-built EXIF, xlsx) made in the test.
+//! Helpers for the integration tests: a temporary inbox and archive ([`Env`], built the way a
+//! test reads with [`Inbox`]), the real binary run on them ([`Run`] and its assertions), and
+//! small real files made in the test: photos with hand-built EXIF (the library's
+//! `dangan::testing`, shared with the unit tests), workbooks ([`Book`]), zips ([`make_zip`]).
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -14,12 +17,268 @@ pub struct Env {
     pub dir: tempfile::TempDir,
     pub inbox: PathBuf,
     pub archive: PathBuf,
+    /// `SOURCE_DATE_EPOCH` for every run ([`Inbox::epoch`]); unset: the clock's time.
+    pub epoch: Option<String>,
 }
 
 pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+}
+
+/// What a run said; the assertions return it, so that they chain:
+/// `inbox.run(["stats", "--json"]).success().json()`.
+impl Run {
+    /// Asserts exit 0.
+    #[track_caller]
+    pub fn success(self) -> Run {
+        self.status(0)
+    }
+
+    /// Asserts exit 0, naming the command when it is not.
+    #[track_caller]
+    pub fn success_with(self, args: &[&str]) -> Run {
+        assert!(
+            self.code == 0,
+            "{args:?}: {}\nstdout: {}\nstderr: {}",
+            self.code,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts the exit status.
+    #[track_caller]
+    pub fn status(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "stdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// Asserts that stdout holds `text`.
+    #[track_caller]
+    pub fn stdout_has(&self, text: &str) -> &Run {
+        assert!(self.stdout.contains(text), "no {text:?} in {}", self.stdout);
+        self
+    }
+
+    /// Asserts that stderr holds `text`.
+    #[track_caller]
+    pub fn stderr_has(&self, text: &str) -> &Run {
+        assert!(self.stderr.contains(text), "no {text:?} in {}", self.stderr);
+        self
+    }
+
+    /// Stdout as one JSON value.
+    #[track_caller]
+    pub fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {}", self.stdout))
+    }
+
+    /// Stdout as one JSON value a line (`list --json`).
+    #[track_caller]
+    pub fn json_lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+/// An inbox (and its archive) built the way a test reads, in just's style:
+/// `Inbox::new().put("教务科研处/启动仪式/签到表.xlsx", &sheet).config(&toml).run(["import"])`.
+/// It is an [`Env`] underneath (`Deref`), so every helper of `Env` works on it, and the runs
+/// can go on after the first: import, then stats, then check. Its `put` takes the builder by
+/// value; a test that adds files between runs (a new version, a withdrawal) keeps an `Env`
+/// (`Env::new()`, or [`Inbox::into_env`]) and calls `Env::put`.
+#[must_use]
+pub struct Inbox(Env);
+
+impl Inbox {
+    pub fn new() -> Inbox {
+        Inbox(Env::new())
+    }
+
+    /// A file under the inbox (folders made as needed).
+    pub fn put(self, rel: &str, bytes: impl AsRef<[u8]>) -> Inbox {
+        self.0.put(rel, bytes.as_ref());
+        self
+    }
+
+    /// A photo ([`photo`]) taken at `when` (EXIF's `2025:05:07 10:15:00`).
+    pub fn photo(self, rel: &str, seed: u8, when: &str) -> Inbox {
+        self.put(rel, photo(seed, when))
+    }
+
+    /// `dangan.toml` in the working directory.
+    pub fn config(self, toml: &str) -> Inbox {
+        self.0.write_config(toml);
+        self
+    }
+
+    /// `SOURCE_DATE_EPOCH` (seconds) for every run from now on.
+    pub fn epoch(mut self, secs: &str) -> Inbox {
+        self.0.epoch = Some(secs.to_string());
+        self
+    }
+
+    /// Runs dangan on this inbox and archive.
+    pub fn run<'a>(&self, args: impl AsRef<[&'a str]>) -> Run {
+        self.0.run(args.as_ref())
+    }
+
+    /// The [`Env`] itself, for a test that keeps it.
+    pub fn into_env(self) -> Env {
+        self.0
+    }
+}
+
+impl std::ops::Deref for Inbox {
+    type Target = Env;
+    fn deref(&self) -> &Env {
+        &self.0
+    }
+}
+
+/// The built-in `dangan.toml` with the first `from` replaced by `to` (which must be there).
+pub fn builtin_with(from: &str, to: &str) -> String {
+    let text = dangan::config::DEFAULT_TOML;
+    assert!(text.contains(from), "{from}");
+    text.replacen(from, to, 1)
+}
+
+/// 2025-06-01 08:00 at +08:00: after the activity month, when every activity of 2025 is due.
+pub const JUNE_1: &str = "1748736000";
+
+/// A photo taken at `when` (DateTimeOriginal only, as a phone writes it).
+pub fn photo(seed: u8, when: &str) -> Vec<u8> {
+    jpeg_with_exif(
+        seed,
+        &Exif {
+            original: Some(when),
+            ..Exif::default()
+        },
+    )
+}
+
+/// 活动明细.csv as (activity, department) → the row's cells by header.
+pub fn activity_rows(env: &Env) -> BTreeMap<(String, String), BTreeMap<String, String>> {
+    let bytes = std::fs::read(env.archive.join("统计/活动明细.csv")).unwrap();
+    let text = String::from_utf8(bytes).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let mut out = BTreeMap::new();
+    for rec in rdr.records() {
+        let rec = rec.unwrap();
+        let row: BTreeMap<String, String> = headers
+            .iter()
+            .cloned()
+            .zip(rec.iter().map(String::from))
+            .collect();
+        out.insert((row["活动"].clone(), row["部门"].clone()), row);
+    }
+    out
+}
+
+/// The names of a zip's members, in its order.
+pub fn zip_names(path: &Path) -> Vec<String> {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    (0..z.len())
+        .map(|i| z.by_index(i).unwrap().name().unwrap().to_string())
+        .collect()
+}
+
+/// A workbook of text cells as offices type them, one sheet after another:
+/// `Book::new().title("启动仪式签到表").row(&SIGN_IN).rows(&people).xlsx()`. An empty cell
+/// is left out (as Excel leaves it).
+#[derive(Default)]
+pub struct Book {
+    sheets: Vec<BookSheet>,
+}
+
+#[derive(Default)]
+struct BookSheet {
+    name: Option<String>,
+    /// Merged over the first row's width on row 1, with an empty row below it.
+    title: Option<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Book {
+    pub fn new() -> Book {
+        Book::default()
+    }
+
+    fn last(&mut self) -> &mut BookSheet {
+        if self.sheets.is_empty() {
+            self.sheets.push(BookSheet::default());
+        }
+        self.sheets.last_mut().unwrap()
+    }
+
+    /// Starts a sheet of this name (without one, the first sheet is Excel's `Sheet1`).
+    pub fn sheet(mut self, name: &str) -> Book {
+        self.sheets.push(BookSheet {
+            name: Some(name.to_string()),
+            ..BookSheet::default()
+        });
+        self
+    }
+
+    /// A title merged across the sheet's width above its rows, and an empty row, as
+    /// departments head their sheets.
+    pub fn title(mut self, title: &str) -> Book {
+        self.last().title = Some(title.to_string());
+        self
+    }
+
+    pub fn row<S: AsRef<str>>(mut self, cells: &[S]) -> Book {
+        let row = cells.iter().map(|c| c.as_ref().to_string()).collect();
+        self.last().rows.push(row);
+        self
+    }
+
+    pub fn rows<S: AsRef<str>>(self, rows: &[Vec<S>]) -> Book {
+        rows.iter().fold(self, |x, r| x.row(r))
+    }
+
+    /// The workbook's bytes, as rust_xlsxwriter writes them.
+    pub fn xlsx(&self) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        for sheet in &self.sheets {
+            let ws = wb.add_worksheet();
+            if let Some(name) = &sheet.name {
+                ws.set_name(name).unwrap();
+            }
+            let mut first = 0;
+            if let Some(title) = &sheet.title {
+                let width = sheet.rows.first().map_or(1, |r| r.len().max(1));
+                ws.merge_range(
+                    0,
+                    0,
+                    0,
+                    width as u16 - 1,
+                    title,
+                    &rust_xlsxwriter::Format::new(),
+                )
+                .unwrap();
+                first = 2;
+            }
+            for (r, row) in sheet.rows.iter().enumerate() {
+                for (c, v) in row.iter().enumerate() {
+                    if !v.is_empty() {
+                        ws.write_string(first + r as u32, c as u16, v).unwrap();
+                    }
+                }
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    }
 }
 
 impl From<Output> for Run {
@@ -42,6 +301,7 @@ impl Env {
             dir,
             inbox,
             archive,
+            epoch: None,
         }
     }
 
@@ -72,32 +332,41 @@ impl Env {
             .arg(&self.archive)
             .args(args)
             .env_remove("SOURCE_DATE_EPOCH");
+        if let Some(epoch) = &self.epoch {
+            c.env("SOURCE_DATE_EPOCH", epoch);
+        }
         c
+    }
+
+    /// Writes `dangan.toml` in the working directory the runs start in.
+    pub fn write_config(&self, toml: &str) {
+        std::fs::write(self.dir.path().join("dangan.toml"), toml).unwrap();
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
         self.command(args).output().expect("run dangan").into()
     }
 
+    /// A run at `SOURCE_DATE_EPOCH` `epoch` (seconds), whatever [`Env::epoch`] says.
+    pub fn run_at(&self, epoch: &str, args: &[&str]) -> Run {
+        let mut c = self.command(args);
+        c.env("SOURCE_DATE_EPOCH", epoch);
+        c.output().expect("run dangan").into()
+    }
+
+    /// A command that must succeed, its stdout read as one JSON value.
+    pub fn json(&self, args: &[&str]) -> Value {
+        self.run(args).success_with(args).json()
+    }
+
     /// `import --json`, asserting the exit status.
     pub fn import(&self, expect_code: i32) -> Value {
-        let r = self.run(&["import", "--json"]);
-        assert_eq!(
-            r.code, expect_code,
-            "stdout: {}\nstderr: {}",
-            r.stdout, r.stderr
-        );
-        serde_json::from_str(r.stdout.trim()).unwrap_or_else(|e| panic!("{e}: {}", r.stdout))
+        self.run(&["import", "--json"]).status(expect_code).json()
     }
 
     /// `list --json`: one object per version.
     pub fn list(&self) -> Vec<Value> {
-        let r = self.run(&["list", "--json"]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        r.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        self.run(&["list", "--json"]).success().json_lines()
     }
 
     pub fn entry(&self, path: &str) -> Value {
@@ -108,12 +377,9 @@ impl Env {
     }
 
     pub fn rejected(&self) -> Vec<Value> {
-        let r = self.run(&["list", "--rejected", "--json"]);
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        r.stdout
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        self.run(&["list", "--rejected", "--json"])
+            .success()
+            .json_lines()
     }
 
     /// Every object file in the store.
@@ -138,103 +404,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
-/// A small real JPEG (decodable) without EXIF; `seed` varies the pixels so contents differ.
-pub fn jpeg(seed: u8) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(64, 48, |x, y| {
-        image::Rgb([seed, (x * 4) as u8, (y * 5) as u8 ^ seed])
-    });
-    let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)
-        .encode_image(&img)
-        .unwrap();
-    out
-}
-
-/// What to put into a hand-built EXIF block.
-#[derive(Default, Clone)]
-pub struct Exif<'a> {
-    pub original: Option<&'a str>,
-    pub digitized: Option<&'a str>,
-    pub datetime: Option<&'a str>,
-    pub offset_original: Option<&'a str>,
-}
-
-/// A TIFF (little-endian) EXIF block: IFD0 with DateTime and an ExifIFD pointer; ExifIFD with
-/// DateTimeOriginal, DateTimeDigitized and OffsetTimeOriginal, as cameras write them.
-pub fn exif_tiff(e: &Exif) -> Vec<u8> {
-    fn ascii(s: &str) -> Vec<u8> {
-        let mut v = s.as_bytes().to_vec();
-        v.push(0);
-        v
-    }
-    // Each entry: (tag, bytes). Values longer than 4 bytes go into a data area.
-    let ifd0: Vec<(u16, Vec<u8>)> = e.datetime.iter().map(|d| (0x0132u16, ascii(d))).collect();
-    let mut exif: Vec<(u16, Vec<u8>)> = Vec::new();
-    if let Some(d) = e.original {
-        exif.push((0x9003, ascii(d)));
-    }
-    if let Some(d) = e.digitized {
-        exif.push((0x9004, ascii(d)));
-    }
-    if let Some(o) = e.offset_original {
-        exif.push((0x9011, ascii(o)));
-    }
-    let ifd0_count = ifd0.len() + 1; // + ExifIFD pointer
-    let ifd0_at = 8usize;
-    let ifd0_size = 2 + ifd0_count * 12 + 4;
-    let exif_at = ifd0_at + ifd0_size;
-    let exif_size = 2 + exif.len() * 12 + 4;
-    let mut data_at = exif_at + exif_size;
-    let mut out = b"II*\0".to_vec();
-    out.extend_from_slice(&(ifd0_at as u32).to_le_bytes());
-    let mut data = Vec::new();
-    let mut write_ifd =
-        |out: &mut Vec<u8>, entries: &[(u16, Vec<u8>)], extra: Option<(u16, u32)>| {
-            let mut all: Vec<(u16, u16, u32, [u8; 4])> = Vec::new();
-            for (tag, bytes) in entries {
-                let count = bytes.len() as u32;
-                let mut field = [0u8; 4];
-                if bytes.len() <= 4 {
-                    field[..bytes.len()].copy_from_slice(bytes);
-                } else {
-                    field = (data_at as u32).to_le_bytes();
-                    data.extend_from_slice(bytes);
-                    data_at += bytes.len();
-                }
-                all.push((*tag, 2, count, field));
-            }
-            if let Some((tag, ptr)) = extra {
-                all.push((tag, 4, 1, ptr.to_le_bytes()));
-            }
-            all.sort_by_key(|a| a.0);
-            out.extend_from_slice(&(all.len() as u16).to_le_bytes());
-            for (tag, typ, count, field) in all {
-                out.extend_from_slice(&tag.to_le_bytes());
-                out.extend_from_slice(&typ.to_le_bytes());
-                out.extend_from_slice(&count.to_le_bytes());
-                out.extend_from_slice(&field);
-            }
-            out.extend_from_slice(&0u32.to_le_bytes());
-        };
-    write_ifd(&mut out, &ifd0, Some((0x8769, exif_at as u32)));
-    write_ifd(&mut out, &exif, None);
-    out.extend_from_slice(&data);
-    out
-}
-
-/// A real JPEG with an APP1 EXIF segment right after SOI.
-pub fn jpeg_with_exif(seed: u8, e: &Exif) -> Vec<u8> {
-    let plain = jpeg(seed);
-    let tiff = exif_tiff(e);
-    let mut seg = b"Exif\0\0".to_vec();
-    seg.extend_from_slice(&tiff);
-    let mut out = plain[..2].to_vec();
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((seg.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&seg);
-    out.extend_from_slice(&plain[2..]);
-    out
-}
+/// Photos with hand-built EXIF: the library's one writer, shared with the unit tests.
+pub use dangan::testing::{Exif, jpeg, jpeg_with_exif};
 
 /// Raw bytes to a path (for names that are not UTF-8).
 pub fn raw_path(base: &Path, rel: &[u8]) -> PathBuf {

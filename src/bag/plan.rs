@@ -1,14 +1,19 @@
 //! Which catalog entries make up a year's archive, and where each goes inside the bag:
 //! `活动/<NN>-<活动>/<部门>/<YYYY-MM-DD>/<name>` or `未归类/<部门>/<name>`. Plain data in (the
-//! judged files, the config), plain data out; the statistics files it adds are read from
-//! `统计/` by [`plan_year`].
+//! judged files, the config, the statistics files as bytes), plain data out: [`plan_year`] reads
+//! no file (it writes 文件索引.csv into the caller's staging folder; the store's objects are read
+//! when the bag is written).
 
 use std::collections::HashMap;
 
 use chrono::Datelike;
 
+use crate::archive_dir::STATS;
 use crate::classify::ClassifiedFile;
 use crate::config::Config;
+
+/// The index of the bag's files, under `data/统计/`.
+pub const INDEX_CSV: &str = "文件索引.csv";
 
 /// One cataloged file chosen for the year.
 #[derive(Debug, Clone)]
@@ -23,6 +28,25 @@ pub struct YearItem {
 /// The activity's year: its start date's (the period's for an activity without dates).
 pub fn activity_year(cfg: &Config, name: &str) -> Option<i32> {
     cfg.activity(name).map(|a| a.range(cfg).start.year())
+}
+
+/// The years of the configured activities, each once, in order.
+pub fn activity_years(cfg: &Config) -> Vec<i32> {
+    let mut years: Vec<i32> = cfg
+        .activities
+        .iter()
+        .filter_map(|a| activity_year(cfg, &a.name))
+        .collect();
+    years.sort();
+    years.dedup();
+    years
+}
+
+/// Whether any of `files` is dated in `year`.
+pub fn any_dated_in(files: &[ClassifiedFile], year: i32) -> bool {
+    files
+        .iter()
+        .any(|f| f.judged.day().is_some_and(|d| d.year() == year))
 }
 
 /// The folder of an activity: its place in the catalog, two digits, and its name.
@@ -59,7 +83,7 @@ pub fn select(
                     f.judged
                         .day()
                         .map(|d| d.to_string())
-                        .unwrap_or_else(|| "无日期".into())
+                        .unwrap_or_else(|| crate::model::NO_DATE.into())
                         .into_bytes(),
                     file_name,
                 ]
@@ -251,7 +275,7 @@ pub fn index_csv(
                 text(&v.sha256.hex()),
                 text(&i.file.problems().join("；")),
                 text(if i.withdrawn {
-                    "已撤回"
+                    crate::model::WITHDRAWN
                 } else if j.excluded {
                     "在档（不计入）"
                 } else {
@@ -263,10 +287,10 @@ pub fn index_csv(
     crate::output::csv_bytes(&INDEX_HEADER, &rows, enc)
 }
 
-/// The bag of year `year`: the chosen files from the store, 文件索引.csv (written into
-/// `staging`, a folder of the caller's that outlives the bag's writing), and every file under
-/// each of `folders` (`(name under data/, folder on disk)`, e.g. the statistics). Every entry is
-/// a file on disk, streamed into the bag: none is held in memory.
+/// The bag of year `year`: the chosen files from the store and 文件索引.csv (written into
+/// `staging`, a folder of the caller's that outlives the bag's writing), each a file on disk
+/// streamed into the bag, and `stats_files` (`(name, bytes)`, as the commands wrote them into
+/// `archive/统计/`) under `data/统计/`: small generated files, held as they are.
 #[allow(clippy::too_many_arguments)]
 pub fn plan_year(
     cfg: &Config,
@@ -275,7 +299,7 @@ pub fn plan_year(
     objects: &std::path::Path,
     year: i32,
     timestamp: i64,
-    folders: &[(&str, std::path::PathBuf)],
+    stats_files: Vec<(&str, Vec<u8>)>,
     staging: &std::path::Path,
 ) -> Result<YearPlan, YearError> {
     use crate::bag::{BagInfo, BagPlan, PayloadFile, PayloadSource, compress_by_extension};
@@ -301,35 +325,22 @@ pub fn plan_year(
             });
         }
     }
-    let index_path = staging.join("文件索引.csv");
+    let index_path = staging.join(INDEX_CSV);
     std::fs::write(
         &index_path,
         index_csv(&items, &paths, crate::output::CsvEncoding::Utf8Bom),
     )
     .map_err(|e| YearError::Folder(index_path.display().to_string(), e.to_string()))?;
-    files.push(disk_file("统计/文件索引.csv", &index_path)?);
-    for (name, dir) in folders {
-        if !dir.is_dir() {
-            continue;
-        }
-        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-            let entry =
-                entry.map_err(|e| YearError::Folder(dir.display().to_string(), e.to_string()))?;
-            if !entry.file_type().is_file() || entry.file_name().to_string_lossy().starts_with('.')
-            {
-                continue;
-            }
-            let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-            let rel: Vec<String> = rel
-                .components()
-                .map(|c| crate::bag::safe_component(c.as_os_str().as_encoded_bytes()))
-                .collect();
-            let path = format!("{name}/{}", rel.join("/"));
-            if path == "统计/文件索引.csv" {
-                continue; // made fresh above
-            }
-            files.push(disk_file(&path, entry.path())?);
-        }
+    files.push(disk_file(&format!("{STATS}/{INDEX_CSV}"), &index_path)?);
+    for (name, bytes) in stats_files {
+        let path = format!("{STATS}/{}", crate::bag::safe_component(name.as_bytes()));
+        files.push(PayloadFile {
+            size: bytes.len() as u64,
+            sha256: crate::model::Sha256::of(&bytes).hex(),
+            compress: compress_by_extension(&path),
+            source: PayloadSource::Bytes(bytes),
+            path,
+        });
     }
     let bag_name = format!("{}-{year}-职业教育活动周档案", cfg.institution);
     let bagging_date = crate::clock::local_day(timestamp, cfg.utc_offset);

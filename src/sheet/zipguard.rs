@@ -1,7 +1,7 @@
-//! Checks done on a spreadsheet's bytes before any parser sees them: zip bombs inside
-//! xlsx/xlsm/xlsb/ods (declared and real inflated sizes), password protection, files that are
-//! not what their format says. Reads the zip's central directory and inflates only the parts a
-//! parser would load whole, into a sink, never more than the cap.
+//! The guard on a spreadsheet's bytes before any parser sees them (a refusal says why): zip
+//! bombs inside xlsx/xlsm/xlsb/ods (declared and real inflated sizes), password protection,
+//! files that are not what their format says. Reads the zip's central directory and inflates
+//! only the parts a parser would load whole, into a sink, never more than the cap.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
@@ -16,7 +16,7 @@ const OLE_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 pub(crate) const PASSWORD: &str = "表格设有打开密码，无法读取；请去掉密码后重新提交";
 
 /// `Some(reason)` when the file must not be handed to a parser.
-pub(crate) fn precheck(path: &Path, format: Format, limits: &Limits) -> Option<String> {
+pub(crate) fn refusal(path: &Path, format: Format, limits: &Limits) -> Option<String> {
     let mut file = match File::open(path) {
         Ok(f) => f,
         Err(e) => return Some(format!("无法打开表格文件：{e}")),

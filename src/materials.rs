@@ -17,10 +17,11 @@ use chrono::NaiveDate;
 use crate::config::{Activity, Config};
 use crate::model::Kind;
 use crate::output::{Cell, CsvEncoding, csv_bytes};
+use crate::tally::UNASSIGNED;
 use crate::text::fold_width;
 
 /// The department shown for an activity that names none, so that a person sees it.
-pub const NO_DEPARTMENT: &str = "（未配置承办部门）";
+pub const NO_HOST_DEPARTMENT: &str = "（未配置承办部门）";
 
 /// The file the check writes, under `archive/统计/`.
 pub const CHECK_CSV: &str = "材料检查.csv";
@@ -131,6 +132,16 @@ impl CheckResult {
     }
 }
 
+/// The departments hosting `a`, as a person reads them (`教务科研处、学生处`), or
+/// [`NO_HOST_DEPARTMENT`].
+pub fn host_departments_text(a: &Activity) -> String {
+    if a.departments.is_empty() {
+        NO_HOST_DEPARTMENT.to_string()
+    } else {
+        a.departments.join("、")
+    }
+}
+
 pub fn dates_text(a: &Activity, cfg: &Config) -> String {
     let r = a.range(cfg);
     if r.start == r.end {
@@ -182,7 +193,7 @@ pub fn check(cfg: &Config, files: &[EvidenceFile], today: NaiveDate) -> CheckRes
             if materials.is_empty() {
                 continue;
             }
-            let department = dept.unwrap_or(NO_DEPARTMENT).to_string();
+            let department = dept.unwrap_or(NO_HOST_DEPARTMENT).to_string();
             by_dept
                 .entry(department.clone())
                 .or_default()
@@ -269,7 +280,7 @@ pub fn write_text(out: &mut impl Write, result: &CheckResult) -> io::Result<()> 
         writeln!(out)?;
         writeln!(
             out,
-            "另有 {} 个文件未归类（无法判断属于哪个活动），请整理后重新导入：dangan list --activity 未归类",
+            "另有 {} 个文件{UNASSIGNED}（无法判断属于哪个活动），请整理后重新导入：dangan list --activity {UNASSIGNED}",
             result.unassigned
         )?;
     }
@@ -364,7 +375,7 @@ name = "无人认领"
                 ),
                 ("教务科研处", "闭幕式", vec!["照片", "总结"], Status::NotDue),
                 (
-                    NO_DEPARTMENT,
+                    NO_HOST_DEPARTMENT,
                     "无人认领",
                     vec!["照片", "总结"],
                     Status::Owed
