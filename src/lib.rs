@@ -21,6 +21,7 @@ pub mod materials;
 pub mod model;
 pub mod originals;
 pub mod output;
+pub mod parallel;
 pub mod progress;
 pub mod report;
 pub mod resolve;

@@ -336,7 +336,12 @@ mod tests {
         assert_eq!(how, "symlink");
         assert_eq!(std::fs::read(&target).unwrap(), b"bytes");
         assert!(is_current(&mut Listings::default(), &target, &object, how));
-        assert!(!is_current(&mut Listings::default(), &target, &object, "link"));
+        assert!(!is_current(
+            &mut Listings::default(),
+            &target,
+            &object,
+            "link"
+        ));
     }
 
     #[test]

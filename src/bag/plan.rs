@@ -408,16 +408,22 @@ impl YearPlan {
         folder: &str,
         files: Vec<(String, std::path::PathBuf)>,
     ) -> Result<(), YearError> {
-        for (name, file) in files {
-            let path = name
-                .split('/')
-                .map(|c| crate::bag::safe_component(c.as_bytes()))
-                .collect::<Vec<_>>()
-                .join("/");
-            self.plan
-                .files
-                .push(disk_file(&format!("{folder}/{path}"), &file)?);
-        }
+        use rayon::prelude::*;
+        // Thousands of small thumbnails: their digests read on several threads at once.
+        let added = crate::parallel::on_io_pool(|| {
+            files
+                .par_iter()
+                .map(|(name, file)| {
+                    let path = name
+                        .split('/')
+                        .map(|c| crate::bag::safe_component(c.as_bytes()))
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    disk_file(&format!("{folder}/{path}"), file)
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        self.plan.files.extend(added);
         Ok(())
     }
 }

@@ -484,13 +484,58 @@ fn write_zip(
         path: tmp_path.to_path_buf(),
         source,
     };
-    let mut zip = ZipWriter::new(BufWriter::with_capacity(CHUNK, file));
+    let mut zip = ZipWriter::new(BufWriter::with_capacity(CHUNK, WriteBehind::new(file)));
     let base = SimpleFileOptions::default()
         .last_modified_time(zip_time(timestamp))
         .system(System::Unix)
         .unix_permissions(0o644);
     let mut buf = vec![0u8; CHUNK];
-    for e in &prepared.entries {
+    let ahead = ReadAhead::new(&prepared.entries);
+    std::thread::scope(|scope| {
+        for _ in 0..AHEAD_THREADS {
+            scope.spawn(|| ahead.run());
+        }
+        let written = write_entries(
+            &mut zip,
+            tmp_path,
+            prepared,
+            (base, large_file_threshold),
+            &mut buf,
+            &ahead,
+            progress,
+        );
+        ahead.stop();
+        written
+    })?;
+    let writer = zip.finish().map_err(|source| BagError::Zip {
+        entry: "（中央目录）".to_string(),
+        source,
+    })?;
+    let file = writer
+        .into_inner()
+        .map_err(|e| write_err(e.into_error()))?
+        .file;
+    file.sync_all().map_err(write_err)?;
+    drop(file);
+    Ok(())
+}
+
+/// The entries, in order, into the open zip; tells `ahead` as each is done.
+fn write_entries(
+    zip: &mut ZipWriter<BufWriter<WriteBehind>>,
+    tmp_path: &Path,
+    prepared: &Prepared<'_>,
+    (base, large_file_threshold): (SimpleFileOptions, u64),
+    buf: &mut [u8],
+    ahead: &ReadAhead,
+    progress: &dyn Fn(u64),
+) -> Result<(), BagError> {
+    let write_err = |source: io::Error| BagError::Write {
+        path: tmp_path.to_path_buf(),
+        source,
+    };
+    for (i, e) in prepared.entries.iter().enumerate() {
+        ahead.at(i);
         let zip_err = |source| BagError::Zip {
             entry: e.name.clone(),
             source,
@@ -519,10 +564,10 @@ fn write_zip(
             EntrySource::Payload(PayloadSource::Bytes(bytes)) => {
                 copy_checked(
                     &mut bytes.as_slice(),
-                    &mut zip,
+                    zip,
                     e,
                     "内存数据",
-                    &mut buf,
+                    buf,
                     progress,
                     true,
                 )
@@ -536,20 +581,151 @@ fn write_zip(
                 })?;
                 let desc = path.display().to_string();
                 // The digest is checked when the zip is read back (see `source_damage`).
-                copy_checked(&mut src, &mut zip, e, &desc, &mut buf, progress, false)
+                copy_checked(&mut src, zip, e, &desc, buf, progress, false)
                     .map_err(|err| err.into_bag_error(tmp_path, Some(path)))?;
             }
             EntrySource::Directory => {}
         }
     }
-    let writer = zip.finish().map_err(|source| BagError::Zip {
-        entry: "（中央目录）".to_string(),
-        source,
-    })?;
-    let file = writer.into_inner().map_err(|e| write_err(e.into_error()))?;
-    file.sync_all().map_err(write_err)?;
-    drop(file);
     Ok(())
+}
+
+/// The store objects of the next entries asked of the kernel (`posix_fadvise(WILLNEED)`: read
+/// into the page cache in the background) while the writer copies the current one, at most
+/// [`AHEAD_FILES`] files or [`AHEAD_BYTES`] bytes ahead, by [`AHEAD_THREADS`] threads (each
+/// `open` of a cold file waits for its inode): a cold store is read with many requests in
+/// flight, not one small file after another (on the machine of the benchmarks, 5 000 objects
+/// read cold by one `cat` took 2.7 s, by 16 at once 0.5 s).
+struct ReadAhead<'a> {
+    files: Vec<Option<&'a Path>>,
+    /// The next entry a thread takes.
+    next: std::sync::atomic::AtomicUsize,
+    /// Bytes of the entries before each entry.
+    before: Vec<u64>,
+    /// The entry the writer is at; `usize::MAX` once it stopped.
+    at: std::sync::Mutex<usize>,
+    moved: std::sync::Condvar,
+}
+
+const AHEAD_FILES: usize = 128;
+const AHEAD_THREADS: usize = 16;
+const AHEAD_BYTES: u64 = 64 << 20;
+
+impl<'a> ReadAhead<'a> {
+    fn new(entries: &'a [Entry<'a>]) -> ReadAhead<'a> {
+        let mut before = Vec::with_capacity(entries.len() + 1);
+        let mut sum = 0;
+        for e in entries {
+            before.push(sum);
+            sum += e.size;
+        }
+        before.push(sum);
+        let files = entries
+            .iter()
+            .map(|e| match e.source {
+                EntrySource::Payload(PayloadSource::File(p)) => Some(p.as_path()),
+                _ => None,
+            })
+            .collect();
+        ReadAhead {
+            files,
+            next: std::sync::atomic::AtomicUsize::new(0),
+            before,
+            at: std::sync::Mutex::new(0),
+            moved: std::sync::Condvar::new(),
+        }
+    }
+
+    fn at(&self, i: usize) {
+        *self.at.lock().unwrap_or_else(|e| e.into_inner()) = i;
+        self.moved.notify_all();
+    }
+
+    fn stop(&self) {
+        self.at(usize::MAX);
+    }
+
+    fn run(&self) {
+        loop {
+            let j = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(path) = self.files.get(j) else {
+                return;
+            };
+            let Some(path) = path else { continue };
+            let mut at = self.at.lock().unwrap_or_else(|e| e.into_inner());
+            while *at != usize::MAX
+                && (j >= *at + AHEAD_FILES || self.before[j] > self.before[*at] + AHEAD_BYTES)
+            {
+                at = self.moved.wait(at).unwrap_or_else(|e| e.into_inner());
+            }
+            if *at == usize::MAX {
+                return;
+            }
+            drop(at);
+            if let Ok(f) = File::open(path) {
+                use std::os::fd::AsRawFd;
+                // SAFETY: posix_fadvise only reads the descriptor, which `f` keeps open.
+                unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_WILLNEED) };
+            }
+        }
+    }
+}
+
+/// The bag's temp file, whose written pages are handed to the disk every [`BEHIND_BYTES`]
+/// (`sync_file_range(SYNC_FILE_RANGE_WRITE)`, which starts the writeback without waiting),
+/// so that the closing fsync finds little left to write.
+struct WriteBehind {
+    file: File,
+    pos: u64,
+    from: u64,
+}
+
+const BEHIND_BYTES: u64 = 16 << 20;
+
+impl WriteBehind {
+    fn new(file: File) -> WriteBehind {
+        WriteBehind {
+            file,
+            pos: 0,
+            from: 0,
+        }
+    }
+}
+
+impl Write for WriteBehind {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.pos += n as u64;
+        if self.pos >= self.from + BEHIND_BYTES {
+            use std::os::fd::AsRawFd;
+            let len = (self.pos - self.from) as libc::off64_t;
+            // SAFETY: sync_file_range only reads the descriptor, which `self.file` keeps open.
+            // A failure only loses the head start: the closing fsync writes everything.
+            unsafe {
+                libc::sync_file_range(
+                    self.file.as_raw_fd(),
+                    self.from as libc::off64_t,
+                    len,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                )
+            };
+            self.from = self.pos;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+impl io::Seek for WriteBehind {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        self.pos = self.file.seek(pos)?;
+        // Back to patch a header: the range from here on is handed over again.
+        self.from = self.from.min(self.pos);
+        Ok(self.pos)
+    }
 }
 
 enum CopyError {

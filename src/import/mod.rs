@@ -570,86 +570,86 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
     let mut commit = |batch: &[&WalkEntry], outcomes: Vec<Outcome>, objects: Batch| {
         store.finish(objects).map_err(store_error)?;
         let tx = catalog.batch(run)?;
-            for (entry, outcome) in batch.iter().zip(outcomes) {
-                match outcome {
-                    Outcome::Rejected(reason) => {
-                        let path = InboxPath(entry.rel.clone());
-                        tx.insert_rejection(&path, &reason)?;
-                        summary.rejections.push((path.shown(), reason));
+        for (entry, outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                Outcome::Rejected(reason) => {
+                    let path = InboxPath(entry.rel.clone());
+                    tx.insert_rejection(&path, &reason)?;
+                    summary.rejections.push((path.shown(), reason));
+                }
+                Outcome::Stored {
+                    version,
+                    new_object,
+                    members,
+                } => {
+                    summary.bytes_read += version.facts.size;
+                    summary.objects_written += new_object as u64;
+                    let prior = known.get(&entry.rel);
+                    let same_content =
+                        prior.is_some_and(|k| k.sha256 == Some(version.facts.sha256));
+                    if let (Some(k), true) = (prior, same_content) {
+                        // Touched or copied, not changed: refresh the stat cache only.
+                        tx.mark_present(
+                            k.id,
+                            version.facts.size,
+                            version.facts.mtime_ns,
+                            version.inode,
+                        )?;
+                        if k.withdrawn {
+                            summary.restored += 1;
+                        }
+                        summary.unchanged += 1;
+                        unchanged_zips.extend(k.current_version);
+                        progress.inc(1);
+                        continue;
                     }
-                    Outcome::Stored {
-                        version,
-                        new_object,
-                        members,
-                    } => {
-                        summary.bytes_read += version.facts.size;
-                        summary.objects_written += new_object as u64;
-                        let prior = known.get(&entry.rel);
-                        let same_content =
-                            prior.is_some_and(|k| k.sha256 == Some(version.facts.sha256));
-                        if let (Some(k), true) = (prior, same_content) {
-                            // Touched or copied, not changed: refresh the stat cache only.
-                            tx.mark_present(
-                                k.id,
-                                version.facts.size,
-                                version.facts.mtime_ns,
-                                version.inode,
-                            )?;
-                            if k.withdrawn {
-                                summary.restored += 1;
-                            }
-                            summary.unchanged += 1;
-                            unchanged_zips.extend(k.current_version);
-                            progress.inc(1);
-                            continue;
-                        }
-                        if prior.is_some() {
-                            summary.changed += 1;
-                        } else {
-                            summary.new += 1;
-                        }
-                        count_version(&mut summary, &mut judge, &version);
-                        let zip_version = tx.insert_version(&version)?;
-                        // Members follow their zip: new, changed or unchanged by content; those
-                        // no longer in it are withdrawn below.
-                        let mut member_versions: Vec<Option<i64>> = Vec::with_capacity(members.len());
-                        for m in &members {
-                            summary.seen += 1;
-                            summary.objects_written += m.new_object as u64;
-                            let container = match m.container {
-                                None => Some(zip_version),
-                                Some(j) => member_versions.get(j).copied().flatten(),
-                            };
-                            let path = &m.version.facts.path;
-                            present_members.insert(path.0.clone());
-                            let prior = known.get(&path.0);
-                            let vid = match prior {
-                                Some(k) if k.sha256 == Some(m.version.facts.sha256) => {
-                                    if k.withdrawn {
-                                        summary.restored += 1;
-                                    }
-                                    summary.unchanged += 1;
-                                    k.current_version
+                    if prior.is_some() {
+                        summary.changed += 1;
+                    } else {
+                        summary.new += 1;
+                    }
+                    count_version(&mut summary, &mut judge, &version);
+                    let zip_version = tx.insert_version(&version)?;
+                    // Members follow their zip: new, changed or unchanged by content; those
+                    // no longer in it are withdrawn below.
+                    let mut member_versions: Vec<Option<i64>> = Vec::with_capacity(members.len());
+                    for m in &members {
+                        summary.seen += 1;
+                        summary.objects_written += m.new_object as u64;
+                        let container = match m.container {
+                            None => Some(zip_version),
+                            Some(j) => member_versions.get(j).copied().flatten(),
+                        };
+                        let path = &m.version.facts.path;
+                        present_members.insert(path.0.clone());
+                        let prior = known.get(&path.0);
+                        let vid = match prior {
+                            Some(k) if k.sha256 == Some(m.version.facts.sha256) => {
+                                if k.withdrawn {
+                                    summary.restored += 1;
                                 }
-                                _ => {
-                                    if prior.is_some() {
-                                        summary.changed += 1;
-                                    } else {
-                                        summary.new += 1;
-                                    }
-                                    count_version(&mut summary, &mut judge, &m.version);
-                                    Some(tx.insert_version(&m.version)?)
-                                }
-                            };
-                            if let Some(c) = container {
-                                tx.set_member(path, c, &m.raw_name, m.encoding)?;
+                                summary.unchanged += 1;
+                                k.current_version
                             }
-                            member_versions.push(vid);
+                            _ => {
+                                if prior.is_some() {
+                                    summary.changed += 1;
+                                } else {
+                                    summary.new += 1;
+                                }
+                                count_version(&mut summary, &mut judge, &m.version);
+                                Some(tx.insert_version(&m.version)?)
+                            }
+                        };
+                        if let Some(c) = container {
+                            tx.set_member(path, c, &m.raw_name, m.encoding)?;
                         }
+                        member_versions.push(vid);
                     }
                 }
-                progress.inc(1);
             }
+            progress.inc(1);
+        }
         tx.commit()?;
         Ok::<(), ImportError>(())
     };

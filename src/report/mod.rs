@@ -337,13 +337,16 @@ pub fn make_thumbs(
         });
     }
     let reqs: Vec<ThumbRequest> = reqs.into_values().collect();
-    let made: Vec<(String, Thumb, Made)> = reqs
-        .par_iter()
-        .map(|r| {
-            let (t, m) = thumbs::ensure(&objects, &cache, r);
-            (r.sha256.clone(), t, m)
-        })
-        .collect();
+    let make = || -> Vec<(String, Thumb, Made)> {
+        reqs.par_iter()
+            .map(|r| {
+                let (t, m) = thumbs::ensure(&objects, &cache, r);
+                (r.sha256.clone(), t, m)
+            })
+            .collect()
+    };
+    // While one thread waits for a photo from a cold disk, another decodes.
+    let made = crate::parallel::on_io_pool(make);
     cache.finish().map_err(dir_error)?;
     let mut summary = ReportSummary::default();
     let mut map = HashMap::new();

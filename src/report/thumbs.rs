@@ -19,10 +19,10 @@
 //!
 //! Reads objects from the store, writes only under `archive/thumbs/`; never panics on bad bytes.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::collections::HashSet;
 use std::sync::{Condvar, Mutex};
 
 use fast_image_resize::{FilterType, PixelType, ResizeAlg};
@@ -168,7 +168,9 @@ impl Listing {
             Some(names) => names.contains(name),
             // A zero-length file (its bytes lost in a crash before they reached the disk) is
             // made again.
-            None => std::fs::metadata(self.dir.join(name)).is_ok_and(|m| m.is_file() && m.len() > 0),
+            None => {
+                std::fs::metadata(self.dir.join(name)).is_ok_and(|m| m.is_file() && m.len() > 0)
+            }
         }
     }
 
@@ -745,9 +747,17 @@ mod tests {
         assert_eq!(ensure(&objects, &cache, &r), (Thumb::Image, Made::Now));
         cache.finish().unwrap();
         assert!(!thumbs.join(WRITING).exists());
-        assert!(std::fs::metadata(thumb_path(&thumbs, &r.sha256)).unwrap().len() > 100);
+        assert!(
+            std::fs::metadata(thumb_path(&thumbs, &r.sha256))
+                .unwrap()
+                .len()
+                > 100
+        );
         // A finished run's entries are trusted from the listing: nothing is made.
-        assert_eq!(ensure(&objects, &run(&thumbs), &r), (Thumb::Image, Made::Cached));
+        assert_eq!(
+            ensure(&objects, &run(&thumbs), &r),
+            (Thumb::Image, Made::Cached)
+        );
     }
 
     #[test]
@@ -761,6 +771,9 @@ mod tests {
         assert_eq!(t, Thumb::Placeholder("视频".into()));
         let r = req("jpeg", None, false);
         std::fs::write(thumb_path(&thumbs, &r.sha256), b"x").unwrap();
-        assert_eq!(ensure(&objects, &run(&thumbs), &r), (Thumb::Image, Made::Cached));
+        assert_eq!(
+            ensure(&objects, &run(&thumbs), &r),
+            (Thumb::Image, Made::Cached)
+        );
     }
 }

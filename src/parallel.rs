@@ -1,0 +1,13 @@
+//! Thread pools for work that waits on the disk as much as it computes (thumbnails, digests of
+//! many small files): two threads a core, so that while one waits for a cold read another
+//! computes. Memory is bounded by the work's own budgets, not by the thread count.
+
+/// Runs `work` (which uses rayon's parallel iterators) on a pool of two threads a core; where
+/// no pool can be made (a tight address-space limit), on rayon's global pool.
+pub fn on_io_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
+    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
+}
