@@ -25,7 +25,7 @@ use crate::config::{Config, Contact, DateRange, theme_day_index};
 use crate::model::Kind;
 use crate::report::{Excerpt, FileRow};
 use crate::tally::{MediaFact, ProvincialRow, Tally};
-pub use media::CountedReport;
+pub use media::CountedMediaReport;
 use text::{TEXT_LIMIT, body_sentences, fit, sentences, span};
 pub use week::{WeekDay, week_days};
 
@@ -107,7 +107,7 @@ pub struct FormsInput {
     pub table: ProvincialRow,
     /// In catalog order.
     pub activities: Vec<ActivityFacts>,
-    pub reports: Vec<CountedReport>,
+    pub reports: Vec<CountedMediaReport>,
     pub owed: Vec<Owed>,
     pub not_due: u64,
     pub unassigned: u64,
