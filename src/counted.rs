@@ -1,8 +1,8 @@
 //! What the tally counts, read from the catalog: the counted files, the rows of their sheets and
 //! their registers, judged (department, activities) and handed to [`crate::tally`] as its facts.
 //! The one place between the catalog's read side and the tally: the sign-in rows are streamed
-//! from [`Catalog::each_person`] once per pass of the tally, each row judged as it comes and
-//! dropped; media reports and declared rows are few and read whole.
+//! from [`Catalog::each_person_unsorted`] once per pass of the tally, each row judged as it
+//! comes and dropped; media reports and declared rows are few and read whole.
 //!
 //! Judges nothing of its own (every judgement is [`crate::classify`]'s) and writes nothing.
 
@@ -20,7 +20,7 @@ pub fn tally(cfg: &Config, files: &[ClassifiedFile], catalog: &Catalog) -> catal
     let none = Corrections::default();
     let mut people = PersonFacts::new(cfg, &none, files);
     crate::tally::tally_streamed(&input, &mut |f: &mut dyn FnMut(&PersonFact)| {
-        catalog.each_person(&mut |row| {
+        catalog.each_person_unsorted(&mut |row| {
             if let Some(p) = people.fact(row) {
                 f(&p);
             }
@@ -38,7 +38,7 @@ pub fn tally_input(
 }
 
 /// [`tally_input`] from rows already read.
-pub fn facts(
+fn facts(
     cfg: &Config,
     files: &[ClassifiedFile],
     media: &[MediaRow],

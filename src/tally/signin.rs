@@ -304,6 +304,8 @@ impl<'a> SignIn<'a> {
     ) -> Result<BTreeSet<Option<usize>>, E> {
         let mut persons: HashMap<Hash128, PersonKey> = HashMap::new();
         let mut with_signin = BTreeSet::new();
+        // The rows of a sheet share their activities and department: resolved once a run.
+        let mut last: Option<(Vec<String>, String, Vec<Option<usize>>, String)> = None;
         people(&mut |p| {
             let row = self.judge(p);
             let Some(identity) = &row.identity else {
@@ -323,11 +325,21 @@ impl<'a> SignIn<'a> {
                 && !row.own
                 && !row.unit.is_empty()
                 && is_vocational_unit(&row.unit);
-            let acts = names.acts(&p.activities);
-            with_signin.extend(acts.iter().copied());
+            let same = last
+                .as_ref()
+                .is_some_and(|(a, d, _, _)| *a == p.activities && *d == p.department);
+            if !same {
+                let acts = names.acts(&p.activities);
+                with_signin.extend(acts.iter().copied());
+                let dept = match_key(&p.department);
+                last = Some((p.activities.clone(), p.department.clone(), acts, dept));
+            }
+            let Some((_, _, acts, dept)) = &last else {
+                return;
+            };
             let roles = Roles::of(row.role, row.own);
             let enterprise_unit = row.role == Role::Enterprise && !row.unit.is_empty();
-            groups.each(&acts, &match_key(&p.department), |g| {
+            groups.each(acts, dept, |g| {
                 g.add_person(person, roles);
                 if enterprise_unit && !g.enterprise_units.contains(&row.unit) {
                     g.enterprise_units.insert(row.unit.clone());
