@@ -118,6 +118,14 @@ impl SheetText {
     }
 }
 
+/// A row's activities and department as written, and the groups they name.
+struct Resolved {
+    activities: Vec<String>,
+    department: String,
+    acts: Vec<Option<usize>>,
+    dept: String,
+}
+
 /// What the first pass found.
 pub(super) struct Survey {
     pub names: NamesSeen,
@@ -305,7 +313,7 @@ impl<'a> SignIn<'a> {
         let mut persons: HashMap<Hash128, PersonKey> = HashMap::new();
         let mut with_signin = BTreeSet::new();
         // The rows of a sheet share their activities and department: resolved once a run.
-        let mut last: Option<(Vec<String>, String, Vec<Option<usize>>, String)> = None;
+        let mut last: Option<Resolved> = None;
         people(&mut |p| {
             let row = self.judge(p);
             let Some(identity) = &row.identity else {
@@ -327,14 +335,18 @@ impl<'a> SignIn<'a> {
                 && is_vocational_unit(&row.unit);
             let same = last
                 .as_ref()
-                .is_some_and(|(a, d, _, _)| *a == p.activities && *d == p.department);
+                .is_some_and(|r| r.activities == p.activities && r.department == p.department);
             if !same {
                 let acts = names.acts(&p.activities);
                 with_signin.extend(acts.iter().copied());
-                let dept = match_key(&p.department);
-                last = Some((p.activities.clone(), p.department.clone(), acts, dept));
+                last = Some(Resolved {
+                    activities: p.activities.clone(),
+                    department: p.department.clone(),
+                    acts,
+                    dept: match_key(&p.department),
+                });
             }
-            let Some((_, _, acts, dept)) = &last else {
+            let Some(Resolved { acts, dept, .. }) = &last else {
                 return;
             };
             let roles = Roles::of(row.role, row.own);
