@@ -376,3 +376,41 @@ fn note(set: &mut BTreeSet<String>, at: &RowAt, sheet: &mut SheetText) {
 fn sheet_rows<'m>(map: &'m mut BTreeMap<String, SheetRows>, sheet: &str) -> &'m mut SheetRows {
     map.entry(sheet.to_string()).or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_warning_keeps_the_first_rows_and_counts_the_rest_in_any_order() {
+        let mut up = SheetRows::default();
+        let mut down = SheetRows::default();
+        for r in 2..100_002 {
+            up.add(r);
+            down.add(100_003 - r);
+        }
+        assert_eq!(up.first.len(), ROWS_SHOWN);
+        assert_eq!(up.text(), "100000 行（第 2、3、4、5、6 行…）");
+        assert_eq!(down.text(), up.text());
+        let mut few = SheetRows::default();
+        for r in [9, 4, 7] {
+            few.add(r);
+        }
+        assert_eq!(few.text(), "3 行（第 4、7、9 行）");
+    }
+
+    #[test]
+    fn an_identity_is_its_kind_and_its_parts() {
+        let id = Identity::Id("2023000001".into()).hash128();
+        assert_eq!(id, Identity::Id("2023000001".into()).hash128());
+        assert_ne!(
+            id,
+            Identity::NameUnit("2023000001".into(), String::new()).hash128()
+        );
+        // Length-prefixed: the boundary between name and unit is part of the key.
+        assert_ne!(
+            Identity::NameUnit("张三".into(), "机电".into()).hash128(),
+            Identity::NameUnit("张三机".into(), "电".into()).hash128()
+        );
+    }
+}
