@@ -90,12 +90,74 @@ impl Declared {
     }
 }
 
+/// The persons of a group with their roles: a hash map while they are few among the tally's
+/// persons, one byte per [`PersonKey`] once they are many (the table's, a large activity's),
+/// which is smaller than the map from one in eight on.
+#[derive(Debug)]
+enum Persons {
+    Few(HashMap<PersonKey, Roles>),
+    Many(Vec<Roles>),
+}
+
+impl Default for Persons {
+    fn default() -> Persons {
+        Persons::Few(HashMap::new())
+    }
+}
+
+impl Persons {
+    fn add(&mut self, person: PersonKey, roles: Roles) {
+        match self {
+            Persons::Few(map) => {
+                map.entry(person).or_default().0 |= roles.0;
+                if map.len() >= 64 && map.len() * 8 > person as usize {
+                    let mut all = Vec::new();
+                    for (p, r) in map.drain() {
+                        Persons::set(&mut all, p, r);
+                    }
+                    *self = Persons::Many(all);
+                }
+            }
+            Persons::Many(all) => Persons::set(all, person, roles),
+        }
+    }
+
+    fn set(all: &mut Vec<Roles>, person: PersonKey, roles: Roles) {
+        let i = person as usize;
+        if i >= all.len() {
+            all.resize(i + 1, Roles::default());
+        }
+        all[i].0 |= roles.0;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+
+    /// Each person's roles.
+    fn iter(&self) -> Box<dyn Iterator<Item = (PersonKey, Roles)> + '_> {
+        match self {
+            Persons::Few(map) => Box::new(map.iter().map(|(p, r)| (*p, *r))),
+            Persons::Many(all) => Box::new(
+                all.iter()
+                    .enumerate()
+                    .filter(|(_, r)| r.0 != 0)
+                    .map(|(p, r)| (p as PersonKey, *r)),
+            ),
+        }
+    }
+
+    fn values(&self) -> impl Iterator<Item = Roles> + '_ {
+        self.iter().map(|(_, r)| r)
+    }
+}
+
 /// Everything counted for one row (or the whole table).
 #[derive(Debug, Default)]
 pub(super) struct Group {
     pub files: FileCounts,
     // Hash maps and sets: only sizes and membership are asked of them, for 1 000 000s of rows.
-    persons: HashMap<PersonKey, Roles>,
+    persons: Persons,
     pub enterprise_units: HashSet<Arc<str>>,
     pub schools: HashSet<Arc<str>>,
     pub reports: BTreeSet<MediaReportKey>,
@@ -124,7 +186,7 @@ impl Group {
 
     pub fn add_person(&mut self, person: PersonKey, roles: Roles) {
         self.signin = true;
-        self.persons.entry(person).or_default().0 |= roles.0;
+        self.persons.add(person, roles);
     }
 
     /// Distinct persons seen with `role`.
@@ -185,8 +247,8 @@ impl Groups {
         let mut all = Group::default();
         for ((a, _), g) in &self.rows {
             if *a == Some(act) {
-                for (p, r) in &g.persons {
-                    all.persons.entry(*p).or_default().0 |= r.0;
+                for (p, r) in g.persons.iter() {
+                    all.persons.add(p, r);
                 }
             }
         }
@@ -212,5 +274,28 @@ mod tests {
         assert_eq!(g.role_count(Role::Student), 2);
         assert_eq!(g.own_students(), 1);
         assert_eq!(g.role_count(Role::Teacher), 1);
+    }
+
+    #[test]
+    fn many_persons_are_kept_as_bytes_with_the_same_counts() {
+        let mut g = Group::default();
+        for p in 0..10_000 {
+            let role = [Role::Student, Role::Teacher, Role::Unknown][p as usize % 3];
+            g.add_person(p, Roles::of(role, p % 2 == 0));
+        }
+        for p in (0..10_000).step_by(3) {
+            g.add_person(p, Roles::of(Role::Visitor, false));
+        }
+        assert!(matches!(g.persons, Persons::Many(_)));
+        assert_eq!(g.role_count(Role::Student), 3334);
+        assert_eq!(g.own_students(), 1667);
+        assert_eq!(g.role_count(Role::Visitor), 3334);
+        // The unknown ones (p % 3 == 2) are never visitors: 3333 only unknown.
+        assert_eq!(g.known(), 3334 + 3333 + 3334);
+        assert_eq!(g.signed_in(), 3334 + 3333 + 3334 + 3333);
+        let mut few = Group::default();
+        few.add_person(5_000_000, Roles::of(Role::Teacher, true));
+        assert!(matches!(few.persons, Persons::Few(_)));
+        assert_eq!(few.signed_in(), 1);
     }
 }
