@@ -12,13 +12,13 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{Datelike, NaiveDate, NaiveTime};
 
-use crate::catalog::{CatalogedVersion, DeclaredRow, MediaRow, PersonRow};
+use crate::catalog::{CatalogedVersion, MediaRow};
 use crate::config::Config;
 use crate::corrections::CorrectionRow;
 use crate::model::{ActivityRule, DateCandidate, DateSource, VersionFacts};
 use crate::resolve::activity::{self, FileFacts};
 use crate::resolve::date;
-use crate::tally::{ActivityInfo, DeclaredFact, FileFact, MediaFact, PersonFact, TallyInput};
+use crate::tally::ActivityInfo;
 
 /// Why a file is listed in 待归类.xlsx for a person to look at.
 pub const REASON_UNASSIGNED: &str = crate::tally::UNASSIGNED;
@@ -461,150 +461,6 @@ pub fn classify(
                 .collect::<Vec<_>>()
         })
         .collect()
-}
-
-/// The tally's input: the counted files and the rows of their sheets, with their judgements.
-///
-/// The sign-in rows come from `each_person`, which hands them over one at a time (from the
-/// catalog, [`crate::catalog::Catalog::each_person`]): each becomes a [`PersonFact`] at once,
-/// its strings moved, never a second copy of all rows.
-pub fn tally_input<E>(
-    cfg: &Config,
-    files: &[ClassifiedFile],
-    each_person: impl FnOnce(&mut dyn FnMut(PersonRow)) -> Result<(), E>,
-    media: &[MediaRow],
-    declared: &[DeclaredRow],
-) -> Result<TallyInput, E> {
-    let counted: HashMap<i64, &ClassifiedFile> = files
-        .iter()
-        .filter(|f| f.counts())
-        .map(|f| (f.version.id, f))
-        .collect();
-    let judge = Judge::new(cfg, &NO_CORRECTIONS);
-    let mut own_units = cfg.department_names();
-    own_units.extend(cfg.short_names.iter().cloned());
-    for f in counted.values() {
-        own_units.push(f.judged.department.clone());
-        if let Some(folder) = f.version.facts.path.parts().first() {
-            own_units.push(folder.clone());
-        }
-    }
-    own_units.sort();
-    own_units.dedup();
-
-    let file_facts: Vec<FileFact> = files
-        .iter()
-        .filter(|f| f.counts())
-        .map(|f| FileFact {
-            department: f.judged.department.clone(),
-            activities: f.judged.activities.clone(),
-            kind: f.version.facts.kind,
-            date: f.judged.day(),
-        })
-        .collect();
-
-    // A row counts for the activities its 活动名称 names, else its file's. A sheet repeats the
-    // same cell on every row: each distinct cell is matched once.
-    let mut named: HashMap<String, Vec<String>> = HashMap::new();
-    let mut activities_of = |raw: Option<&str>, f: &ClassifiedFile| -> Vec<String> {
-        let found = match raw {
-            Some(a) => named
-                .entry(a.to_string())
-                .or_insert_with(|| judge.activity_names(a))
-                .clone(),
-            None => Vec::new(),
-        };
-        if found.is_empty() {
-            f.judged.activities.clone()
-        } else {
-            found
-        }
-    };
-    // The sheet's title, name and file, searched for a role word: one string per sheet.
-    let mut hints: HashMap<(i64, String), std::sync::Arc<str>> = HashMap::new();
-    let mut people: Vec<PersonFact> = Vec::new();
-    each_person(&mut |p: PersonRow| {
-        let Some(f) = counted.get(&p.version_id) else {
-            return;
-        };
-        let hint = hints
-            .entry((p.version_id, p.at.sheet.clone()))
-            .or_insert_with(|| {
-                format!(
-                    "{} {} {}",
-                    p.title.as_deref().unwrap_or_default(),
-                    p.at.sheet,
-                    p.at.path
-                )
-                .into()
-            })
-            .clone();
-        people.push(PersonFact {
-            activities: activities_of(p.activity_raw.as_deref(), f),
-            department: f.judged.department.clone(),
-            role: p.role,
-            role_hint: Some(hint),
-            name: p.name,
-            id: p.id,
-            unit: p.unit,
-            at: p.at,
-        });
-    })?;
-    let media = judge_media(cfg, files, media)
-        .into_iter()
-        .map(|m| MediaFact {
-            activities: m.activities,
-            department: m.department,
-            title: m.row.title.clone(),
-            outlet: m.row.outlet.clone(),
-            level: m.row.level.clone(),
-            date: m.date,
-            url: m.row.url.clone(),
-        })
-        .collect();
-    let declared = declared
-        .iter()
-        .filter_map(|d| {
-            let f = counted.get(&d.version_id)?;
-            let activity = judge
-                .activity_names(&d.activity_raw)
-                .into_iter()
-                .next()
-                .unwrap_or_else(|| d.activity_raw.clone());
-            let department = match d.department.as_deref() {
-                Some(dep) => Some(
-                    cfg.find_department(dep)
-                        .map(str::to_string)
-                        .unwrap_or_else(|| dep.to_string()),
-                ),
-                None => Some(f.judged.department.clone()),
-            };
-            Some(DeclaredFact {
-                activity,
-                department,
-                teachers: d.teachers,
-                students: d.students,
-                enterprises: d.enterprises,
-                participants: d.participants,
-            })
-        })
-        .collect();
-    Ok(TallyInput {
-        institution: cfg.institution.clone(),
-        enrolled_students: cfg.enrolled_students,
-        own_units,
-        unit_aliases: cfg
-            .department_list
-            .iter()
-            .flat_map(|d| d.aliases.iter().map(|a| (a.clone(), d.name.clone())))
-            .collect(),
-        activities: activity_infos(cfg),
-        files: file_facts,
-        people,
-        media,
-        declared,
-        report_window: (cfg.report_window.start, cfg.report_window.end),
-    })
 }
 
 /// A media-register row of a counted file, with what is judged of it.

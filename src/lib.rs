@@ -11,6 +11,7 @@ pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod corrections;
+pub mod counted;
 pub mod detect;
 pub mod extract;
 pub mod forms;

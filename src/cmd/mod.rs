@@ -166,24 +166,15 @@ impl Session {
         }
     }
 
-    /// What the tally counts: the counted files and their sheets' rows, judged.
+    /// What the tally counts but the sign-in rows (those are streamed by [`Session::tally`]).
     pub fn tally_input(&self) -> anyhow::Result<crate::tally::TallyInput> {
-        let media = self.catalog.media().context(READ_CATALOG)?;
-        let declared = self.catalog.declared().context(READ_CATALOG)?;
-        classify::tally_input(
-            &self.cfg,
-            &self.files,
-            |f| self.catalog.each_person(f),
-            &media,
-            &declared,
-        )
-        .context(READ_CATALOG)
+        crate::counted::tally_input(&self.cfg, &self.files, &self.catalog).context(READ_CATALOG)
     }
 
     /// The counting behind the provincial table, over the counted files.
     pub fn tally(&self) -> anyhow::Result<Tally> {
-        let input = self.tally_input()?;
-        let mut tally = crate::tally::tally(&input);
+        let mut tally =
+            crate::counted::tally(&self.cfg, &self.files, &self.catalog).context("读取目录失败")?;
         tally
             .warnings
             .extend(self.corrections.problems.iter().cloned());

@@ -294,7 +294,7 @@ pub fn write_forms(
         .filter(|(_, e)| e.note.is_none())
         .map(|(a, e)| (a.clone(), e.clone()))
         .collect();
-    let input = forms::gather(
+    let input = forms::FormsInput::new(
         &session.cfg,
         tally,
         check,

@@ -7,12 +7,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
-use crate::tally::{MediaFact, MediaLevel, ReportKey, classify_level, normalize_url};
+use crate::tally::{MediaFact, MediaLevel, MediaReportKey, classify_level, report_keys};
 use crate::text::clean_cell;
 
 /// One distinct report counted in the window.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CountedReport {
+pub struct CountedMediaReport {
     pub level: MediaLevel,
     pub outlet: String,
     pub title: String,
@@ -21,43 +21,21 @@ pub struct CountedReport {
     pub activities: Vec<String>,
 }
 
-fn title_outlet(title: &str, outlet: &str) -> Option<(String, String)> {
-    crate::tally::media::title_outlet_key(title, outlet)
-}
-
 /// The distinct reports of `media` dated in `window` (or undated), highest level first, then by
 /// date and title.
-pub fn counted_reports(media: &[MediaFact], window: (NaiveDate, NaiveDate)) -> Vec<CountedReport> {
-    let urls: Vec<Option<String>> = media
-        .iter()
-        .map(|m| m.url.as_deref().and_then(normalize_url))
-        .collect();
-    let mut linked: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for (m, url) in media.iter().zip(&urls) {
-        if let (Some(url), Some(to)) = (url, title_outlet(&m.title, &m.outlet)) {
-            linked.entry(to).or_default().insert(url.clone());
-        }
-    }
+pub fn counted_reports(
+    media: &[MediaFact],
+    window: (NaiveDate, NaiveDate),
+) -> Vec<CountedMediaReport> {
     struct Acc {
         level: MediaLevel,
         dates: BTreeSet<NaiveDate>,
         shown: BTreeSet<(String, String)>,
         activities: BTreeSet<String>,
     }
-    let mut reports: BTreeMap<ReportKey, Acc> = BTreeMap::new();
-    for (m, url) in media.iter().zip(urls) {
-        let key = match url {
-            Some(url) => ReportKey::Url(url),
-            None => {
-                let Some(to) = title_outlet(&m.title, &m.outlet) else {
-                    continue;
-                };
-                match linked.get(&to).and_then(|s| s.first()) {
-                    Some(url) => ReportKey::Url(url.clone()),
-                    None => ReportKey::TitleOutlet(to.0, to.1),
-                }
-            }
-        };
+    let mut reports: BTreeMap<MediaReportKey, Acc> = BTreeMap::new();
+    for (m, key) in media.iter().zip(report_keys(media)) {
+        let Some(key) = key else { continue };
         let level = classify_level(m.level.as_deref());
         let r = reports.entry(key).or_insert_with(|| Acc {
             level,
@@ -71,7 +49,7 @@ pub fn counted_reports(media: &[MediaFact], window: (NaiveDate, NaiveDate)) -> V
             .insert((clean_cell(&m.title), clean_cell(&m.outlet)));
         r.activities.extend(m.activities.iter().cloned());
     }
-    let mut out: Vec<CountedReport> = reports
+    let mut out: Vec<CountedMediaReport> = reports
         .into_values()
         .filter_map(|r| {
             let date = r.dates.first().copied();
@@ -79,7 +57,7 @@ pub fn counted_reports(media: &[MediaFact], window: (NaiveDate, NaiveDate)) -> V
                 return None;
             }
             let (title, outlet) = r.shown.first().cloned().unwrap_or_default();
-            Some(CountedReport {
+            Some(CountedMediaReport {
                 level: r.level,
                 outlet,
                 title,

@@ -2,7 +2,7 @@
 //! `统计/信息采集表.xlsx` and `.txt` (附件4) and the draft `统计/工作总结报告.docx`, plus the days
 //! of the activity week that the report and `dangan check` show.
 //!
-//! Pure: [`gather`] takes the judged files, the tally, the materials check and the report's
+//! Pure: [`FormsInput::new`] takes the judged files, the tally, the materials check and the report's
 //! summaries as plain values and returns a [`FormsInput`]; the texts, the workbook and the
 //! document are functions of it (and of the epoch for their creation time), so the same
 //! catalog and `SOURCE_DATE_EPOCH` give the same bytes. Never reads the catalog, the inbox or
@@ -25,7 +25,7 @@ use crate::materials::{CheckResult, Status};
 use crate::model::Kind;
 use crate::report::{Excerpt, FileRow};
 use crate::tally::{MediaFact, ProvincialRow, Tally};
-pub use media::CountedReport;
+pub use media::CountedMediaReport;
 use text::{TEXT_LIMIT, body_sentences, fit, sentences, span};
 pub use week::{WeekDay, week_days};
 
@@ -107,7 +107,7 @@ pub struct FormsInput {
     pub table: ProvincialRow,
     /// In catalog order.
     pub activities: Vec<ActivityFacts>,
-    pub reports: Vec<CountedReport>,
+    pub reports: Vec<CountedMediaReport>,
     pub owed: Vec<Owed>,
     pub not_due: u64,
     pub unassigned: u64,
@@ -116,99 +116,103 @@ pub struct FormsInput {
     pub today: NaiveDate,
 }
 
-/// Puts the forms' input together from the judged view. `summaries`: activity → the start of
-/// its 总结 (the report's); `media`: the tally's media rows (judged activities).
-pub fn gather(
-    cfg: &Config,
-    tally: &Tally,
-    check: &CheckResult,
-    files: &[ClassifiedFile],
-    summaries: &BTreeMap<String, Excerpt>,
-    media: &[MediaFact],
-    today: NaiveDate,
-) -> FormsInput {
-    let mut evidence: BTreeMap<&str, (u64, u64, BTreeSet<NaiveDate>)> = BTreeMap::new();
-    let counted: Vec<&ClassifiedFile> = files.iter().filter(|f| f.counts()).collect();
-    for f in &counted {
-        for a in &f.judged.activities {
-            let e = evidence.entry(a.as_str()).or_default();
-            e.0 += 1;
-            if matches!(f.version.facts.kind, Kind::Photo | Kind::Video) {
-                e.1 += 1;
-            }
-            if let (Some(d), Some(act)) = (f.judged.day(), cfg.activity(a))
-                && act.range(cfg).contains(d)
-            {
-                e.2.insert(d);
+impl FormsInput {
+    /// The forms' input, from the night's results: the judged files, the tally, the materials
+    /// check. `summaries`: activity → the start of its 总结 (the report's); `media`: the tally's
+    /// media rows (judged activities).
+    pub fn new(
+        cfg: &Config,
+        tally: &Tally,
+        check: &CheckResult,
+        files: &[ClassifiedFile],
+        summaries: &BTreeMap<String, Excerpt>,
+        media: &[MediaFact],
+        today: NaiveDate,
+    ) -> FormsInput {
+        let mut evidence: BTreeMap<&str, (u64, u64, BTreeSet<NaiveDate>)> = BTreeMap::new();
+        let counted: Vec<&ClassifiedFile> = files.iter().filter(|f| f.counts()).collect();
+        for f in &counted {
+            for a in &f.judged.activities {
+                let e = evidence.entry(a.as_str()).or_default();
+                e.0 += 1;
+                if matches!(f.version.facts.kind, Kind::Photo | Kind::Video) {
+                    e.1 += 1;
+                }
+                if let (Some(d), Some(act)) = (f.judged.day(), cfg.activity(a))
+                    && act.range(cfg).contains(d)
+                {
+                    e.2.insert(d);
+                }
             }
         }
-    }
-    let activities = cfg
-        .activities
-        .iter()
-        .map(|a| {
-            let (n, photos, dates) = evidence.remove(a.name.as_str()).unwrap_or_default();
-            let rows = tally.activities.iter().filter(|r| r.activity == a.name);
-            let (mut participants, mut teachers, mut students, mut enterprises) = (0, 0, 0, 0);
-            for r in rows {
-                participants += r.participants;
-                teachers += r.teachers;
-                students += r.students;
-                enterprises += r.enterprises;
-            }
-            ActivityFacts {
-                name: a.name.clone(),
-                departments: a.departments.clone(),
-                theme_day: a.theme_day.clone(),
-                theme_index: a.theme_day.as_deref().and_then(theme_day_index),
-                experience: a.experience,
-                planned: a.dates.clone(),
-                range_end: a.range(cfg).end,
-                evidence: n,
-                photos,
-                first: dates.first().copied(),
-                last: dates.last().copied(),
-                participants,
-                teachers,
-                students,
-                enterprises,
-                summary: summaries.get(&a.name).cloned(),
-            }
-        })
-        .collect();
-    let days = week_days(
-        cfg,
-        counted
+        let activities = cfg
+            .activities
             .iter()
-            .filter_map(|f| Some((&f.judged.activities[..], f.judged.day()?))),
-    );
-    FormsInput {
-        institution: cfg.institution.clone(),
-        year: cfg.period.start.year(),
-        period: cfg.period.clone(),
-        week: cfg.week.clone(),
-        contact: cfg.contact.clone(),
-        table: tally.table.clone(),
-        activities,
-        reports: media::counted_reports(media, (cfg.report_window.start, cfg.report_window.end)),
-        owed: check
-            .missing
-            .iter()
-            .filter(|m| m.status == Status::Owed)
-            .map(|m| Owed {
-                department: m.department.clone(),
-                activity: m.activity.clone(),
-                materials: m.materials.join("、"),
+            .map(|a| {
+                let (n, photos, dates) = evidence.remove(a.name.as_str()).unwrap_or_default();
+                let rows = tally.activities.iter().filter(|r| r.activity == a.name);
+                let (mut participants, mut teachers, mut students, mut enterprises) = (0, 0, 0, 0);
+                for r in rows {
+                    participants += r.participants;
+                    teachers += r.teachers;
+                    students += r.students;
+                    enterprises += r.enterprises;
+                }
+                ActivityFacts {
+                    name: a.name.clone(),
+                    departments: a.departments.clone(),
+                    theme_day: a.theme_day.clone(),
+                    theme_index: a.theme_day.as_deref().and_then(theme_day_index),
+                    experience: a.experience,
+                    planned: a.dates.clone(),
+                    range_end: a.range(cfg).end,
+                    evidence: n,
+                    photos,
+                    first: dates.first().copied(),
+                    last: dates.last().copied(),
+                    participants,
+                    teachers,
+                    students,
+                    enterprises,
+                    summary: summaries.get(&a.name).cloned(),
+                }
             })
-            .collect(),
-        not_due: check.not_due(),
-        unassigned: check.unassigned,
-        days,
-        today,
+            .collect();
+        let days = week_days(
+            cfg,
+            counted
+                .iter()
+                .filter_map(|f| Some((&f.judged.activities[..], f.judged.day()?))),
+        );
+        FormsInput {
+            institution: cfg.institution.clone(),
+            year: cfg.period.start.year(),
+            period: cfg.period.clone(),
+            week: cfg.week.clone(),
+            contact: cfg.contact.clone(),
+            table: tally.table.clone(),
+            activities,
+            reports: media::counted_reports(
+                media,
+                (cfg.report_window.start, cfg.report_window.end),
+            ),
+            owed: check
+                .missing
+                .iter()
+                .filter(|m| m.status == Status::Owed)
+                .map(|m| Owed {
+                    department: m.department.clone(),
+                    activity: m.activity.clone(),
+                    materials: m.materials.join("、"),
+                })
+                .collect(),
+            not_due: check.not_due(),
+            unassigned: check.unassigned,
+            days,
+            today,
+        }
     }
-}
 
-impl FormsInput {
     /// The held activities in date order (undated last), then catalog order.
     pub fn held_in_date_order(&self) -> Vec<&ActivityFacts> {
         let mut v: Vec<(usize, &ActivityFacts)> = self

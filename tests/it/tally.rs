@@ -13,7 +13,7 @@ use dangan::output::{
 use dangan::rollup::{RollupError, rollup};
 use dangan::tally::{
     ActivityInfo, BreakdownRow, CountSource, Coverage, DeclaredFact, FileFact, MediaFact,
-    PersonFact, Tally, TallyInput, tally,
+    PersonFact, Tally, TallyInput, tally, tally_streamed,
 };
 use proptest::prelude::*;
 
@@ -1352,5 +1352,32 @@ proptest! {
         twice.people.extend(people.iter().cloned().map(|mut p| { p.at.sheet.push_str("（重复）"); p }));
         twice.media.extend(media.iter().cloned());
         prop_assert_eq!(&counts(&tally(&twice)), &want);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    // The catalog's rows are streamed to the tally in passes, never held: the same rows held in
+    // the input or handed over by a stream (some of each) give the same tally, warnings included.
+    #[test]
+    fn a_streamed_tally_is_the_held_one(
+        people in people_strategy(),
+        media in media_strategy(),
+        held in 0..40usize,
+    ) {
+        let mut input = base();
+        input.people = people.clone();
+        input.media = media;
+        let want = tally(&input);
+        let streamed = input.people.split_off(held.min(input.people.len()));
+        let mut passes = 0;
+        let got = tally_streamed(&input, &mut |f: &mut dyn FnMut(&PersonFact)| {
+            passes += 1;
+            streamed.iter().for_each(&mut *f);
+            Ok::<(), ()>(())
+        });
+        prop_assert_eq!(got, Ok(want));
+        prop_assert!((2..=3).contains(&passes), "{passes} passes");
     }
 }
