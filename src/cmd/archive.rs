@@ -47,7 +47,7 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     let epoch = super::epoch();
     // The statistics, the materials check and the report inside the bag are made from the
     // catalog as it is now.
-    let session = Session::open(common)?;
+    let mut session = Session::open(common)?;
     let (tally, mut stats_files) = steps::write_stats(common, &session, CsvEncoding::Utf8Bom)?;
     let (check, check_csv) = steps::write_materials(common, &session, CsvEncoding::Utf8Bom)?;
     stats_files.push(check_csv);
@@ -84,6 +84,10 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     )
     .context("生成档案内的报告失败")?;
     year.add_files(REPORT, report)?;
+    // What the plan and the report were made from is not needed while the bag is written and
+    // read back: at 40 000 files the judged files and the report's rows were 180 MB of it.
+    drop(sources);
+    drop(std::mem::take(&mut session.files));
     let out = args
         .out
         .clone()
