@@ -214,8 +214,11 @@ fn is_current(listings: &mut Listings, target: &Path, object: &Path, how: &str) 
 /// so equal inode numbers are the same file.
 #[derive(Default)]
 struct Listings {
-    dirs: HashMap<PathBuf, Option<HashMap<OsString, (u64, bool)>>>,
+    dirs: HashMap<PathBuf, Option<FolderListing>>,
 }
+
+/// A folder's names → (inode number, is a regular file); `None` above: the folder is unreadable.
+type FolderListing = HashMap<OsString, (u64, bool)>;
 
 impl Listings {
     fn entry(&mut self, path: &Path) -> Option<(u64, bool)> {
