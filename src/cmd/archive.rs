@@ -72,6 +72,8 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
         staging.path(),
     )?;
     let sources = session.report_sources()?;
+    // The judged files are not needed past here: at 40 000 files they were 120 MB of the peak.
+    drop(std::mem::take(&mut session.files));
     let report = crate::report::render_for_bag(
         &archive,
         &sources,
@@ -84,10 +86,8 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     )
     .context("生成档案内的报告失败")?;
     year.add_files(REPORT, report)?;
-    // What the plan and the report were made from is not needed while the bag is written and
-    // read back: at 40 000 files the judged files and the report's rows were 180 MB of it.
+    // Nor the report's rows while the bag is written and read back (65 MB at 40 000 files).
     drop(sources);
-    drop(std::mem::take(&mut session.files));
     let out = args
         .out
         .clone()
