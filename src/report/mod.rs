@@ -347,7 +347,9 @@ pub fn make_thumbs(
     };
     // While one thread waits for a photo from a cold disk, another decodes.
     let made = crate::parallel::on_io_pool(make);
-    cache.finish().map_err(dir_error)?;
+    // Best effort: where the flush or the marker's removal fails, the marker stays and the
+    // next run checks each entry's size; the thumbnails made are not lost for it.
+    let _ = cache.finish();
     let mut summary = ReportSummary::default();
     let mut map = HashMap::new();
     for (sha, t, m) in made {

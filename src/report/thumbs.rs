@@ -186,7 +186,8 @@ impl Listing {
         })
     }
 
-    /// After the run's last entry: one `syncfs`, then the marker goes.
+    /// After the run's last entry: one `syncfs`, then the marker goes (it stays when the
+    /// `syncfs` fails).
     pub fn finish(&self) -> std::io::Result<()> {
         let began = *self.writing.lock().unwrap_or_else(|e| e.into_inner()) == Some(true);
         if began {
