@@ -147,11 +147,9 @@ fn check_zip(file: File, format: Format, limits: &Limits) -> Result<(), String> 
     // The sizes above are what the zip claims; the parts loaded whole are inflated to see
     // what they really are.
     for (i, name) in to_inflate {
-        let entry = zip
-            .by_index(i)
-            .map_err(|e| format!("表格文件已损坏（{name} 无法解压：{e}），无法读取"))?;
+        let entry = zip.by_index(i).map_err(|e| inflate_error(&name, &e))?;
         let real = io::copy(&mut entry.take(limits.max_part_bytes + 1), &mut io::sink())
-            .map_err(|e| format!("表格文件已损坏（{name} 无法解压：{e}），无法读取"))?;
+            .map_err(|e| inflate_error(&name, &e))?;
         if real > limits.max_part_bytes {
             return Err(bomb(&name, real));
         }
@@ -160,6 +158,18 @@ fn check_zip(file: File, format: Format, limits: &Limits) -> Result<(), String> 
         check_ods_area(&mut zip, limits)?;
     }
     Ok(())
+}
+
+/// Why a part could not be inflated, in Chinese: a part that inflates past its declared size
+/// is named as a likely zip bomb (the zip crate says so in English), anything else keeps the
+/// zip crate's detail.
+fn inflate_error(name: &str, e: &dyn std::fmt::Display) -> String {
+    let detail = e.to_string();
+    if detail.contains("larger than its declared uncompressed size") {
+        format!("表格文件中的 {name} 解压后比声明的大小更大（疑似压缩炸弹），无法读取")
+    } else {
+        format!("表格文件已损坏（{name} 无法解压：{detail}），无法读取")
+    }
 }
 
 /// Rows, and cells within a row, may be repeated in ODS (`number-rows-repeated`), and calamine
@@ -177,7 +187,7 @@ fn check_ods_area<R: Read + Seek>(
     };
     let entry = zip
         .by_index(i)
-        .map_err(|e| format!("表格文件已损坏（content.xml 无法解压：{e}），无法读取"))?;
+        .map_err(|e| inflate_error("content.xml", &e))?;
     let mut xml = quick_xml::Reader::from_reader(BufReader::new(entry.take(limits.max_part_bytes)));
     let repeats = |e: &BytesStart<'_>, attr: &str| -> u64 {
         e.try_get_attribute(attr)
