@@ -53,8 +53,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! This module never reads the catalog or the inbox, never holds a payload file whole in
-//! memory, never leaves a half-written or unverified zip at the final path, and never panics on
+//! This module never reads the catalog or the inbox, never holds a payload file above 4 MiB
+//! whole in memory (smaller ones are read ahead of the writer, at most 32 MiB of them at a
+//! time), never leaves a half-written or unverified zip at the final path, and never panics on
 //! bad input: problems are [`BagError`]s or [`EntryProblem`]s naming the entry, in Chinese.
 
 pub mod names;

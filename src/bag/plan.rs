@@ -410,7 +410,7 @@ impl YearPlan {
     ) -> Result<(), YearError> {
         use rayon::prelude::*;
         // Thousands of small thumbnails: their digests read on several threads at once.
-        let added = crate::parallel::on_io_pool(|| {
+        let added = crate::parallel::on_read_pool(|| {
             files
                 .par_iter()
                 .map(|(name, file)| {
