@@ -1,4 +1,5 @@
 fn main() {
+    dangan::parallel::share_malloc_arenas();
     // A spreadsheet is read in a child process of this same binary, under memory and time
     // limits, so that a hostile sheet costs one file's rows, never the run.
     if let Some(code) = dangan::sheet::child_hook() {
