@@ -922,9 +922,13 @@ impl Follower {
 
     /// Bytes `[0, mark)` of the file are final.
     fn final_before(&self, mark: u64) {
-        if mark > self.safe.load(Ordering::Relaxed) {
+        let safe = self.safe.load(Ordering::Relaxed);
+        if mark > safe {
             self.safe.store(mark, Ordering::Release);
-            self.wake();
+            // Woken once a MiB, not for each small thumbnail.
+            if mark / CHUNK as u64 != safe / CHUNK as u64 {
+                self.wake();
+            }
         }
     }
 
