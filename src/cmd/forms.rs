@@ -13,7 +13,8 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let session = Session::open(common)?;
     let tally = session.tally()?;
     let check = session.materials(session.today());
-    let s = steps::write_forms(common, &session, &tally, &check)?;
+    let sources = session.report_sources()?;
+    let s = steps::write_forms(common, &session, &sources, &tally, &check)?;
     let mut out = std::io::stdout().lock();
     if common.json {
         writeln!(out, "{}", steps::forms_json(&s))?;

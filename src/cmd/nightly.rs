@@ -45,13 +45,16 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     .context("核查存档对象失败")?;
     let (tally, _) = steps::write_stats(common, &session, CsvEncoding::Utf8Bom)?;
     let (check, _) = steps::write_materials(common, &session, CsvEncoding::Utf8Bom)?;
-    let report = steps::write_report(common, &session, &tally, &check)?;
+    // The report's rows, made once for the report and the forms.
+    let mut sources = session.report_sources()?;
+    let report = steps::write_report(common, &session, &mut sources, &tally, &check)?;
     // What the audit (and the report's links) found, with what earlier nights found unhealed.
     let damaged = session
         .catalog
         .damaged_objects()
         .context(super::READ_CATALOG)?;
-    let forms = steps::write_forms(common, &session, &tally, &check)?;
+    let forms = steps::write_forms(common, &session, &sources, &tally, &check)?;
+    drop(sources);
     // After a night that went through: an online copy of the catalog, the last 7 kept.
     session
         .catalog

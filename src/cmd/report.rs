@@ -12,7 +12,8 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let session = Session::open(common)?;
     let tally = session.tally()?;
     let check = session.materials(session.today());
-    let s = steps::write_report(common, &session, &tally, &check)?;
+    let mut sources = session.report_sources()?;
+    let s = steps::write_report(common, &session, &mut sources, &tally, &check)?;
     // Originals the report links to that the store no longer has intact: said on stderr.
     super::print_store_damage(&mut std::io::stderr().lock(), common, &session)?;
     let mut out = std::io::stdout().lock();

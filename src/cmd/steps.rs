@@ -15,7 +15,7 @@ use crate::forms::{self, FormsInput, docx::Photo};
 use crate::import::{ImportOptions, ImportSummary, run_import};
 use crate::materials::{self, CHECK_CSV, CheckResult};
 use crate::output::{self, CsvEncoding, write_atomic};
-use crate::report::{FileRow, ReportSummary, thumbs::Thumb};
+use crate::report::{FileRow, ReportSummary, Sources, thumbs::Thumb};
 use crate::tally::Tally;
 use crate::text::escape_controls;
 
@@ -148,14 +148,16 @@ pub fn write_materials(
     ))
 }
 
-/// Writes the report from a tally and a check already made (as `nightly` has them).
+/// Writes the report from the report's rows (`Session::report_sources`, which the forms read
+/// too: made once a run), a tally and a check already made (as `nightly` has them); sets the
+/// rows' links to `按活动/`.
 pub fn write_report(
     common: &Common,
     session: &Session,
+    sources: &mut Sources,
     tally: &Tally,
     check: &CheckResult,
 ) -> anyhow::Result<ReportSummary> {
-    let mut sources = session.report_sources()?;
     // The originals under their own names, kept in step with the catalog; the pages link there.
     let archive = common.archive_dir();
     let placed = crate::originals::plan(&session.files);
@@ -190,7 +192,7 @@ pub fn write_report(
     }
     crate::report::write_report(
         &archive,
-        &sources,
+        sources,
         &session.cfg,
         tally,
         check,
@@ -278,14 +280,15 @@ fn case_photos(
     Ok(out)
 }
 
-/// Gathers the forms' input from the judged view and writes the three files into 统计/.
+/// Gathers the forms' input from the judged view and the report's rows and writes the three
+/// files into 统计/.
 pub fn write_forms(
     common: &Common,
     session: &Session,
+    sources: &Sources,
     tally: &Tally,
     check: &CheckResult,
 ) -> anyhow::Result<FormsSummary> {
-    let sources = session.report_sources()?;
     let tally_input = session.tally_input()?;
     // Only 总结 with text to quote: a scan's "扫描件，无文字" is for the report, not the forms.
     let summaries: std::collections::BTreeMap<String, crate::report::Excerpt> = sources
