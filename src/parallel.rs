@@ -5,7 +5,15 @@
 /// Runs `work` (which uses rayon's parallel iterators) on a pool of two threads a core; where
 /// no pool can be made (a tight address-space limit), on rayon's global pool.
 pub fn on_io_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get() * 2);
+    on_pool(two_a_core(), work)
+}
+
+fn two_a_core() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+}
+
+/// `work` on a pool of `threads`, or on rayon's global pool where none can be made.
+fn on_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
     match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
         Ok(pool) => pool.install(work),
         Err(_) => work(),
@@ -20,13 +28,7 @@ const READ_THREADS: usize = 16;
 /// machine of the benchmarks, 40 000 cold thumbnails were hashed in 3 s on four threads and
 /// in 1 s on sixteen. Where no pool can be made, on rayon's global pool.
 pub fn on_read_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    let threads = std::thread::available_parallelism()
-        .map_or(2, |n| n.get() * 2)
-        .max(READ_THREADS);
-    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
-    }
+    on_pool(two_a_core().max(READ_THREADS), work)
 }
 
 /// glibc's malloc arenas that dangan's threads share (unless `MALLOC_ARENA_MAX` says otherwise).

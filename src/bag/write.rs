@@ -1226,7 +1226,7 @@ mod tests {
     /// is lowered to make every entry one, and the read-back check must still pass.
     #[test]
     fn zip64_sized_entries_verify() {
-        use crate::bag::{BagInfo, PayloadFile};
+        use crate::bag::PayloadFile;
         let dir = tempfile::tempdir().unwrap();
         let text = "统计表,1\n".repeat(500).into_bytes();
         let photo = vec![7u8; 10_000];
@@ -1240,18 +1240,7 @@ mod tests {
                 compress,
             })
             .collect();
-        let plan = BagPlan {
-            bag_name: "bag".to_string(),
-            info: BagInfo {
-                source_organization: "学院".to_string(),
-                external_description: "测试".to_string(),
-                bagging_date: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
-                software_agent: "dangan test".to_string(),
-                extra: vec![],
-            },
-            files,
-            timestamp: 1_767_168_000,
-        };
+        let plan = plan_of(files);
         let out = dir.path().join("bag.zip");
         let w = write_bag_with(&plan, &out, 0, &|_, _| {}).unwrap();
         assert_eq!(w.payload_files, 2);
