@@ -37,6 +37,31 @@ pub fn tally_input(
     Ok(facts(cfg, files, &catalog.media()?, &catalog.declared()?))
 }
 
+/// The media reports of [`tally_input`] alone, judged (the forms list them; they need none of
+/// the files' facts).
+pub fn media_facts(
+    cfg: &Config,
+    files: &[ClassifiedFile],
+    catalog: &Catalog,
+) -> catalog::Result<Vec<MediaFact>> {
+    Ok(judged_media(cfg, files, &catalog.media()?))
+}
+
+fn judged_media(cfg: &Config, files: &[ClassifiedFile], media: &[MediaRow]) -> Vec<MediaFact> {
+    classify::judge_media(cfg, files, media)
+        .into_iter()
+        .map(|m| MediaFact {
+            activities: m.activities,
+            department: m.department,
+            title: m.row.title.clone(),
+            outlet: m.row.outlet.clone(),
+            level: m.row.level.clone(),
+            date: m.date,
+            url: m.row.url.clone(),
+        })
+        .collect()
+}
+
 /// [`tally_input`] from rows already read.
 fn facts(
     cfg: &Config,
@@ -68,18 +93,7 @@ fn facts(
             date: f.judged.day(),
         })
         .collect();
-    let media = classify::judge_media(cfg, files, media)
-        .into_iter()
-        .map(|m| MediaFact {
-            activities: m.activities,
-            department: m.department,
-            title: m.row.title.clone(),
-            outlet: m.row.outlet.clone(),
-            level: m.row.level.clone(),
-            date: m.date,
-            url: m.row.url.clone(),
-        })
-        .collect();
+    let media = judged_media(cfg, files, media);
     let declared = declared
         .iter()
         .filter_map(|d| {

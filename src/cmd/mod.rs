@@ -166,9 +166,9 @@ impl Session {
         }
     }
 
-    /// What the tally counts but the sign-in rows (those are streamed by [`Session::tally`]).
-    pub fn tally_input(&self) -> anyhow::Result<crate::tally::TallyInput> {
-        crate::counted::tally_input(&self.cfg, &self.files, &self.catalog).context(READ_CATALOG)
+    /// The counted media reports, judged ([`crate::counted::media_facts`]).
+    pub fn media_facts(&self) -> anyhow::Result<Vec<crate::tally::MediaFact>> {
+        crate::counted::media_facts(&self.cfg, &self.files, &self.catalog).context(READ_CATALOG)
     }
 
     /// The counting behind the provincial table, over the counted files.

@@ -289,7 +289,7 @@ pub fn write_forms(
     tally: &Tally,
     check: &CheckResult,
 ) -> anyhow::Result<FormsSummary> {
-    let tally_input = session.tally_input()?;
+    let media = session.media_facts()?;
     // Only 总结 with text to quote: a scan's "扫描件，无文字" is for the report, not the forms.
     let summaries: std::collections::BTreeMap<String, crate::report::Excerpt> = sources
         .summaries
@@ -303,7 +303,7 @@ pub fn write_forms(
         check,
         &session.files,
         &summaries,
-        &tally_input.media,
+        &media,
         session.today(),
     );
     let epoch = super::epoch();
