@@ -305,12 +305,8 @@ pub fn render_each<E>(
     let groups = group_by_activity(input);
     sink("index.html".to_string(), index(input, &groups))?;
     for (i, (a, g)) in input.cfg.activities.iter().zip(&groups).enumerate() {
-        let pages = g.photos.len().div_ceil(PHOTOS_PER_PAGE).max(1);
-        for n in 0..pages {
-            sink(
-                activity_page_n(i, n),
-                activity(input, i, &a.name, g, n, pages),
-            )?;
+        for n in 0..g.pages() {
+            sink(activity_page_n(i, n), activity(input, i, &a.name, g, n))?;
         }
     }
     sink(UNASSIGNED_PAGE.to_string(), unassigned(input))?;
@@ -326,18 +322,27 @@ struct ActivityFiles<'a> {
     photos: Vec<&'a FileRow>,
 }
 
+impl ActivityFiles<'_> {
+    /// How many pages its photos take (at least one).
+    fn pages(&self) -> usize {
+        self.photos.len().div_ceil(PHOTOS_PER_PAGE).max(1)
+    }
+}
+
 /// The files of each activity of the config, in the config's order: one pass over the files
 /// (not one per page: 40 000 photos make about 150 pages).
 fn group_by_activity<'a>(input: &'a ReportInput) -> Vec<ActivityFiles<'a>> {
     let acts = &input.cfg.activities;
-    let mut slots: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, a) in acts.iter().enumerate() {
-        slots.entry(a.name.as_str()).or_default().push(i);
-    }
+    // The config refuses an activity name given twice: one slot per name.
+    let slots: HashMap<&str, usize> = acts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.name.as_str(), i))
+        .collect();
     let mut files: Vec<Vec<&FileRow>> = vec![Vec::new(); acts.len()];
     for f in &input.files {
         for name in &f.activities {
-            for &i in slots.get(name.as_str()).into_iter().flatten() {
+            if let Some(&i) = slots.get(name.as_str()) {
                 // A file is listed once under an activity, however often it names it.
                 if !files[i].last().is_some_and(|l| std::ptr::eq(*l, f)) {
                     files[i].push(f);
@@ -660,17 +665,10 @@ fn back() -> &'static str {
 
 /// Page `n` of `pages` of an activity: the first holds everything about it and its first
 /// [`PHOTOS_PER_PAGE`] photos; the others continue the photos.
-fn activity(
-    input: &ReportInput,
-    i: usize,
-    name: &str,
-    g: &ActivityFiles,
-    n: usize,
-    pages: usize,
-) -> String {
+fn activity(input: &ReportInput, i: usize, name: &str, g: &ActivityFiles, n: usize) -> String {
     let cfg = input.cfg;
     let a = &cfg.activities[i];
-    let (files, photos) = (&g.files, &g.photos);
+    let (files, photos, pages) = (&g.files, &g.photos, g.pages());
     let mut b = String::from(back());
     if n > 0 {
         let from = n * PHOTOS_PER_PAGE;
