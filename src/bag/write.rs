@@ -650,6 +650,7 @@ fn write_entries(
                 }
                 // The digest is checked when the zip is read back (see `source_damage`).
                 zip.write_all(&bytes).map_err(write_err)?;
+                ahead.give_back(bytes);
                 progress(e.size);
             }
             EntrySource::Payload(PayloadSource::File(path)) => {
@@ -705,6 +706,11 @@ struct AheadState {
     at: usize,
     /// Files read ahead and not yet taken by the writer: at most `AHEAD_BYTES + HELD_MAX`.
     held: HashMap<usize, io::Result<Vec<u8>>>,
+    /// Buffers the writer is done with, for the readers to fill again (a fresh allocation for
+    /// each small file cost the readers page faults and the allocator's trimming): at most
+    /// [`AHEAD_BYTES`] of capacity.
+    spare: Vec<Vec<u8>>,
+    spare_bytes: usize,
     /// A reader thread panicked: what it would have read never comes.
     failed: bool,
     /// The entries whose readers wait for the writer to move on (woken when it waits for one).
@@ -743,6 +749,8 @@ impl<'a> ReadAhead<'a> {
             state: std::sync::Mutex::new(AheadState {
                 at: 0,
                 held: HashMap::new(),
+                spare: Vec::new(),
+                spare_bytes: 0,
                 failed: false,
                 waiting: std::collections::BTreeSet::new(),
                 wanted: None,
@@ -804,6 +812,31 @@ impl<'a> ReadAhead<'a> {
         }
     }
 
+    /// Returns a buffer whose bytes were written, for a reader to fill again.
+    fn give_back(&self, mut bytes: Vec<u8>) {
+        let mut st = self.lock();
+        if st.spare_bytes + bytes.capacity() <= AHEAD_BYTES as usize {
+            bytes.clear();
+            st.spare_bytes += bytes.capacity();
+            st.spare.push(bytes);
+        }
+    }
+
+    /// A buffer to read a file of `size` bytes into: a spare one when there is one, unless it
+    /// is far bigger than the file (the files held ahead are bounded by their sizes, so their
+    /// buffers must be too).
+    fn buffer(&self, size: u64) -> Vec<u8> {
+        let mut st = self.lock();
+        let got = st.spare.pop().unwrap_or_default();
+        st.spare_bytes -= got.capacity();
+        drop(st);
+        let want = usize::try_from(size + 1).unwrap_or(usize::MAX);
+        if got.capacity() > want.saturating_mul(2).max(256 << 10) {
+            return Vec::new();
+        }
+        got
+    }
+
     fn run(&self) {
         // A reader that panics says so, or the writer would wait for its file for ever.
         struct Failed<'r, 'a>(&'r ReadAhead<'a>);
@@ -835,7 +868,7 @@ impl<'a> ReadAhead<'a> {
             }
             drop(st);
             if self.holds(j) {
-                let got = read_held(path, self.size(j));
+                let got = read_held_into(self.buffer(self.size(j)), path, self.size(j));
                 let mut st = self.lock();
                 if st.at == usize::MAX {
                     return;
@@ -867,9 +900,14 @@ impl Drop for StopOnDrop<'_, '_> {
 
 /// A file of `size` bytes read whole: up to one byte more, so that a file that grew is seen.
 fn read_held(path: &Path, size: u64) -> io::Result<Vec<u8>> {
+    read_held_into(Vec::new(), path, size)
+}
+
+/// [`read_held`] into `bytes` (emptied first; its capacity is reused).
+fn read_held_into(mut bytes: Vec<u8>, path: &Path, size: u64) -> io::Result<Vec<u8>> {
     let f = File::open(path)?;
-    let cap = usize::try_from(size + 1).unwrap_or(usize::MAX);
-    let mut bytes = Vec::with_capacity(cap);
+    bytes.clear();
+    bytes.reserve_exact(usize::try_from(size + 1).unwrap_or(usize::MAX));
     f.take(size + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
 }

@@ -59,32 +59,87 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// A whole CSV file: header, rows, in the chosen encoding.
 pub fn csv_bytes(header: &[&str], rows: &[Vec<Cell>], enc: CsvEncoding) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail: the result is still handled rather than unwrapped.
+    let ok = write_csv(&mut out, header, rows.iter().cloned(), enc).is_ok();
+    debug_assert!(ok);
+    out
+}
+
+/// [`csv_bytes`] written to `out` as the rows come, never held whole (a big index's rows are
+/// made as they are written).
+pub fn write_csv(
+    out: impl std::io::Write,
+    header: &[&str],
+    rows: impl IntoIterator<Item = Vec<Cell>>,
+    enc: CsvEncoding,
+) -> std::io::Result<()> {
+    let mut out = Encoded {
+        out,
+        enc,
+        pending: Vec::new(),
+    };
+    if enc == CsvEncoding::Utf8Bom {
+        out.out.write_all(BOM)?;
+    }
+    // `flexible` accepts any row length.
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .flexible(true)
-        .from_writer(Vec::new());
-    // Writing to a Vec cannot fail, and `flexible` accepts any row length: the results are
-    // still handled rather than unwrapped.
-    let mut ok = w
-        .write_record(header.iter().map(|h| guard_formula(h)))
-        .is_ok();
+        .from_writer(&mut out);
+    w.write_record(header.iter().map(|h| guard_formula(h)))?;
     for row in rows {
-        ok &= w.write_record(row.iter().map(Cell::csv_text)).is_ok();
+        w.write_record(row.iter().map(Cell::csv_text))?;
     }
-    debug_assert!(ok);
-    let utf8 = w.into_inner().unwrap_or_default();
-    match enc {
-        CsvEncoding::Utf8Bom => {
-            let mut out = Vec::with_capacity(BOM.len() + utf8.len());
-            out.extend_from_slice(BOM);
-            out.extend_from_slice(&utf8);
-            out
+    w.flush()?;
+    drop(w);
+    out.finish()
+}
+
+/// UTF-8 passed on as it is, or encoded as GB18030 from whole characters (a character cut by
+/// the CSV writer's buffer waits for its other bytes).
+struct Encoded<W> {
+    out: W,
+    enc: CsvEncoding,
+    pending: Vec<u8>,
+}
+
+impl<W: std::io::Write> Encoded<W> {
+    fn finish(mut self) -> std::io::Result<()> {
+        if !self.pending.is_empty() {
+            let text = String::from_utf8_lossy(&self.pending).into_owned();
+            self.put(&text)?;
         }
-        CsvEncoding::Gb18030 => {
-            let text = String::from_utf8_lossy(&utf8);
-            let (bytes, _, _) = encoding_rs::GB18030.encode(&text);
-            bytes.into_owned()
+        self.out.flush()
+    }
+
+    fn put(&mut self, text: &str) -> std::io::Result<()> {
+        let (bytes, _, _) = encoding_rs::GB18030.encode(text);
+        self.out.write_all(&bytes)
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Encoded<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.enc == CsvEncoding::Utf8Bom {
+            return self.out.write(buf);
         }
+        self.pending.extend_from_slice(buf);
+        let whole = match std::str::from_utf8(&self.pending) {
+            Ok(_) => self.pending.len(),
+            // Only an incomplete character at the end waits; bytes that are not UTF-8 at all
+            // (which the CSV writer never gives) are replaced, as `csv_bytes` always did.
+            Err(e) if e.error_len().is_none() => e.valid_up_to(),
+            Err(_) => self.pending.len(),
+        };
+        let text = String::from_utf8_lossy(&self.pending[..whole]).into_owned();
+        self.pending.drain(..whole);
+        self.put(&text)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
     }
 }
 
@@ -120,6 +175,25 @@ mod tests {
             text,
             "甲,乙,丙,丁,戊\r\n\"'=HYPERLINK(\"\"http://x\"\")\",7,\"a,b\",'-3,\r\n"
         );
+    }
+
+    /// Rows longer than the CSV writer's buffer: a character cut at its edge is encoded whole.
+    #[test]
+    fn gb18030_streamed_in_pieces_is_whole_characters() {
+        let long = "职业教育活动周（月）".repeat(2000);
+        let rows = vec![vec![Cell::text(long.clone()), Cell::Int(1)]; 3];
+        let mut out = Vec::new();
+        write_csv(
+            &mut out,
+            &["甲", "乙"],
+            rows.iter().cloned(),
+            CsvEncoding::Gb18030,
+        )
+        .unwrap();
+        let expected = format!("甲,乙\r\n{}", format!("{long},1\r\n").repeat(3));
+        assert_eq!(decode_csv(&out), expected);
+        assert_eq!(out, encoding_rs::GB18030.encode(&expected).0.into_owned());
+        assert_eq!(csv_bytes(&["甲", "乙"], &rows, CsvEncoding::Gb18030), out);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
-pub use self::csv::{Cell, CsvEncoding, csv_bytes, decode_csv};
+pub use self::csv::{Cell, CsvEncoding, csv_bytes, decode_csv, write_csv};
 use crate::tally::{BreakdownRow, ProvincialRow, Tally};
 
 /// The columns of 附件5 in order, the three media columns by their own names.
