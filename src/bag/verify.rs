@@ -31,6 +31,18 @@ const TAG_FILE_CAP: u64 = 512 << 20;
 const MANIFEST: &str = "manifest-sha256.txt";
 const TAGMANIFEST: &str = "tagmanifest-sha256.txt";
 
+/// What the writer's follower read back of one stored entry's data (see `write::Follower`):
+/// its length, CRC-32 and SHA-256, by the offset in the file where the data starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ReadBack {
+    pub len: u64,
+    pub crc32: u32,
+    pub sha256: [u8; 32],
+}
+
+/// In the order of the file (by offset), each once.
+pub(super) type ReadBacks = Vec<(u64, ReadBack)>;
+
 /// What [`verify_detailed`] found besides the report: the top-level folder, and when asked the
 /// SHA-256 and length of the whole file.
 pub(super) struct Detailed {
@@ -41,13 +53,13 @@ pub(super) struct Detailed {
 
 /// Checks the BagIt zip at `path` and reports every problem found (see the module docs).
 pub fn verify_zip(path: &Path) -> VerifyReport {
-    verify_detailed(path, &|_| {}, false).report
+    verify_detailed(path, &|_| {}, false, None).report
 }
 
 /// [`verify_zip`] and the SHA-256 (lower-case hex) and length of the whole file, from the same
 /// reading of it.
 pub fn verify_zip_with_digest(path: &Path) -> (VerifyReport, io::Result<(String, u64)>) {
-    let d = verify_detailed(path, &|_| {}, true);
+    let d = verify_detailed(path, &|_| {}, true, None);
     let whole = d
         .whole
         .unwrap_or_else(|| Err(io::Error::other("未计算整个文件的 SHA-256")));
@@ -57,7 +69,7 @@ pub fn verify_zip_with_digest(path: &Path) -> (VerifyReport, io::Result<(String,
 /// [`verify_zip`], calling `progress` with the uncompressed bytes of each chunk read (from
 /// several threads at once).
 pub fn verify_zip_with_progress(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> VerifyReport {
-    verify_detailed(path, progress, false).report
+    verify_detailed(path, progress, false, None).report
 }
 
 /// One entry of the zip, as the central directory lists it.
@@ -86,16 +98,21 @@ impl Problems {
     }
 }
 
+/// `read_back`: the stored entries' data as the writer's follower read it back from this very
+/// file; an entry found there (same offset, length and CRC-32 as its headers say) has its
+/// headers checked but its data not read again.
 pub(super) fn verify_detailed(
     path: &Path,
     progress: &(dyn Fn(u64) + Sync),
     want_whole: bool,
+    read_back: Option<&ReadBacks>,
 ) -> Detailed {
     let mut p = Problems(Vec::new());
     let zip_name = path.display().to_string();
     let mut whole = None;
     let slot = want_whole.then_some(&mut whole);
-    let (top, payload_files, payload_bytes) = examine_zip(path, &zip_name, progress, slot, &mut p);
+    let (top, payload_files, payload_bytes) =
+        examine_zip(path, &zip_name, progress, slot, read_back, &mut p);
     if want_whole && whole.is_none() {
         // The entries were not read (a zip cut short, no central directory): the digest alone.
         whole = Some(super::write::zip_sha256(path));
@@ -171,6 +188,7 @@ fn examine_zip(
     zip_name: &str,
     progress: &(dyn Fn(u64) + Sync),
     whole: Option<&mut Option<io::Result<(String, u64)>>>,
+    read_back: Option<&ReadBacks>,
     p: &mut Problems,
 ) -> (Option<String>, u64, u64) {
     match framing(path) {
@@ -311,7 +329,7 @@ fn examine_zip(
             drop(archive);
             let (results, digest) = read_in_order(path, &rest, progress).unwrap_or_else(|| {
                 let results = match open(path) {
-                    Ok(archive) => read_all(&archive, &rest, progress),
+                    Ok(archive) => read_all(&archive, &rest, read_back, progress),
                     Err(reason) => {
                         p.add(zip_name, reason);
                         Vec::new()
@@ -323,7 +341,7 @@ fn examine_zip(
             results
         }
         None => {
-            let results = read_all(&archive, &rest, progress);
+            let results = read_all(&archive, &rest, read_back, progress);
             drop(archive);
             results
         }
@@ -685,7 +703,12 @@ fn check_oxum(bytes: &[u8], entry: &str, found_bytes: u64, found_files: u64, p: 
 
 /// Reads every listed file entry to its end on all cores: contiguous chunks of about equal
 /// compressed size, each read through its own clone of the archive (its own `File`).
-fn read_all(archive: &Archive, files: &[&Listed], progress: &(dyn Fn(u64) + Sync)) -> Vec<Outcome> {
+fn read_all(
+    archive: &Archive,
+    files: &[&Listed],
+    read_back: Option<&ReadBacks>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<Outcome> {
     if files.is_empty() {
         return Vec::new();
     }
@@ -712,7 +735,13 @@ fn read_all(archive: &Archive, files: &[&Listed], progress: &(dyn Fn(u64) + Sync
             let mut own = archive.clone();
             chunk
                 .iter()
-                .map(|l| read_entry(&mut own, l.index, &mut |c| progress(c.len() as u64)))
+                .map(|l| {
+                    read_back
+                        .and_then(|known| read_back_outcome(&mut own, l.index, known, progress))
+                        .unwrap_or_else(|| {
+                            read_entry(&mut own, l.index, &mut |c| progress(c.len() as u64))
+                        })
+                })
                 .collect::<Vec<_>>()
         })
         .collect()
@@ -861,6 +890,39 @@ fn read_in_order(
 
 fn zip_sha256(path: &Path) -> io::Result<(String, u64)> {
     super::write::zip_sha256(path)
+}
+
+/// The outcome of an entry whose data the writer's follower read back from this file, its
+/// local header read and checked against the central directory here; `None` (the entry is
+/// read) when it is compressed, was not read back, or was read back with another length or
+/// CRC-32 than its headers say.
+fn read_back_outcome<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+    index: usize,
+    read_back: &ReadBacks,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Option<Outcome> {
+    if archive.has_duplicate_names() {
+        return None;
+    }
+    let options = ZipReadOptions::new().enforce_header_consistency(true);
+    let entry = archive.by_index_with_options(index, options).ok()?;
+    if entry.compression() != zip::CompressionMethod::Stored {
+        return None;
+    }
+    let start = entry.data_start()?;
+    let got = &read_back
+        .get(read_back.binary_search_by_key(&start, |(at, _)| *at).ok()?)?
+        .1;
+    let same =
+        got.len == entry.size() && got.len == entry.compressed_size() && got.crc32 == entry.crc32();
+    same.then(|| {
+        progress(got.len);
+        Outcome::Ok {
+            sha256: to_hex(&got.sha256),
+            size: got.len,
+        }
+    })
 }
 
 fn read_entry<R: Read + Seek>(

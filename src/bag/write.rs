@@ -17,7 +17,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, System, ZipWriter};
 
 use super::names::{is_safe_path, percent_encode_manifest_path, safe_component};
-use super::verify::verify_detailed;
+use super::verify::{ReadBack, ReadBacks, verify_detailed};
 use super::{
     BagError, BagPlan, EntryProblem, PayloadFile, PayloadSource, Stage, WrittenBag, to_hex,
 };
@@ -111,17 +111,19 @@ fn write_bag_with(
     let (payload_files, payload_bytes) = (prepared.payload_files, prepared.payload_bytes);
     drop(prepared);
 
-    // Read back from disk once: every entry's CRC and SHA-256 (against the manifest, which holds
-    // the catalog's digests: a damaged store object is found here, not hashed a third time while
-    // writing). The zip's own digest was read back behind the writer; where that could not be
-    // (see `Follower`), it comes from this reading.
+    // Every entry's CRC and SHA-256 against the manifest, which holds the catalog's digests (a
+    // damaged store object is found here, not hashed a third time while writing). The zip's own
+    // digest and the stored entries' data were read back from the file behind the writer;
+    // their headers are read here, and the deflated entries whole. Where the reading behind
+    // could not be (see `Follower`), all of it comes from this reading.
     let report = verify_detailed(
         &tmp_path,
         &|n| progress(Stage::Verify, n),
         followed.is_none(),
+        followed.as_ref().map(|f| &f.read_back),
     );
     let whole = match followed {
-        Some(digest) => Ok(digest),
+        Some(f) => Ok((f.sha256, f.len)),
         None => report
             .whole
             .unwrap_or_else(|| Err(io::Error::other("未计算整个文件的 SHA-256"))),
@@ -503,8 +505,8 @@ fn write_zip(
     timestamp: i64,
     large_file_threshold: u64,
     progress: &dyn Fn(u64),
-) -> Result<Option<(String, u64)>, BagError> {
-    let follower = Follower::new();
+) -> Result<Option<Followed>, BagError> {
+    let follower = Follower::new(prepared.entries.iter().filter(|e| !e.compress).count());
     std::thread::scope(|scope| {
         let digest = scope.spawn(|| follower.run(tmp_path));
         let written = {
@@ -616,6 +618,7 @@ fn write_entries(
         .large_file(e.size >= large_file_threshold);
         zip.start_file(e.name.as_str(), options).map_err(zip_err)?;
         last_started = follow(follower, last_started);
+        let data_start = (!e.compress).then(|| written_to(zip)).flatten();
         match &e.source {
             EntrySource::Generated(bytes) => {
                 zip.write_all(bytes).map_err(write_err)?;
@@ -666,8 +669,21 @@ fn write_entries(
             }
             EntrySource::Directory => {}
         }
+        // A stored entry's data is its bytes as they are: the follower hashes that range.
+        if let (Some(start), Some(end)) = (data_start, written_to(zip))
+            && end - start == e.size
+        {
+            follower.stored_data(start, end);
+        }
     }
     Ok(())
+}
+
+/// Where the next byte given to the zip writer goes in the file: the file's position and what
+/// its buffer holds (a seek flushes the buffer first). `None` inside a deflated entry.
+fn written_to(zip: &ZipWriter<BufWriter<WriteBehind<'_>>>) -> Option<u64> {
+    zip.get_ref()
+        .map(|b| b.get_ref().pos + b.buffer().len() as u64)
 }
 
 /// Called right after an entry is started: starting it finished (and patched) the one before,
@@ -930,12 +946,25 @@ struct Follower {
     void: std::sync::atomic::AtomicBool,
     lock: std::sync::Mutex<()>,
     moved: std::sync::Condvar,
+    /// The data ranges `[start, end)` of the stored entries written, in the file's order, not
+    /// yet reached by the follower.
+    stored: std::sync::Mutex<std::collections::VecDeque<(u64, u64)>>,
+    /// How many entries may be stored.
+    stored_entries: usize,
+}
+
+/// What the follower read back: the whole file's SHA-256 and length, and the stored entries'
+/// data.
+struct Followed {
+    sha256: String,
+    len: u64,
+    read_back: ReadBacks,
 }
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 impl Follower {
-    fn new() -> Follower {
+    fn new(stored_entries: usize) -> Follower {
         Follower {
             pos: AtomicU64::new(0),
             safe: AtomicU64::new(0),
@@ -943,7 +972,17 @@ impl Follower {
             void: std::sync::atomic::AtomicBool::new(false),
             lock: std::sync::Mutex::new(()),
             moved: std::sync::Condvar::new(),
+            stored: std::sync::Mutex::new(std::collections::VecDeque::new()),
+            stored_entries,
         }
+    }
+
+    /// Bytes `[start, end)` of the file are a stored entry's data (said before they are final).
+    fn stored_data(&self, start: u64, end: u64) {
+        self.stored
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back((start, end));
     }
 
     fn wake(&self) {
@@ -981,10 +1020,15 @@ impl Follower {
     }
 
     /// Reads `path` up to where the writer allows, until it is complete; `None` when voided.
-    fn run(&self, path: &Path) -> Option<(String, u64)> {
+    fn run(&self, path: &Path) -> Option<Followed> {
         use std::os::unix::fs::FileExt;
         let file = File::open(path).ok()?;
         let mut hasher = Sha256::new();
+        let mut entries = EntryHashes {
+            current: None,
+            // One allocation: grown by doubling, it was 8 MB more at the archive's peak.
+            done: Vec::with_capacity(self.stored_entries),
+        };
         let mut done = 0u64;
         let mut buf = vec![0u8; CHUNK];
         loop {
@@ -1011,6 +1055,7 @@ impl Follower {
                     Ok(0) => return None,
                     Ok(n) => {
                         hasher.update(&buf[..n]);
+                        entries.feed(done, &buf[..n], &self.stored);
                         done += n as u64;
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -1019,9 +1064,76 @@ impl Follower {
             }
             if to == self.end.load(Ordering::Acquire) {
                 // Voided while the last bytes were read: not to be trusted.
-                return (!self.void.load(Ordering::Acquire))
-                    .then(|| (to_hex(&hasher.finalize()), to));
+                entries.feed(to, &[], &self.stored);
+                return (!self.void.load(Ordering::Acquire)).then(|| Followed {
+                    sha256: to_hex(&hasher.finalize()),
+                    len: to,
+                    read_back: entries.done,
+                });
             }
+        }
+    }
+}
+
+/// The stored entries' data hashed as the follower reads the file in order.
+struct EntryHashes {
+    /// The entry being read: its range, and its digests so far.
+    current: Option<(u64, u64, Sha256, crc32fast::Hasher)>,
+    done: ReadBacks,
+}
+
+impl EntryHashes {
+    /// The bytes at `offset` of the file, the next ones after those fed before.
+    fn feed(
+        &mut self,
+        offset: u64,
+        bytes: &[u8],
+        stored: &std::sync::Mutex<std::collections::VecDeque<(u64, u64)>>,
+    ) {
+        let end = offset + bytes.len() as u64;
+        let mut at = offset;
+        loop {
+            if self.current.is_none() {
+                let mut queue = stored.lock().unwrap_or_else(|e| e.into_inner());
+                match queue.front().copied() {
+                    // Begins in these bytes (or, empty, where they end).
+                    Some((s, e)) if s < end || (s == e && s <= end) => {
+                        queue.pop_front();
+                        // A range said after its first bytes went by (which the writer does not
+                        // do) is left out: the verification reads that entry itself.
+                        if s >= at {
+                            self.current = Some((s, e, Sha256::new(), crc32fast::Hasher::new()));
+                        }
+                    }
+                    _ => break,
+                }
+                continue;
+            }
+            let Some((s, e, sha, crc)) = self.current.as_mut() else {
+                break;
+            };
+            at = at.max(*s);
+            let to = (*e).min(end);
+            if to > at {
+                let part = &bytes[(at - offset) as usize..(to - offset) as usize];
+                sha.update(part);
+                crc.update(part);
+                at = to;
+            }
+            if at >= *e {
+                if let Some((s, e, sha, crc)) = self.current.take() {
+                    self.done.push((
+                        s,
+                        ReadBack {
+                            len: e - s,
+                            crc32: crc.finalize(),
+                            sha256: sha.finalize().into(),
+                        },
+                    ));
+                }
+                continue;
+            }
+            break;
         }
     }
 }
@@ -1347,6 +1459,75 @@ mod tests {
             assert_eq!(w.sha256, to_hex(&Sha256::digest(&bytes)), "{name}");
             let report = crate::bag::verify_zip(&out);
             assert!(report.ok, "{name}: {:?}", report.problems);
+        }
+    }
+
+    /// The stored entries' data is hashed as the follower reads the zip back behind the writer,
+    /// and the verification takes those digests instead of reading the data again: a digest
+    /// falsified there is found as a mismatch against the manifest, and a read-back whose CRC-32
+    /// differs from the headers' is not trusted (the entry is read).
+    #[test]
+    fn stored_entries_are_verified_from_what_the_follower_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = Vec::new();
+        for i in 0..40u32 {
+            let bytes: Vec<u8> = (0..(1 + i * 331 % 9000))
+                .map(|b| (b * 13 + i) as u8)
+                .collect();
+            let path = dir.path().join(format!("f{i}"));
+            std::fs::write(&path, &bytes).unwrap();
+            files.push(PayloadFile {
+                path: format!("照片/{i:03}.jpg"),
+                source: PayloadSource::File(path),
+                size: bytes.len() as u64,
+                sha256: to_hex(&Sha256::digest(&bytes)),
+                compress: i % 4 == 0,
+            });
+        }
+        let plan = plan_of(files);
+        for threshold in [LARGE_FILE_THRESHOLD, 0] {
+            let prepared = prepare(&plan).unwrap();
+            let out = dir.path().join(format!("t{threshold}.zip"));
+            let file = File::create(&out).unwrap();
+            let followed = write_zip(file, &out, &prepared, plan.timestamp, threshold, &|_| {})
+                .unwrap()
+                .expect("followed");
+            // Every stored entry (photos, the payload folder's none): 30 of the 40 photos.
+            let stored: Vec<&Entry> = prepared
+                .entries
+                .iter()
+                .filter(|e| !e.compress && !matches!(e.source, EntrySource::Directory))
+                .collect();
+            assert_eq!(stored.len(), 30);
+            assert_eq!(followed.read_back.len(), stored.len());
+            let mut digests: Vec<String> = followed
+                .read_back
+                .iter()
+                .map(|(_, r)| to_hex(&r.sha256))
+                .collect();
+            let mut expected: Vec<String> = stored.iter().map(|e| e.sha256.clone()).collect();
+            digests.sort();
+            expected.sort();
+            assert_eq!(digests, expected);
+            let bytes = std::fs::read(&out).unwrap();
+            for (at, r) in &followed.read_back {
+                let data = &bytes[*at as usize..(*at + r.len) as usize];
+                assert_eq!(r.sha256, <[u8; 32]>::from(Sha256::digest(data)));
+                assert_eq!(r.crc32, crc32fast::hash(data));
+            }
+            let ok = verify_detailed(&out, &|_| {}, false, Some(&followed.read_back));
+            assert!(ok.report.ok, "{:?}", ok.report.problems);
+
+            let mut falsified = followed.read_back.clone();
+            falsified[3].1.sha256[0] ^= 1;
+            let bad = verify_detailed(&out, &|_| {}, false, Some(&falsified));
+            assert_eq!(bad.report.problems.len(), 1, "{:?}", bad.report.problems);
+            assert!(bad.report.problems[0].entry.starts_with("bag/data/照片/"));
+
+            let mut other_crc = falsified;
+            other_crc[3].1.crc32 ^= 1;
+            let read = verify_detailed(&out, &|_| {}, false, Some(&other_crc));
+            assert!(read.report.ok, "{:?}", read.report.problems);
         }
     }
 
