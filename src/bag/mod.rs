@@ -2,12 +2,14 @@
 //! plain data and verified entry by entry before it exists at its final path; and the check of
 //! such a zip years later.
 //!
-//! Layout inside the zip (one top-level folder named like the bag, tag files first, then the
-//! payload, each group in byte order of its name):
+//! Layout inside the zip (one top-level folder named like the bag, the payload in byte order of
+//! its names, then the tag files, whose manifest is made as the payload is written: the digests
+//! of the files made for the bag, the report's pages and thumbnails, are taken from their bytes
+//! on the way in, not from a reading of their own before):
 //!
 //! ```text
-//! <bag>/bagit.txt  <bag>/bag-info.txt  <bag>/manifest-sha256.txt  <bag>/tagmanifest-sha256.txt
 //! <bag>/data/  <bag>/data/…
+//! <bag>/bagit.txt  <bag>/bag-info.txt  <bag>/manifest-sha256.txt  <bag>/tagmanifest-sha256.txt
 //! ```
 //!
 //! Building a plan from the catalog (the `archive` command's job):
@@ -33,7 +35,7 @@
 //!         source: PayloadSource::File(format!("archive/objects/{}/{sha}", &sha[..2]).into()),
 //!         path,
 //!         size: *size,
-//!         sha256: sha.clone(),
+//!         sha256: Some(sha.clone()),
 //!     })
 //!     .collect();
 //! let plan = BagPlan {
@@ -71,7 +73,7 @@ pub use names::{
 };
 pub use verify::{verify_zip, verify_zip_with_digest, verify_zip_with_progress};
 pub use write::{
-    bag_size_label, compress_by_extension, file_sha256, remove_stale_temp_files, write_bag,
+    bag_size_label, compress_by_extension, remove_stale_temp_files, write_bag,
     write_bag_with_progress, zip_sha256,
 };
 
@@ -110,14 +112,15 @@ pub enum PayloadSource {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PayloadFile {
     /// Relative to `data/`, `/`-separated, every component a [`safe_component`], unique (see
-    /// [`assign_unique`]). The same path twice with the same `sha256` is written once.
+    /// [`assign_unique`]). The same path twice with the same known `sha256` is written once.
     pub path: String,
     pub source: PayloadSource,
     /// The size the catalog expects.
     pub size: u64,
     /// Lower-case hex SHA-256 the catalog expects. Bytes that differ are store damage: the bag
-    /// is not written.
-    pub sha256: String,
+    /// is not written. `None` for a file made for the bag (a report page, a thumbnail, an
+    /// index): its digest is taken from its bytes as they are written.
+    pub sha256: Option<String>,
     /// Deflate (level 6) rather than store: true for text, false for photos, videos, office
     /// files and other already-compressed formats.
     pub compress: bool,

@@ -1,6 +1,6 @@
-//! Writing a bag: the plan is checked and put in a fixed order, the tag files are generated, the
-//! zip is written to a temporary file beside the final path, fsynced, read back and verified,
-//! and only then renamed into place.
+//! Writing a bag: the plan is checked and put in a fixed order, the payload is written to a
+//! temporary zip beside the final path and the tag files after it (the manifest made on the
+//! way), the zip is fsynced, read back and verified, and only then renamed into place.
 //!
 //! Never writes at the final path before verification, never reads a big payload file whole
 //! into memory (files up to [`HELD_MAX`] are read whole ahead of the writer, at most
@@ -41,7 +41,9 @@ struct Entry<'a> {
     name: String,
     source: EntrySource<'a>,
     size: u64,
-    sha256: String,
+    /// `None`: taken from the bytes as they are written. Borrowed from the plan (a copy of every
+    /// digest was 7 MB of the archive's peak at 80 000 entries).
+    sha256: Option<std::borrow::Cow<'a, str>>,
     compress: bool,
 }
 
@@ -51,11 +53,13 @@ enum EntrySource<'a> {
     Directory,
 }
 
-/// A plan checked and ordered, with its tag files.
+/// A plan checked and ordered: the payload folder and files; the tag files follow them.
 struct Prepared<'a> {
+    bag: &'a str,
     entries: Vec<Entry<'a>>,
     payload_files: u64,
     payload_bytes: u64,
+    bag_info: String,
 }
 
 /// Writes `plan` as a verified BagIt zip at `out` (replacing a file there only once the new one
@@ -188,13 +192,13 @@ fn source_damage(plan: &BagPlan, problems: &[EntryProblem]) -> Option<BagError> 
     let mut suspects: Vec<(String, &Path, &str)> = plan
         .files
         .iter()
-        .filter_map(|f| match &f.source {
-            PayloadSource::File(path) => {
+        .filter_map(|f| match (&f.source, &f.sha256) {
+            (PayloadSource::File(path), Some(expected)) => {
                 let entry = format!("{}/data/{}", plan.bag_name, f.path);
                 bad.contains(entry.as_str())
-                    .then_some((entry, path.as_path(), f.sha256.as_str()))
+                    .then_some((entry, path.as_path(), expected.as_str()))
             }
-            PayloadSource::Bytes(_) => None,
+            _ => None,
         })
         .collect();
     // In the bag's order, as the problems are.
@@ -250,10 +254,12 @@ fn prepare(plan: &BagPlan) -> Result<Prepared<'_>, BagError> {
                 "文件名不安全，应先经 names::safe_component 处理",
             ));
         }
-        if !is_sha256_hex(&f.sha256) {
+        if let Some(sha256) = &f.sha256
+            && !is_sha256_hex(sha256)
+        {
             return Err(plan_error(
                 format!("{bag}/data/{}", f.path),
-                format!("SHA-256 “{}”不是 64 位小写十六进制", f.sha256),
+                format!("SHA-256 “{sha256}”不是 64 位小写十六进制"),
             ));
         }
         if let PayloadSource::Bytes(b) = &f.source
@@ -267,7 +273,7 @@ fn prepare(plan: &BagPlan) -> Result<Prepared<'_>, BagError> {
             });
         }
         match payload.get(f.path.as_str()) {
-            Some(prev) if prev.sha256 == f.sha256 => {}
+            Some(prev) if prev.sha256.is_some() && prev.sha256 == f.sha256 => {}
             Some(_) => {
                 return Err(plan_error(
                     format!("{bag}/data/{}", f.path),
@@ -307,18 +313,40 @@ fn prepare(plan: &BagPlan) -> Result<Prepared<'_>, BagError> {
     let payload_files = payload.len() as u64;
     let payload_bytes: u64 = payload.values().map(|f| f.size).sum();
 
-    let mut manifest = String::new();
-    for (path, f) in &payload {
-        manifest.push_str(&f.sha256);
-        manifest.push_str("  data/");
-        manifest.push_str(&percent_encode_manifest_path(path));
-        manifest.push('\n');
-    }
     let bag_info = bag_info_text(plan, payload_bytes, payload_files)?;
 
+    let mut entries = Vec::with_capacity(payload.len() + 1);
+    // The payload folder exists even when the payload is empty (bagit-python requires it).
+    entries.push(Entry {
+        name: format!("{bag}/data/"),
+        source: EntrySource::Directory,
+        size: 0,
+        sha256: None,
+        compress: false,
+    });
+    for (path, f) in payload {
+        entries.push(Entry {
+            name: format!("{bag}/data/{path}"),
+            source: EntrySource::Payload(&f.source),
+            size: f.size,
+            sha256: f.sha256.as_deref().map(std::borrow::Cow::Borrowed),
+            compress: f.compress,
+        });
+    }
+    Ok(Prepared {
+        bag,
+        entries,
+        payload_files,
+        payload_bytes,
+        bag_info,
+    })
+}
+
+/// The tag files, after the payload: `manifest` lists every payload file's digest.
+fn tag_entries(bag: &str, bag_info: &str, manifest: String) -> Vec<Entry<'static>> {
     let tags: [(&str, Vec<u8>); 3] = [
         ("bagit.txt", BAGIT_TXT.as_bytes().to_vec()),
-        ("bag-info.txt", bag_info.into_bytes()),
+        ("bag-info.txt", bag_info.as_bytes().to_vec()),
         ("manifest-sha256.txt", manifest.into_bytes()),
     ];
     let mut tagmanifest_lines: Vec<(String, &str)> = tags
@@ -330,42 +358,16 @@ fn prepare(plan: &BagPlan) -> Result<Prepared<'_>, BagError> {
         .iter()
         .map(|(sha, name)| format!("{sha}  {name}\n"))
         .collect();
-
-    let mut entries = Vec::with_capacity(payload.len() + 5);
-    for (name, bytes) in tags
-        .into_iter()
+    tags.into_iter()
         .chain([("tagmanifest-sha256.txt", tagmanifest.into_bytes())])
-    {
-        entries.push(Entry {
+        .map(|(name, bytes)| Entry {
             name: format!("{bag}/{name}"),
             size: bytes.len() as u64,
-            sha256: to_hex(&Sha256::digest(&bytes)),
+            sha256: Some(to_hex(&Sha256::digest(&bytes)).into()),
             source: EntrySource::Generated(bytes),
             compress: true,
-        });
-    }
-    // The payload folder exists even when the payload is empty (bagit-python requires it).
-    entries.push(Entry {
-        name: format!("{bag}/data/"),
-        source: EntrySource::Directory,
-        size: 0,
-        sha256: String::new(),
-        compress: false,
-    });
-    for (path, f) in payload {
-        entries.push(Entry {
-            name: format!("{bag}/data/{path}"),
-            source: EntrySource::Payload(&f.source),
-            size: f.size,
-            sha256: f.sha256.clone(),
-            compress: f.compress,
-        });
-    }
-    Ok(Prepared {
-        entries,
-        payload_files,
-        payload_bytes,
-    })
+        })
+        .collect()
 }
 
 /// `value` on one line: line breaks and other control characters become spaces.
@@ -578,27 +580,80 @@ fn write_zip_followed(
     Ok(())
 }
 
-/// The entries, in order, into the open zip; tells `ahead` as each is done.
+/// The entries, in order, into the open zip (telling `ahead` as each is done), then the tag
+/// files with the manifest of the digests met on the way.
 fn write_entries(
     zip: &mut ZipWriter<BufWriter<WriteBehind<'_>>>,
     tmp_path: &Path,
     prepared: &Prepared<'_>,
-    (base, large_file_threshold): (SimpleFileOptions, u64),
+    options: (SimpleFileOptions, u64),
     buf: &mut [u8],
     (ahead, follower): (&ReadAhead, &Follower),
     progress: &dyn Fn(u64),
 ) -> Result<(), BagError> {
-    let write_err = |source: io::Error| BagError::Write {
-        path: tmp_path.to_path_buf(),
-        source,
-    };
+    let data_prefix = format!("{}/data/", prepared.bag);
+    let mut manifest = String::new();
     let mut last_started = None;
+    let mut to = Writing {
+        zip,
+        tmp_path,
+        options,
+        buf,
+        follower,
+        last_started: &mut last_started,
+        progress,
+    };
     for (i, e) in prepared.entries.iter().enumerate() {
         ahead.at(i);
+        let digest = to.entry(e, Some((ahead, i)))?;
+        if let (Some(digest), Some(path)) = (digest, e.name.strip_prefix(&data_prefix))
+            && !path.is_empty()
+        {
+            manifest.push_str(&digest);
+            manifest.push_str("  data/");
+            manifest.push_str(&percent_encode_manifest_path(path));
+            manifest.push('\n');
+        }
+    }
+    ahead.stop();
+    for e in tag_entries(prepared.bag, &prepared.bag_info, manifest) {
+        to.entry(&e, None)?;
+    }
+    Ok(())
+}
+
+/// What writing one entry needs besides the entry.
+struct Writing<'w, 'z, 'f> {
+    zip: &'w mut ZipWriter<BufWriter<WriteBehind<'z>>>,
+    tmp_path: &'w Path,
+    /// The entries' base options and the size from which they get zip64 sizes.
+    options: (SimpleFileOptions, u64),
+    buf: &'w mut [u8],
+    follower: &'f Follower,
+    /// See [`follow`].
+    last_started: &'w mut Option<u64>,
+    progress: &'w dyn Fn(u64),
+}
+
+impl Writing<'_, '_, '_> {
+    /// Writes `e` (entry `i` of the read-ahead, when it reads it); returns its digest: the
+    /// planned one, else the one of the bytes written (`None` for a folder).
+    fn entry(
+        &mut self,
+        e: &Entry<'_>,
+        ahead: Option<(&ReadAhead, usize)>,
+    ) -> Result<Option<String>, BagError> {
+        let tmp_path = self.tmp_path;
+        let write_err = |source: io::Error| BagError::Write {
+            path: tmp_path.to_path_buf(),
+            source,
+        };
         let zip_err = |source| BagError::Zip {
             entry: e.name.clone(),
             source,
         };
+        let (base, large_file_threshold) = self.options;
+        let zip = &mut *self.zip;
         if let EntrySource::Directory = e.source {
             zip.add_directory(
                 e.name.as_str(),
@@ -606,8 +661,8 @@ fn write_entries(
                     .unix_permissions(0o755),
             )
             .map_err(zip_err)?;
-            last_started = follow(follower, last_started);
-            continue;
+            *self.last_started = follow(self.follower, *self.last_started);
+            return Ok(None);
         }
         let options = if e.compress {
             base.compression_method(CompressionMethod::Deflated)
@@ -617,27 +672,31 @@ fn write_entries(
         }
         .large_file(e.size >= large_file_threshold);
         zip.start_file(e.name.as_str(), options).map_err(zip_err)?;
-        last_started = follow(follower, last_started);
+        *self.last_started = follow(self.follower, *self.last_started);
         let data_start = (!e.compress).then(|| written_to(zip)).flatten();
-        match &e.source {
+        let progress = self.progress;
+        let digest = match &e.source {
             EntrySource::Generated(bytes) => {
                 zip.write_all(bytes).map_err(write_err)?;
+                e.sha256.as_deref().map(str::to_string)
             }
-            EntrySource::Payload(PayloadSource::Bytes(bytes)) => {
-                copy_checked(
-                    &mut bytes.as_slice(),
-                    zip,
-                    e,
-                    "内存数据",
-                    buf,
-                    progress,
-                    true,
-                )
-                .map_err(|err| err.into_bag_error(tmp_path, None))?;
-            }
-            EntrySource::Payload(PayloadSource::File(path)) if ahead.holds(i) => {
-                let read = ahead.take(i).unwrap_or_else(|| read_held(path, e.size));
-                let bytes = read.map_err(|source| BagError::ReadSource {
+            EntrySource::Payload(PayloadSource::Bytes(bytes)) => copy_checked(
+                &mut bytes.as_slice(),
+                zip,
+                e,
+                "内存数据",
+                self.buf,
+                progress,
+                true,
+            )
+            .map_err(|err| err.into_bag_error(tmp_path, None))?,
+            EntrySource::Payload(PayloadSource::File(path))
+                if ahead.is_some_and(|(a, i)| a.holds(i)) =>
+            {
+                let read = ahead
+                    .and_then(|(a, i)| a.take(i))
+                    .unwrap_or_else(|| read_held(path, e.size).map(|b| (b, None)));
+                let (bytes, read_digest) = read.map_err(|source| BagError::ReadSource {
                     entry: e.name.clone(),
                     source_path: path.clone(),
                     source,
@@ -651,10 +710,20 @@ fn write_entries(
                         actual: std::fs::metadata(path).map_or(bytes.len() as u64, |m| m.len()),
                     });
                 }
-                // The digest is checked when the zip is read back (see `source_damage`).
+                // A planned digest is checked when the zip is read back (see `source_damage`);
+                // a file made for the bag was hashed by its reader.
+                let digest = e
+                    .sha256
+                    .as_deref()
+                    .map(str::to_string)
+                    .or(read_digest)
+                    .unwrap_or_else(|| to_hex(&Sha256::digest(&bytes)));
                 zip.write_all(&bytes).map_err(write_err)?;
-                ahead.give_back(bytes);
+                if let Some((a, _)) = ahead {
+                    a.give_back(bytes);
+                }
                 progress(e.size);
+                Some(digest)
             }
             EntrySource::Payload(PayloadSource::File(path)) => {
                 let mut src = File::open(path).map_err(|source| BagError::ReadSource {
@@ -663,20 +732,22 @@ fn write_entries(
                     source,
                 })?;
                 let desc = path.display().to_string();
-                // The digest is checked when the zip is read back (see `source_damage`).
-                copy_checked(&mut src, zip, e, &desc, buf, progress, false)
+                // A planned digest is checked when the zip is read back (see `source_damage`).
+                let hash = e.sha256.is_none();
+                let got = copy_checked(&mut src, zip, e, &desc, self.buf, progress, hash)
                     .map_err(|err| err.into_bag_error(tmp_path, Some(path)))?;
+                e.sha256.as_deref().map(str::to_string).or(got)
             }
-            EntrySource::Directory => {}
-        }
+            EntrySource::Directory => None,
+        };
         // A stored entry's data is its bytes as they are: the follower hashes that range.
         if let (Some(start), Some(end)) = (data_start, written_to(zip))
             && end - start == e.size
         {
-            follower.stored_data(start, end);
+            self.follower.stored_data(start, end);
         }
+        Ok(digest)
     }
-    Ok(())
 }
 
 /// Where the next byte given to the zip writer goes in the file: the file's position and what
@@ -706,6 +777,8 @@ fn follow(follower: &Follower, last_started: Option<u64>) -> Option<u64> {
 /// and streamed by the writer in chunks.
 struct ReadAhead<'a> {
     files: Vec<Option<&'a Path>>,
+    /// Whether the reader hashes the file (one made for the bag, whose digest is not planned).
+    hash: Vec<bool>,
     /// The next entry a thread takes.
     next: std::sync::atomic::AtomicUsize,
     /// Bytes of the entries before each entry.
@@ -720,11 +793,12 @@ struct ReadAhead<'a> {
 struct AheadState {
     /// The entry the writer is at; `usize::MAX` once it stopped.
     at: usize,
-    /// Files read ahead and not yet taken by the writer: at most `AHEAD_BYTES + HELD_MAX`.
-    held: HashMap<usize, io::Result<Vec<u8>>>,
+    /// Files read ahead and not yet taken by the writer (at most `AHEAD_BYTES + HELD_MAX`), with
+    /// their digests when hashed.
+    held: HashMap<usize, io::Result<Held>>,
     /// Buffers the writer is done with, for the readers to fill again (a fresh allocation for
     /// each small file cost the readers page faults and the allocator's trimming): at most
-    /// [`AHEAD_BYTES`] of capacity.
+    /// [`SPARE_BYTES`] of capacity.
     spare: Vec<Vec<u8>>,
     spare_bytes: usize,
     /// A reader thread panicked: what it would have read never comes.
@@ -735,10 +809,15 @@ struct AheadState {
     wanted: Option<usize>,
 }
 
+/// A file's bytes read ahead, and their digest when the reader hashed them.
+type Held = (Vec<u8>, Option<String>);
+
 const AHEAD_FILES: usize = 128;
 const AHEAD_THREADS: usize = 16;
 const AHEAD_WAKE: usize = 16;
 const AHEAD_BYTES: u64 = 32 << 20;
+/// The buffers kept for the readers: enough for those that are between the writer and a reader.
+const SPARE_BYTES: usize = 4 << 20;
 /// Files up to this size are read whole ahead of the writer; bigger ones are streamed.
 const HELD_MAX: u64 = 4 << 20;
 
@@ -758,8 +837,10 @@ impl<'a> ReadAhead<'a> {
                 _ => None,
             })
             .collect();
+        let hash = entries.iter().map(|e| e.sha256.is_none()).collect();
         ReadAhead {
             files,
+            hash,
             next: std::sync::atomic::AtomicUsize::new(0),
             before,
             state: std::sync::Mutex::new(AheadState {
@@ -802,9 +883,9 @@ impl<'a> ReadAhead<'a> {
         self.at(usize::MAX);
     }
 
-    /// The bytes of entry `i`'s file (one more than its expected size when it grew), once a
-    /// reader has them; `None` for an entry not read ahead.
-    fn take(&self, i: usize) -> Option<io::Result<Vec<u8>>> {
+    /// The bytes of entry `i`'s file (one more than its expected size when it grew) and their
+    /// digest when hashed, once a reader has them; `None` for an entry not read ahead.
+    fn take(&self, i: usize) -> Option<io::Result<Held>> {
         if !self.holds(i) {
             return None;
         }
@@ -831,7 +912,7 @@ impl<'a> ReadAhead<'a> {
     /// Returns a buffer whose bytes were written, for a reader to fill again.
     fn give_back(&self, mut bytes: Vec<u8>) {
         let mut st = self.lock();
-        if st.spare_bytes + bytes.capacity() <= AHEAD_BYTES as usize {
+        if st.spare_bytes + bytes.capacity() <= SPARE_BYTES {
             bytes.clear();
             st.spare_bytes += bytes.capacity();
             st.spare.push(bytes);
@@ -884,7 +965,11 @@ impl<'a> ReadAhead<'a> {
             }
             drop(st);
             if self.holds(j) {
-                let got = read_held_into(self.buffer(self.size(j)), path, self.size(j));
+                // Hashed here, on the reader's core, while the bytes are hot.
+                let got = read_held_into(self.buffer(self.size(j)), path, self.size(j)).map(|b| {
+                    let digest = self.hash[j].then(|| to_hex(&Sha256::digest(&b)));
+                    (b, digest)
+                });
                 let mut st = self.lock();
                 if st.at == usize::MAX {
                     return;
@@ -1235,7 +1320,8 @@ impl CopyError {
 }
 
 /// Streams `src` into the open zip entry; fails as soon as more bytes than expected arrive, and
-/// at the end if the length differs, or (with `hash`) the digest.
+/// at the end if the length differs, or (with `hash`, when the entry has a planned digest) the
+/// digest. With `hash`, returns the digest of the bytes.
 fn copy_checked(
     src: &mut dyn Read,
     zip: &mut impl Write,
@@ -1244,7 +1330,7 @@ fn copy_checked(
     buf: &mut [u8],
     progress: &dyn Fn(u64),
     hash: bool,
-) -> Result<(), CopyError> {
+) -> Result<Option<String>, CopyError> {
     let mut hasher = Sha256::new();
     let mut count: u64 = 0;
     loop {
@@ -1278,18 +1364,20 @@ fn copy_checked(
         }));
     }
     if !hash {
-        return Ok(());
+        return Ok(None);
     }
     let actual = to_hex(&hasher.finalize());
-    if actual != e.sha256 {
+    if let Some(expected) = e.sha256.as_deref()
+        && actual != expected
+    {
         return Err(CopyError::Bag(BagError::DigestMismatch {
             entry: e.name.clone(),
             source_desc: source_desc.to_string(),
-            expected: e.sha256.clone(),
+            expected: expected.to_string(),
             actual,
         }));
     }
-    Ok(())
+    Ok(Some(actual))
 }
 
 /// Removes the temporary zips a killed run left in `dir` (`.dangan-bag-*.zip.tmp`) and returns
@@ -1316,12 +1404,6 @@ pub fn remove_stale_temp_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
 /// SHA-256 (lower-case hex) and length of a whole file, read in chunks: the fixity of an
 /// archive as a whole, to compare with what the catalog recorded when it was built.
 pub fn zip_sha256(path: &Path) -> io::Result<(String, u64)> {
-    sha256_file(path)
-}
-
-/// SHA-256 (lower-case hex) and length of any file, read in chunks (a payload file's digest for
-/// the manifest, without holding the file in memory).
-pub fn file_sha256(path: &Path) -> io::Result<(String, u64)> {
     sha256_file(path)
 }
 
@@ -1386,7 +1468,7 @@ mod tests {
                 path: path.to_string(),
                 source: PayloadSource::Bytes(bytes.clone()),
                 size: bytes.len() as u64,
-                sha256: to_hex(&Sha256::digest(bytes)),
+                sha256: Some(to_hex(&Sha256::digest(bytes))),
                 compress,
             })
             .collect();
@@ -1433,7 +1515,7 @@ mod tests {
                 path: format!("照片/{i:03}.jpg"),
                 source: PayloadSource::File(path),
                 size: bytes.len() as u64,
-                sha256: to_hex(&Sha256::digest(&bytes)),
+                sha256: Some(to_hex(&Sha256::digest(&bytes))),
                 compress: i % 3 == 0,
             });
         }
@@ -1446,7 +1528,7 @@ mod tests {
             path: "视频/big.mp4".to_string(),
             source: PayloadSource::File(big_path),
             size: big.len() as u64,
-            sha256: to_hex(&Sha256::digest(&big)),
+            sha256: Some(to_hex(&Sha256::digest(&big))),
             compress: false,
         });
         let plan = plan_of(files);
@@ -1480,7 +1562,7 @@ mod tests {
                 path: format!("照片/{i:03}.jpg"),
                 source: PayloadSource::File(path),
                 size: bytes.len() as u64,
-                sha256: to_hex(&Sha256::digest(&bytes)),
+                sha256: Some(to_hex(&Sha256::digest(&bytes))),
                 compress: i % 4 == 0,
             });
         }
@@ -1505,7 +1587,10 @@ mod tests {
                 .iter()
                 .map(|(_, r)| to_hex(&r.sha256))
                 .collect();
-            let mut expected: Vec<String> = stored.iter().map(|e| e.sha256.clone()).collect();
+            let mut expected: Vec<String> = stored
+                .iter()
+                .map(|e| e.sha256.as_deref().unwrap_or_default().to_string())
+                .collect();
             digests.sort();
             expected.sort();
             assert_eq!(digests, expected);
@@ -1531,6 +1616,65 @@ mod tests {
         }
     }
 
+    /// Files made for the bag have no planned digest: the manifest gets the digest of their bytes
+    /// as they were written, whether read ahead by a reader, streamed (above `HELD_MAX`) or in
+    /// memory, and the bag verifies.
+    #[test]
+    fn files_made_for_the_bag_get_the_digest_of_their_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = b"<html>\xe6\x8a\xa5\xe5\x91\x8a</html>".to_vec();
+        let thumb = vec![0xd8u8; 12_000];
+        let big: Vec<u8> = (0..HELD_MAX + CHUNK as u64 + 7)
+            .map(|b| (b % 241) as u8)
+            .collect();
+        let mut files = Vec::new();
+        for (name, bytes, compress) in [
+            ("报告/index.html", &small, true),
+            ("报告/thumbs/a.jpg", &thumb, false),
+            ("报告/big.mp4", &big, false),
+        ] {
+            let path = dir.path().join(name.replace('/', "_"));
+            std::fs::write(&path, bytes).unwrap();
+            files.push(PayloadFile {
+                path: name.to_string(),
+                source: PayloadSource::File(path),
+                size: bytes.len() as u64,
+                sha256: None,
+                compress,
+            });
+        }
+        files.push(PayloadFile {
+            path: "统计/表.csv".to_string(),
+            source: PayloadSource::Bytes(b"a,b\r\n".to_vec()),
+            size: 5,
+            sha256: None,
+            compress: true,
+        });
+        let out = dir.path().join("bag.zip");
+        let w = write_bag(&plan_of(files), &out).unwrap();
+        assert_eq!(w.payload_files, 4);
+        let mut archive = zip::ZipArchive::new(File::open(&out).unwrap()).unwrap();
+        let mut manifest = String::new();
+        archive
+            .by_name("bag/manifest-sha256.txt")
+            .unwrap()
+            .read_to_string(&mut manifest)
+            .unwrap();
+        let sha = |b: &[u8]| to_hex(&Sha256::digest(b));
+        assert_eq!(
+            manifest,
+            format!(
+                "{}  data/报告/big.mp4\n{}  data/报告/index.html\n{}  data/报告/thumbs/a.jpg\n{}  data/统计/表.csv\n",
+                sha(&big),
+                sha(&small),
+                sha(&thumb),
+                sha(b"a,b\r\n")
+            )
+        );
+        let report = crate::bag::verify_zip(&out);
+        assert!(report.ok, "{:?}", report.problems);
+    }
+
     /// A file read ahead that is longer or shorter than planned, or gone, stops the bag with
     /// the entry and the file named; nothing is left at the final path.
     #[test]
@@ -1542,7 +1686,7 @@ mod tests {
             path: "a.jpg".to_string(),
             source: PayloadSource::File(path.clone()),
             size,
-            sha256: "0".repeat(64),
+            sha256: Some("0".repeat(64)),
             compress: false,
         };
         let out = dir.path().join("bag.zip");
