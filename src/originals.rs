@@ -135,7 +135,23 @@ pub fn sync(archive: &ArchiveDir, placed: &[Placed]) -> io::Result<Synced> {
         remove_empty_parents(&tree, &p);
     }
     let mut list = String::new();
-    let mut listings = Listings::default();
+    // The folders whose listings the hard links are checked from (the tree's and the store's:
+    // 80 000 names cold at 40 000 photos), read on many threads at once, not one after another.
+    let mut listings = Listings::read(
+        placed
+            .iter()
+            .filter(|p| {
+                old.get(&p.rel)
+                    .is_some_and(|(sha, how)| *sha == p.sha256 && how == "link")
+            })
+            .flat_map(|p| {
+                let object = crate::store::object_path(&objects, &p.sha256);
+                [tree.join(&p.rel), object]
+                    .into_iter()
+                    .filter_map(|f| f.parent().map(Path::to_path_buf))
+            })
+            .collect(),
+    );
     for p in placed {
         let object = crate::store::object_path(&objects, &p.sha256);
         let target = tree.join(&p.rel);
@@ -221,26 +237,43 @@ struct Listings {
 type FolderListing = HashMap<OsString, (u64, bool)>;
 
 impl Listings {
+    /// The listings of `dirs`, read on the read pool's threads; a folder not among them is read
+    /// when first asked for.
+    fn read(dirs: HashSet<PathBuf>) -> Listings {
+        use rayon::prelude::*;
+        let dirs = crate::parallel::on_read_pool(|| {
+            dirs.into_par_iter()
+                .map(|d| {
+                    let listing = list_folder(&d);
+                    (d, listing)
+                })
+                .collect()
+        });
+        Listings { dirs }
+    }
+
     fn entry(&mut self, path: &Path) -> Option<(u64, bool)> {
         let (dir, name) = (path.parent()?, path.file_name()?);
         self.dirs
             .entry(dir.to_path_buf())
-            .or_insert_with(|| {
-                let entries = std::fs::read_dir(dir).ok()?;
-                Some(
-                    entries
-                        .flatten()
-                        .map(|e| {
-                            let file = e.file_type().is_ok_and(|t| t.is_file());
-                            (e.file_name(), (e.ino(), file))
-                        })
-                        .collect(),
-                )
-            })
+            .or_insert_with(|| list_folder(dir))
             .as_ref()?
             .get(name)
             .copied()
     }
+}
+
+fn list_folder(dir: &Path) -> Option<FolderListing> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    Some(
+        entries
+            .flatten()
+            .map(|e| {
+                let file = e.file_type().is_ok_and(|t| t.is_file());
+                (e.file_name(), (e.ino(), file))
+            })
+            .collect(),
+    )
 }
 
 /// Puts the object at `target` (via a temp name in the same folder, renamed over whatever is

@@ -159,11 +159,34 @@ pub fn write_report(
     check: &CheckResult,
 ) -> anyhow::Result<ReportSummary> {
     // The originals under their own names, kept in step with the catalog; the pages link there.
+    // The tree is brought in step on another thread while the pages are made (both mostly wait
+    // for folder listings: the tree's, the store's, the thumbnails'), the links taken from the
+    // plan; where the tree cannot be updated at all, the pages are made again, linked to the
+    // copies in objects/.
     let archive = common.archive_dir();
     let placed = crate::originals::plan(&session.files);
-    match crate::originals::sync(&archive, &placed) {
+    sources.originals = crate::originals::links(&placed);
+    let render = |sources: &Sources| {
+        crate::report::write_report(
+            &archive,
+            sources,
+            &session.cfg,
+            tally,
+            check,
+            super::epoch(),
+        )
+        .context("写报告失败")
+    };
+    let (synced, report) = std::thread::scope(|scope| {
+        let sync = scope.spawn(|| crate::originals::sync(&archive, &placed));
+        let report = render(sources);
+        let synced = sync
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("更新原文件目录的线程异常退出")));
+        (synced, report)
+    });
+    match synced {
         Ok(synced) => {
-            sources.originals = crate::originals::links(&placed);
             // An object not there to link is missing from the store: kept for the next
             // import to heal, and named by every command until then.
             for sha in synced
@@ -181,6 +204,7 @@ pub fn write_report(
                     )
                     .context("无法在目录中记录丢失的对象")?;
             }
+            report
         }
         Err(e) => {
             let _ = writeln!(
@@ -188,17 +212,10 @@ pub fn write_report(
                 "注意：无法更新 {}：{e}（报告暂时链接到 objects/ 里的副本）",
                 archive.originals_dir().display()
             );
+            sources.originals.clear();
+            render(sources)
         }
     }
-    crate::report::write_report(
-        &archive,
-        sources,
-        &session.cfg,
-        tally,
-        check,
-        super::epoch(),
-    )
-    .context("写报告失败")
 }
 
 pub fn report_json(s: &ReportSummary) -> serde_json::Value {
@@ -253,29 +270,31 @@ fn case_photos(
     files: &[FileRow],
     input: &FormsInput,
 ) -> anyhow::Result<BTreeMap<String, Vec<Photo>>> {
+    // Each activity's first candidates, their thumbnails made (or found) in one pass: one
+    // listing of the cache (40 000 names at a year's scale) rather than one for each few.
+    let candidates: Vec<(String, Vec<&FileRow>)> = input
+        .featured()
+        .into_iter()
+        .map(|a| {
+            let mut c = forms::photo_candidates(files, &a.name);
+            c.truncate(forms::CASE_PHOTOS * 4);
+            (a.name.clone(), c)
+        })
+        .collect();
+    let rows: Vec<FileRow> = candidates
+        .iter()
+        .flat_map(|(_, c)| c.iter().map(|f| (*f).clone()))
+        .collect();
+    let (thumbs, _) = crate::report::make_thumbs(archive, &rows).context("无法生成缩略图")?;
     let mut out = BTreeMap::new();
-    for a in input.featured() {
-        let candidates = forms::photo_candidates(files, &a.name);
-        let mut chosen = Vec::new();
-        for chunk in candidates.chunks(forms::CASE_PHOTOS).take(4) {
-            let rows: Vec<FileRow> = chunk.iter().map(|f| (*f).clone()).collect();
-            let (thumbs, _) =
-                crate::report::make_thumbs(archive, &rows).context("无法生成缩略图")?;
-            for f in chunk {
-                if chosen.len() == forms::CASE_PHOTOS {
-                    break;
-                }
-                if matches!(thumbs.get(&f.sha256), Some(Thumb::Image))
-                    && let Some(p) = thumb_png(archive, f)
-                {
-                    chosen.push(p);
-                }
-            }
-            if chosen.len() == forms::CASE_PHOTOS {
-                break;
-            }
-        }
-        out.insert(a.name.clone(), chosen);
+    for (name, candidates) in candidates {
+        let chosen: Vec<Photo> = candidates
+            .into_iter()
+            .filter(|f| matches!(thumbs.get(&f.sha256), Some(Thumb::Image)))
+            .filter_map(|f| thumb_png(archive, f))
+            .take(forms::CASE_PHOTOS)
+            .collect();
+        out.insert(name, chosen);
     }
     Ok(out)
 }

@@ -340,7 +340,7 @@ fn group_by_activity<'a>(input: &'a ReportInput) -> Vec<ActivityFiles<'a>> {
         .map(|(i, a)| (a.name.as_str(), i))
         .collect();
     let mut files: Vec<Vec<&FileRow>> = vec![Vec::new(); acts.len()];
-    for f in &input.files {
+    for f in input.files.iter() {
         for name in &f.activities {
             if let Some(&i) = slots.get(name.as_str()) {
                 // A file is listed once under an activity, however often it names it.
@@ -945,7 +945,7 @@ fn problems(input: &ReportInput) -> String {
         b.push_str("<p class=\"done\">无。</p>\n");
     } else {
         b.push_str("<div class=\"scroll\"><table><tr><th>文件</th><th>工作表</th><th>行</th><th>原因</th></tr>\n");
-        for p in &input.row_problems {
+        for p in input.row_problems {
             let _ = writeln!(
                 b,
                 "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td>{}</td></tr>",
@@ -966,7 +966,7 @@ fn problems(input: &ReportInput) -> String {
         b.push_str("<p class=\"done\">无。</p>\n");
     } else {
         b.push_str("<div class=\"scroll\"><table><tr><th>文件</th><th>原因</th></tr>\n");
-        for (path, reason) in &input.rejections {
+        for (path, reason) in input.rejections {
             let _ = writeln!(b, "<tr><td>{}</td><td>{}</td></tr>", esc(path), esc(reason));
         }
         b.push_str("</table></div>\n");

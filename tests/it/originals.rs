@@ -205,3 +205,24 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+/// The tree is brought in step while the pages are made; where it cannot be made at all (here a
+/// file stands where its folder goes), the night still goes through, says so, and the pages are
+/// made again linking to the copies in objects/.
+#[test]
+fn pages_link_to_the_objects_when_the_tree_cannot_be_made() {
+    let env = Env::new();
+    sample(&env);
+    std::fs::create_dir_all(&env.archive).unwrap();
+    std::fs::write(tree(&env), b"not a folder").unwrap();
+    let run = nightly(&env);
+    assert!(run.stderr.contains("无法更新"), "{}", run.stderr);
+    let page = std::fs::read_to_string(env.archive.join("报告/activity-01.html")).unwrap();
+    let sha = sha256_hex("方案\n2025年5月1日\n".as_bytes());
+    assert!(
+        page.contains(&format!("href=\"../objects/{}/{sha}\"", &sha[..2])),
+        "{page}"
+    );
+    assert!(!page.contains("按活动/"), "{page}");
+    assert_eq!(std::fs::read(tree(&env)).unwrap(), b"not a folder");
+}
