@@ -736,6 +736,7 @@ impl Writing<'_, '_, '_> {
                 let hash = e.sha256.is_none();
                 let got = copy_checked(&mut src, zip, e, &desc, self.buf, progress, hash)
                     .map_err(|err| err.into_bag_error(tmp_path, Some(path)))?;
+                done_with(&src);
                 e.sha256.as_deref().map(str::to_string).or(got)
             }
             EntrySource::Directory => None,
@@ -1006,11 +1007,22 @@ fn read_held(path: &Path, size: u64) -> io::Result<Vec<u8>> {
 
 /// [`read_held`] into `bytes` (emptied first; its capacity is reused).
 fn read_held_into(mut bytes: Vec<u8>, path: &Path, size: u64) -> io::Result<Vec<u8>> {
-    let f = File::open(path)?;
+    let mut f = File::open(path)?;
     bytes.clear();
     bytes.reserve_exact(usize::try_from(size + 1).unwrap_or(usize::MAX));
-    f.take(size + 1).read_to_end(&mut bytes)?;
+    (&mut f).take(size + 1).read_to_end(&mut bytes)?;
+    done_with(&f);
     Ok(bytes)
+}
+
+/// A source read to its end is not read again by the bag: its pages leave the page cache now
+/// (`POSIX_FADV_DONTNEED`) rather than push out what the machine holds there, and the pages of
+/// the next files reuse them.
+fn done_with(f: &File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: posix_fadvise only reads the descriptor, which `f` keeps open. A failure only
+    // leaves the pages cached.
+    unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
 }
 
 /// The whole zip's SHA-256, read back from the temp file by a thread that follows the writer.
