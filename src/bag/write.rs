@@ -752,7 +752,8 @@ impl Writing<'_, '_, '_> {
 }
 
 /// Where the next byte given to the zip writer goes in the file: the file's position and what
-/// its buffer holds (a seek flushes the buffer first). `None` inside a deflated entry.
+/// its buffer holds (a seek flushes the buffer first); meant for a stored entry, whose bytes
+/// reach the file as they are. `None` once the writer is closed.
 fn written_to(zip: &ZipWriter<BufWriter<WriteBehind<'_>>>) -> Option<u64> {
     zip.get_ref()
         .map(|b| b.get_ref().pos + b.buffer().len() as u64)
