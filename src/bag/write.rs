@@ -1513,25 +1513,36 @@ mod tests {
         }
     }
 
+    /// `n` files `照片/000.jpg`… in `dir`, of `len(i)` bytes each, deflated where `compress(i)`.
+    fn photos_on_disk(
+        dir: &Path,
+        n: u32,
+        len: impl Fn(u32) -> u32,
+        compress: impl Fn(u32) -> bool,
+    ) -> Vec<PayloadFile> {
+        (0..n)
+            .map(|i| {
+                let bytes: Vec<u8> = (0..len(i)).map(|b| (b * 7 + i) as u8).collect();
+                let path = dir.join(format!("f{i}"));
+                std::fs::write(&path, &bytes).unwrap();
+                PayloadFile {
+                    path: format!("照片/{i:03}.jpg"),
+                    source: PayloadSource::File(path),
+                    size: bytes.len() as u64,
+                    sha256: Some(to_hex(&Sha256::digest(&bytes))),
+                    compress: compress(i),
+                }
+            })
+            .collect()
+    }
+
     /// Files on disk go through the read-ahead (small ones read whole by its threads, one above
     /// `HELD_MAX` streamed by the writer), and the zip's digest, read back behind the writer, is
     /// the digest of the file: with zip64 headers (which patch more of each local header) too.
     #[test]
     fn files_on_disk_are_read_ahead_and_the_digest_follows_the_writer() {
         let dir = tempfile::tempdir().unwrap();
-        let mut files = Vec::new();
-        for i in 0..300u32 {
-            let bytes: Vec<u8> = (0..(i * 97 % 5000)).map(|b| (b * 7 + i) as u8).collect();
-            let path = dir.path().join(format!("f{i}"));
-            std::fs::write(&path, &bytes).unwrap();
-            files.push(PayloadFile {
-                path: format!("照片/{i:03}.jpg"),
-                source: PayloadSource::File(path),
-                size: bytes.len() as u64,
-                sha256: Some(to_hex(&Sha256::digest(&bytes))),
-                compress: i % 3 == 0,
-            });
-        }
+        let mut files = photos_on_disk(dir.path(), 300, |i| i * 97 % 5000, |i| i % 3 == 0);
         let big: Vec<u8> = (0..HELD_MAX + 3 * CHUNK as u64 + 5)
             .map(|b| (b % 251) as u8)
             .collect();
@@ -1564,21 +1575,7 @@ mod tests {
     #[test]
     fn stored_entries_are_verified_from_what_the_follower_read_back() {
         let dir = tempfile::tempdir().unwrap();
-        let mut files = Vec::new();
-        for i in 0..40u32 {
-            let bytes: Vec<u8> = (0..(1 + i * 331 % 9000))
-                .map(|b| (b * 13 + i) as u8)
-                .collect();
-            let path = dir.path().join(format!("f{i}"));
-            std::fs::write(&path, &bytes).unwrap();
-            files.push(PayloadFile {
-                path: format!("照片/{i:03}.jpg"),
-                source: PayloadSource::File(path),
-                size: bytes.len() as u64,
-                sha256: Some(to_hex(&Sha256::digest(&bytes))),
-                compress: i % 4 == 0,
-            });
-        }
+        let files = photos_on_disk(dir.path(), 40, |i| 1 + i * 331 % 9000, |i| i % 4 == 0);
         let plan = plan_of(files);
         for threshold in [LARGE_FILE_THRESHOLD, 0] {
             let prepared = prepare(&plan).unwrap();
