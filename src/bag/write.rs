@@ -1421,15 +1421,7 @@ pub fn zip_sha256(path: &Path) -> io::Result<(String, u64)> {
 }
 
 fn sha256_file(path: &Path) -> io::Result<(String, u64)> {
-    thread_local! {
-        // One buffer a thread: zeroing a fresh MiB for each of 40 000 thumbnails was a fifth of
-        // the archive's CPU before the bag was written.
-        static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; CHUNK]);
-    }
-    BUF.with(|buf| match buf.try_borrow_mut() {
-        Ok(mut buf) => sha256_reading(path, &mut buf),
-        Err(_) => sha256_reading(path, &mut vec![0u8; CHUNK]),
-    })
+    sha256_reading(path, &mut vec![0u8; CHUNK])
 }
 
 fn sha256_reading(path: &Path, buf: &mut [u8]) -> io::Result<(String, u64)> {

@@ -61,17 +61,17 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 pub fn csv_bytes(header: &[&str], rows: &[Vec<Cell>], enc: CsvEncoding) -> Vec<u8> {
     let mut out = Vec::new();
     // Writing to a Vec cannot fail: the result is still handled rather than unwrapped.
-    let ok = write_csv(&mut out, header, rows.iter().cloned(), enc).is_ok();
+    let ok = write_csv(&mut out, header, rows, enc).is_ok();
     debug_assert!(ok);
     out
 }
 
 /// [`csv_bytes`] written to `out` as the rows come, never held whole (a big index's rows are
 /// made as they are written).
-pub fn write_csv(
+pub fn write_csv<R: AsRef<[Cell]>>(
     out: impl std::io::Write,
     header: &[&str],
-    rows: impl IntoIterator<Item = Vec<Cell>>,
+    rows: impl IntoIterator<Item = R>,
     enc: CsvEncoding,
 ) -> std::io::Result<()> {
     let mut out = Encoded {
@@ -89,7 +89,7 @@ pub fn write_csv(
         .from_writer(&mut out);
     w.write_record(header.iter().map(|h| guard_formula(h)))?;
     for row in rows {
-        w.write_record(row.iter().map(Cell::csv_text))?;
+        w.write_record(row.as_ref().iter().map(Cell::csv_text))?;
     }
     w.flush()?;
     drop(w);
