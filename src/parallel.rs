@@ -24,9 +24,10 @@ fn on_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
 const READ_THREADS: usize = 16;
 
 /// Runs `work` on a pool of [`READ_THREADS`] threads (or two a core, if more), for work that is
-/// mostly waiting for many small cold files (the digests of the report's thumbnails): on the
-/// machine of the benchmarks, 40 000 cold thumbnails were hashed in 3 s on four threads and
-/// in 1 s on sixteen. Where no pool can be made, on rayon's global pool.
+/// mostly waiting for many small cold files or folders (the inbox's files stat'ed, the audit's
+/// objects, the originals tree's listings, the bag's thumbnails' sizes): on the machine of the
+/// benchmarks, 40 000 cold thumbnails were hashed in 3 s on four threads and in 1 s on sixteen.
+/// Where no pool can be made, on rayon's global pool.
 pub fn on_read_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
     on_pool(two_a_core().max(READ_THREADS), work)
 }

@@ -7,7 +7,9 @@
 //! under a cap). Entries are hashed on all cores, each worker with its own `File` — or, when the
 //! whole zip's SHA-256 is wanted too (the fixity record of a new bag, the comparison with it
 //! later), read once in file order while a second thread hashes every byte of the file as the
-//! first reads it: one pass over the zip gives both.
+//! first reads it: one pass over the zip gives both. For a bag just written, the stored entries'
+//! data that the writer read back behind itself is not read again: their headers are checked
+//! here and the digests it took are compared with the manifest.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::File;
