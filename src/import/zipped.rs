@@ -172,6 +172,15 @@ pub fn unpack(
 /// a 7z, or a zip that is no Office or OpenDocument file. Reads its head and, for a zip, its
 /// central directory.
 pub fn is_archive_file(file: &File, file_name: &str, path: &Path) -> bool {
+    // The first bytes alone first: a photo (nearly every file) is not read further here.
+    let mut magic = [0u8; 6];
+    if file.read_exact_at(&mut magic, 0).is_err()
+        || !(magic == super::sevenz::MAGIC
+            || magic.starts_with(b"PK\x03\x04")
+            || magic.starts_with(b"PK\x05\x06"))
+    {
+        return false;
+    }
     let mut head = vec![0u8; 64 << 10];
     let mut n = 0;
     while n < head.len() {
