@@ -2,21 +2,36 @@
 //! many small files): two threads a core, so that while one waits for a cold read another
 //! computes. Memory is bounded by the work's own budgets, not by the thread count.
 
+use std::sync::OnceLock;
+
 /// Runs `work` (which uses rayon's parallel iterators) on a pool of two threads a core; where
 /// no pool can be made (a tight address-space limit), on rayon's global pool.
 pub fn on_io_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    on_pool(two_a_core(), work)
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    on_pool(&POOL, two_a_core(), work)
 }
 
 fn two_a_core() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
 }
 
-/// `work` on a pool of `threads`, or on rayon's global pool where none can be made.
-fn on_pool<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
-    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
+/// `work` on the pool in `cell` (of `threads`, made at its first use and kept for the rest of
+/// the run: a night used to start and stop a hundred threads), or on rayon's global pool where
+/// none can be made.
+fn on_pool<R: Send>(
+    cell: &'static OnceLock<Option<rayon::ThreadPool>>,
+    threads: usize,
+    work: impl FnOnce() -> R + Send,
+) -> R {
+    let pool = cell.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(work),
+        None => work(),
     }
 }
 
@@ -29,7 +44,8 @@ const READ_THREADS: usize = 16;
 /// benchmarks, 40 000 cold thumbnails were hashed in 3 s on four threads and in 1 s on sixteen.
 /// Where no pool can be made, on rayon's global pool.
 pub fn on_read_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
-    on_pool(two_a_core().max(READ_THREADS), work)
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    on_pool(&POOL, two_a_core().max(READ_THREADS), work)
 }
 
 /// glibc's malloc arenas that dangan's threads share (unless `MALLOC_ARENA_MAX` says otherwise).
