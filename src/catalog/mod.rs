@@ -395,6 +395,29 @@ impl Catalog {
         Ok(Catalog { conn })
     }
 
+    /// A second connection, for reading only, to the catalog a command has open already (with
+    /// [`Catalog::open`]): for a thread of its own while the first connection goes on.
+    pub fn open_reader(archive: &ArchiveDir) -> Result<Catalog> {
+        let path = archive.catalog_path();
+        let sql = |source| CatalogError::Sql {
+            path: path.display().to_string(),
+            source,
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(sql)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(sql)?;
+        match schema_version(&conn).map_err(sql)? {
+            Some(SCHEMA_VERSION) => Ok(Catalog { conn }),
+            found => Err(CatalogError::Sql {
+                path: path.display().to_string(),
+                source: rusqlite::Error::InvalidParameterName(format!(
+                    "目录版本 {found:?}，应为 {SCHEMA_VERSION}"
+                )),
+            }),
+        }
+    }
+
     /// Opens an existing catalog for reading only; `None` when there is none yet. Works on a
     /// read-only copy or mount of the archive. A catalog of an older schema is migrated first
     /// when the archive is writable, else refused with what to run.

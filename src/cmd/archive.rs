@@ -48,13 +48,15 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     // The statistics, the materials check and the report inside the bag are made from the
     // catalog as it is now.
     let mut session = Session::open(common)?;
-    let (tally, mut stats_files) = steps::write_stats(common, &session, CsvEncoding::Utf8Bom)?;
-    let (check, check_csv) = steps::write_materials(common, &session, CsvEncoding::Utf8Bom)?;
+    let (tally, mut stats_files) =
+        steps::write_stats(common, &session.view(), CsvEncoding::Utf8Bom)?;
+    let (check, check_csv) = steps::write_materials(common, &session.view(), CsvEncoding::Utf8Bom)?;
     stats_files.push(check_csv);
     // The report's rows, made once for the forms and the report inside the bag.
     let sources = session.report_sources()?;
     // The submissions (附件4, the 工作总结报告) go into data/统计/ with the statistics.
-    stats_files.extend(steps::write_forms(common, &session, &sources, &tally, &check)?.files);
+    stats_files
+        .extend(steps::write_forms(common, &session.view(), &sources, &tally, &check)?.files);
     let run_starts = session.catalog.run_starts().context(super::READ_CATALOG)?;
     // The generated entries (文件索引.csv, the report's pages) are written here and streamed
     // into the bag like the store's objects; the folder goes when the command ends, and one a

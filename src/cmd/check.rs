@@ -91,7 +91,7 @@ pub fn run(common: &Common, args: &CheckArgs) -> anyhow::Result<i32> {
     let cfg = super::load_config(common)?;
     let _lock = crate::lock::RunLock::acquire(&common.archive_dir(), "check", cfg.utc_offset)?;
     let session = Session::open(common)?;
-    let (result, csv) = steps::write_materials(common, &session, args.encoding)?;
+    let (result, csv) = steps::write_materials(common, &session.view(), args.encoding)?;
     let days = week(&session);
     let mut out = std::io::stdout().lock();
     if common.json {

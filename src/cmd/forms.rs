@@ -14,7 +14,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let tally = session.tally()?;
     let check = session.materials(session.today());
     let sources = session.report_sources()?;
-    let s = steps::write_forms(common, &session, &sources, &tally, &check)?;
+    let s = steps::write_forms(common, &session.view(), &sources, &tally, &check)?;
     let mut out = std::io::stdout().lock();
     if common.json {
         writeln!(out, "{}", steps::forms_json(&s))?;

@@ -166,15 +166,66 @@ impl Session {
         }
     }
 
+    /// The session's judged files and settings with its catalog connection: what the outputs
+    /// are made from.
+    pub fn view(&self) -> View<'_> {
+        View {
+            cfg: &self.cfg,
+            corrections: &self.corrections,
+            files: &self.files,
+            catalog: &self.catalog,
+        }
+    }
+
+    pub fn media_facts(&self) -> anyhow::Result<Vec<crate::tally::MediaFact>> {
+        self.view().media_facts()
+    }
+
+    pub fn tally(&self) -> anyhow::Result<Tally> {
+        self.view().tally()
+    }
+
+    pub fn row_problems(
+        &self,
+        keep: impl Fn(&ClassifiedFile) -> bool,
+    ) -> anyhow::Result<Vec<(crate::model::RowAt, String)>> {
+        self.view().row_problems(keep)
+    }
+
+    pub fn materials(&self, today: chrono::NaiveDate) -> CheckResult {
+        self.view().materials(today)
+    }
+
+    pub fn report_sources(&self) -> anyhow::Result<crate::report::Sources> {
+        self.view().report_sources()
+    }
+
+    /// "Today" at the configured offset (`SOURCE_DATE_EPOCH` when set).
+    pub fn today(&self) -> chrono::NaiveDate {
+        crate::clock::local_day(epoch(), self.cfg.utc_offset)
+    }
+}
+
+/// A [`Session`]'s judged files and settings, borrowed, with a catalog connection: what every
+/// output is made from. The judged parts may be shared between threads; a connection may not,
+/// so each thread opens its own.
+pub struct View<'a> {
+    pub cfg: &'a Config,
+    pub corrections: &'a Corrections,
+    pub files: &'a [ClassifiedFile],
+    pub catalog: &'a Catalog,
+}
+
+impl View<'_> {
     /// The counted media reports, judged ([`crate::counted::media_facts`]).
     pub fn media_facts(&self) -> anyhow::Result<Vec<crate::tally::MediaFact>> {
-        crate::counted::media_facts(&self.cfg, &self.files, &self.catalog).context(READ_CATALOG)
+        crate::counted::media_facts(self.cfg, self.files, self.catalog).context(READ_CATALOG)
     }
 
     /// The counting behind the provincial table, over the counted files.
     pub fn tally(&self) -> anyhow::Result<Tally> {
         let mut tally =
-            crate::counted::tally(&self.cfg, &self.files, &self.catalog).context("读取目录失败")?;
+            crate::counted::tally(self.cfg, self.files, self.catalog).context("读取目录失败")?;
         tally
             .warnings
             .extend(self.corrections.problems.iter().cloned());
@@ -212,9 +263,8 @@ impl Session {
         // A document's title counts like its name; without the texts (a catalog read error,
         // reported by the commands that read them) names alone decide.
         let first_lines = self.catalog.doc_first_lines(200).unwrap_or_default();
-        let (files, unassigned) =
-            classify::evidence_with_text(&self.cfg, &self.files, &first_lines);
-        let mut result = crate::materials::check(&self.cfg, &files, today);
+        let (files, unassigned) = classify::evidence_with_text(self.cfg, self.files, &first_lines);
+        let mut result = crate::materials::check(self.cfg, &files, today);
         result.unassigned = unassigned;
         result
     }
@@ -225,13 +275,9 @@ impl Session {
         let texts = self.catalog.doc_texts().context(READ_CATALOG)?;
         let problems = self.catalog.row_problems().context(READ_CATALOG)?;
         let rejections = self.catalog.last_rejections().context(READ_CATALOG)?;
-        let media = classify::judge_media(&self.cfg, &self.files, &media);
+        let media = classify::judge_media(self.cfg, self.files, &media);
         Ok(crate::report::sources(
-            &self.files,
-            &media,
-            &texts,
-            &problems,
-            rejections,
+            self.files, &media, &texts, &problems, rejections,
         ))
     }
 

@@ -9,7 +9,8 @@ use std::time::Instant;
 use anyhow::Context;
 
 use super::steps::{self, print_healing, print_rejections};
-use super::{Common, Session};
+use super::{Common, Session, View};
+use crate::catalog::Catalog;
 use crate::output::CsvEncoding;
 use crate::text::escape_controls;
 
@@ -31,35 +32,65 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     // Holding the lock, no other run is writing a bag: a temp zip here is a killed archive's.
     let _ = crate::bag::remove_stale_temp_files(archive.root());
     let imported = steps::import(common, false, false)?;
+    let (cfg_offset, epoch) = (cfg.utc_offset, super::epoch());
     let session = Session::open(common)?;
-    // The store's rolling audit: a share of the objects re-hashed every night.
-    let audit = crate::audit::audit(
-        &session.catalog,
-        &archive.objects_dir(),
-        crate::audit::Scope::nightly_from_env(),
-        "nightly",
-        super::epoch(),
-        true,
-        &mut |_, _| {},
-    )
-    .context("核查存档对象失败")?;
-    let (tally, _) = steps::write_stats(common, &session, CsvEncoding::Utf8Bom)?;
-    let (check, _) = steps::write_materials(common, &session, CsvEncoding::Utf8Bom)?;
-    // The report's rows, made once for the report and the forms.
-    let mut sources = session.report_sources()?;
-    let report = steps::write_report(common, &session, &mut sources, &tally, &check)?;
-    // What the audit (and the report's links) found, with what earlier nights found unhealed.
-    let damaged = session
-        .catalog
-        .damaged_objects()
-        .context(super::READ_CATALOG)?;
-    let forms = steps::write_forms(common, &session, &sources, &tally, &check)?;
-    drop(sources);
-    // After a night that went through: an online copy of the catalog, the last 7 kept.
-    session
-        .catalog
-        .back_up(&archive, super::epoch(), cfg.utc_offset)
-        .context("无法备份目录数据库")?;
+    let (cfg, corrections, files) = (&session.cfg, &session.corrections, &session.files[..]);
+    let joined = |what: &str| anyhow::anyhow!("{what}的线程异常退出");
+    // The outputs are made on both cores: the counting (and the materials check) on a thread
+    // of its own while the report's rows and thumbnails are made here, and the store's rolling
+    // audit (a share of the objects re-hashed every night, mostly waiting on the disk) on a
+    // third; each thread has its own connection to the catalog.
+    let (audit, tally, check, report, damaged, forms) = std::thread::scope(|scope| {
+        let audit = scope.spawn(|| {
+            let catalog = Catalog::open(&archive).context(super::OPEN_CATALOG)?;
+            crate::audit::audit(
+                &catalog,
+                &archive.objects_dir(),
+                crate::audit::Scope::nightly_from_env(),
+                "nightly",
+                epoch,
+                true,
+                &mut |_, _| {},
+            )
+            .context("核查存档对象失败")
+        });
+        let counted = scope.spawn(|| -> anyhow::Result<_> {
+            let catalog = Catalog::open_reader(&archive).context(super::OPEN_CATALOG)?;
+            let view = View {
+                cfg,
+                corrections,
+                files,
+                catalog: &catalog,
+            };
+            let (tally, _) = steps::write_stats(common, &view, CsvEncoding::Utf8Bom)?;
+            let (check, _) = steps::write_materials(common, &view, CsvEncoding::Utf8Bom)?;
+            Ok((tally, check))
+        });
+        // The report's rows, made once for the report and the forms.
+        let mut sources = session.report_sources()?;
+        let thumbs =
+            crate::report::make_thumbs(&archive, &sources.files).context("无法生成缩略图")?;
+        let (tally, check) = counted.join().map_err(|_| joined("统计"))??;
+        let report =
+            steps::write_report(common, &session, &mut sources, &tally, &check, Some(thumbs))?;
+        let audit = audit.join().map_err(|_| joined("核查"))??;
+        // What the audit (and the report's links) found, with what earlier nights found
+        // unhealed.
+        let damaged = session
+            .catalog
+            .damaged_objects()
+            .context(super::READ_CATALOG)?;
+        // The catalog is as the night leaves it: its online copy (the last 7 kept) is made
+        // while the forms are.
+        let backup = scope.spawn(|| {
+            Catalog::open_reader(&archive)
+                .and_then(|c| c.back_up(&archive, epoch, cfg_offset))
+                .context("无法备份目录数据库")
+        });
+        let forms = steps::write_forms(common, &session.view(), &sources, &tally, &check)?;
+        backup.join().map_err(|_| joined("备份"))??;
+        anyhow::Ok((audit, tally, check, report, damaged, forms))
+    })?;
     let seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
 
     let mut out = std::io::stdout().lock();

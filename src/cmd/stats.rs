@@ -19,7 +19,7 @@ pub fn run(common: &Common, args: &StatsArgs) -> anyhow::Result<i32> {
     let cfg = super::load_config(common)?;
     let _lock = crate::lock::RunLock::acquire(&common.archive_dir(), "stats", cfg.utc_offset)?;
     let session = Session::open(common)?;
-    let (tally, files) = steps::write_stats(common, &session, args.encoding)?;
+    let (tally, files) = steps::write_stats(common, &session.view(), args.encoding)?;
     let mut out = std::io::stdout().lock();
     if common.json {
         writeln!(out, "{}", output::table_json(&tally))?;

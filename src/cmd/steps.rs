@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::{Common, EXIT_OK, EXIT_REJECTED, Session};
+use super::{Common, EXIT_OK, EXIT_REJECTED, Session, View};
 use crate::archive_dir::ArchiveDir;
 use crate::forms::{self, FormsInput, docx::Photo};
 use crate::import::{ImportOptions, ImportSummary, run_import};
 use crate::materials::{self, CHECK_CSV, CheckResult};
-use crate::output::{self, CsvEncoding, write_atomic};
+use crate::output::{self, CsvEncoding};
 use crate::report::{FileRow, ReportSummary, Sources, thumbs::Thumb};
 use crate::tally::Tally;
 use crate::text::escape_controls;
@@ -98,7 +98,7 @@ pub fn print_healing(out: &mut impl Write, s: &ImportSummary) -> anyhow::Result<
 /// returns the tally and the files.
 pub fn write_stats(
     common: &Common,
-    session: &Session,
+    session: &View,
     enc: CsvEncoding,
 ) -> anyhow::Result<(Tally, Vec<StatsFile>)> {
     let tally = session.tally()?;
@@ -108,7 +108,7 @@ pub fn write_stats(
     let mut files = output::stats_files(&tally, enc, epoch, &fill)
         .and_then(|stats| write_stats_files(&dir, stats))
         .with_context(|| format!("无法写入 {}", dir.display()))?;
-    let pending = crate::classify::pending_rows(&session.files, &session.corrections);
+    let pending = crate::classify::pending_rows(session.files, session.corrections);
     let activities: Vec<String> = session
         .cfg
         .activities
@@ -129,7 +129,7 @@ pub fn write_stats(
 /// 材料检查.csv into `统计/`.
 pub fn write_materials(
     common: &Common,
-    session: &Session,
+    session: &View,
     enc: CsvEncoding,
 ) -> anyhow::Result<(CheckResult, StatsFile)> {
     let result = session.materials(session.today());
@@ -137,7 +137,7 @@ pub fn write_materials(
     std::fs::create_dir_all(&dir).with_context(|| format!("无法创建 {}", dir.display()))?;
     let path = dir.join(CHECK_CSV);
     let bytes = materials::check_csv(&result, enc);
-    write_atomic(&path, &bytes)?;
+    output::write_if_changed(&path, &bytes)?;
     Ok((
         result,
         StatsFile {
@@ -157,6 +157,7 @@ pub fn write_report(
     sources: &mut Sources,
     tally: &Tally,
     check: &CheckResult,
+    thumbs: Option<crate::report::Thumbs>,
 ) -> anyhow::Result<ReportSummary> {
     // The originals under their own names, kept in step with the catalog; the pages link there.
     // The tree is brought in step on another thread while the pages are made (both mostly wait
@@ -166,14 +167,18 @@ pub fn write_report(
     let archive = common.archive_dir();
     let placed = crate::originals::plan(&session.files);
     sources.originals = crate::originals::links(&placed);
+    // The thumbnails made already are used once: a second rendering (without the tree)
+    // makes its own from the cache.
+    let thumbs = std::cell::Cell::new(thumbs);
     let render = |sources: &Sources| {
-        crate::report::write_report(
+        crate::report::write_report_with(
             &archive,
             sources,
             &session.cfg,
             tally,
             check,
             super::epoch(),
+            thumbs.take(),
         )
         .context("写报告失败")
     };
@@ -303,7 +308,7 @@ fn case_photos(
 /// files into 统计/.
 pub fn write_forms(
     common: &Common,
-    session: &Session,
+    session: &View,
     sources: &Sources,
     tally: &Tally,
     check: &CheckResult,
@@ -317,10 +322,10 @@ pub fn write_forms(
         .map(|(a, e)| (a.clone(), e.clone()))
         .collect();
     let input = forms::FormsInput::new(
-        &session.cfg,
+        session.cfg,
         tally,
         check,
-        &session.files,
+        session.files,
         &summaries,
         &media,
         session.today(),

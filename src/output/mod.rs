@@ -301,8 +301,44 @@ pub fn write_files(
     let mut paths = Vec::with_capacity(files.len());
     for (name, bytes) in files {
         let path = dir.join(name);
-        write_atomic(&path, bytes)?;
+        write_if_changed(&path, bytes)?;
         paths.push(path);
     }
     Ok(paths)
+}
+
+/// [`write_atomic`], unless `path` holds these bytes already: an unchanged night rewrites (and
+/// syncs) nothing. Returns whether it wrote.
+pub fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<bool, OutputError> {
+    // The size first: a file of another size is not read to be compared.
+    let same = std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && std::fs::read(path).is_ok_and(|old| old == bytes);
+    if same {
+        return Ok(false);
+    }
+    write_atomic(path, bytes)?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn a_file_with_the_same_bytes_is_left_alone_and_another_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("情况统计表.csv");
+        assert!(write_if_changed(&path, b"a,b\n1,2\n").unwrap());
+        let first = std::fs::metadata(&path).unwrap().ino();
+        // Same bytes: not written (the same file, no temp file made and renamed over it).
+        assert!(!write_if_changed(&path, b"a,b\n1,2\n").unwrap());
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), first);
+        // Same size, other bytes; and another size: replaced whole.
+        assert!(write_if_changed(&path, b"a,b\n1,3\n").unwrap());
+        assert_eq!(std::fs::read(&path).unwrap(), b"a,b\n1,3\n");
+        assert!(write_if_changed(&path, b"a\n").unwrap());
+        assert_eq!(std::fs::read(&path).unwrap(), b"a\n");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
 }

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use crate::archive_dir::ArchiveDir;
 use crate::config::Config;
 use crate::materials::CheckResult;
-use crate::output::{OutputError, write_atomic};
+use crate::output::OutputError;
 use crate::tally::Tally;
 use thumbs::{Made, Thumb, ThumbRequest};
 
@@ -313,11 +313,11 @@ pub fn excerpt(text: &str, max: usize) -> (String, bool) {
     (head, chars.next().is_some())
 }
 
+/// The thumbnails of a report's files by SHA-256, with what was made and found.
+pub type Thumbs = (HashMap<String, Thumb>, ReportSummary);
+
 /// Makes the missing thumbnails of every current photo and video (in parallel, each once).
-pub fn make_thumbs(
-    archive: &ArchiveDir,
-    files: &[FileRow],
-) -> Result<(HashMap<String, Thumb>, ReportSummary), ReportError> {
+pub fn make_thumbs(archive: &ArchiveDir, files: &[FileRow]) -> Result<Thumbs, ReportError> {
     let thumbs_dir = archive.thumbs_dir();
     let dir_error = |source| ReportError::Dir {
         path: thumbs_dir.display().to_string(),
@@ -369,6 +369,7 @@ pub fn make_thumbs(
 }
 
 /// Makes the thumbnails the pages need (once, into the cache) and puts the input together.
+#[allow(clippy::too_many_arguments)]
 fn build_input<'a>(
     archive: &ArchiveDir,
     sources: &'a Sources,
@@ -377,6 +378,7 @@ fn build_input<'a>(
     check: &'a CheckResult,
     epoch: i64,
     links: Links<'a>,
+    made: Option<Thumbs>,
 ) -> Result<(ReportInput<'a>, ReportSummary), ReportError> {
     let files = match &links {
         Links::Bag { files: in_bag } => std::borrow::Cow::Owned(
@@ -389,7 +391,10 @@ fn build_input<'a>(
         ),
         _ => std::borrow::Cow::Borrowed(sources.files.as_slice()),
     };
-    let (thumbs, summary) = make_thumbs(archive, &files)?;
+    let (thumbs, summary) = match made {
+        Some(made) => made,
+        None => make_thumbs(archive, &files)?,
+    };
     let input = ReportInput {
         cfg,
         tally,
@@ -430,6 +435,7 @@ pub fn render_for_bag(
         check,
         epoch,
         Links::Bag { files: in_bag },
+        None,
     )?;
     std::fs::create_dir_all(staging).map_err(|source| ReportError::Dir {
         path: staging.display().to_string(),
@@ -482,6 +488,20 @@ pub fn write_report(
     check: &CheckResult,
     epoch: i64,
 ) -> Result<ReportSummary, ReportError> {
+    write_report_with(archive, sources, cfg, tally, check, epoch, None)
+}
+
+/// [`write_report`] with the thumbnails made already ([`make_thumbs`] of `sources.files`, as
+/// `nightly` makes them while the statistics are counted); `None` makes them here.
+pub fn write_report_with(
+    archive: &ArchiveDir,
+    sources: &Sources,
+    cfg: &Config,
+    tally: &Tally,
+    check: &CheckResult,
+    epoch: i64,
+    thumbs: Option<Thumbs>,
+) -> Result<ReportSummary, ReportError> {
     let (input, mut summary) = build_input(
         archive,
         sources,
@@ -490,6 +510,7 @@ pub fn write_report(
         check,
         epoch,
         archive_links(sources),
+        thumbs,
     )?;
     let dir = archive.report_dir();
     std::fs::create_dir_all(&dir).map_err(|source| ReportError::Dir {
@@ -502,11 +523,9 @@ pub fn write_report(
         let path = dir.join(&name);
         pages.insert(name);
         // Same catalog, same epoch, same bytes: an unchanged page is left alone (no fsync).
-        if std::fs::read(&path).is_ok_and(|old| old == body.as_bytes()) {
-            return Ok(());
+        if crate::output::write_if_changed(&path, body.as_bytes())? {
+            summary.pages_written += 1;
         }
-        write_atomic(&path, body.as_bytes())?;
-        summary.pages_written += 1;
         Ok::<(), ReportError>(())
     })?;
     // Pages of activities no longer in the catalog (or of pages no longer needed) go.
