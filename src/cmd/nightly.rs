@@ -34,15 +34,20 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let imported = steps::import(common, false, false)?;
     let (cfg_offset, epoch) = (cfg.utc_offset, super::epoch());
     let session = Session::open(common)?;
+    // The originals tree as the catalog wants it: brought in step on its own thread from here
+    // on (it mostly waits for the listings of its folders and the store's).
+    let placed = crate::originals::plan(&session.files);
     let (cfg, corrections, files) = (&session.cfg, &session.corrections, &session.files[..]);
     let joined = |what: &str| anyhow::anyhow!("{what}的线程异常退出");
+    let archive = &archive;
     // The outputs are made on both cores: the counting (and the materials check) on a thread
-    // of its own while the report's rows and thumbnails are made here, and the store's rolling
-    // audit (a share of the objects re-hashed every night, mostly waiting on the disk) on a
-    // third; each thread has its own connection to the catalog.
+    // of its own while the report's rows and thumbnails are made here, then the forms on a
+    // thread while the report's pages are made here; the store's rolling audit (a share of the
+    // objects re-hashed every night, mostly waiting on the disk) runs beside them all. Each
+    // thread has its own connection to the catalog.
     let (audit, tally, check, report, damaged, forms) = std::thread::scope(|scope| {
         let audit = scope.spawn(|| {
-            let catalog = Catalog::open(&archive).context(super::OPEN_CATALOG)?;
+            let catalog = Catalog::open(archive).context(super::OPEN_CATALOG)?;
             crate::audit::audit(
                 &catalog,
                 &archive.objects_dir(),
@@ -55,7 +60,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             .context("核查存档对象失败")
         });
         let counted = scope.spawn(|| -> anyhow::Result<_> {
-            let catalog = Catalog::open_reader(&archive).context(super::OPEN_CATALOG)?;
+            let catalog = Catalog::open_reader(archive).context(super::OPEN_CATALOG)?;
             let view = View {
                 cfg,
                 corrections,
@@ -66,13 +71,33 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             let (check, _) = steps::write_materials(common, &view, CsvEncoding::Utf8Bom)?;
             Ok((tally, check))
         });
+        let sync = scope.spawn(|| crate::originals::sync(archive, &placed));
         // The report's rows, made once for the report and the forms.
         let mut sources = session.report_sources()?;
+        sources.originals = crate::originals::links(&placed);
         let thumbs =
-            crate::report::make_thumbs(&archive, &sources.files).context("无法生成缩略图")?;
+            crate::report::make_thumbs(archive, &sources.files).context("无法生成缩略图")?;
         let (tally, check) = counted.join().map_err(|_| joined("统计"))??;
-        let report =
-            steps::write_report(common, &session, &mut sources, &tally, &check, Some(thumbs))?;
+        // The forms (which read no page) are made beside the report.
+        let (report, forms) = std::thread::scope(|beside| {
+            let forms = beside.spawn(|| {
+                let catalog = Catalog::open_reader(archive).context(super::OPEN_CATALOG)?;
+                let view = View {
+                    cfg,
+                    corrections,
+                    files,
+                    catalog: &catalog,
+                };
+                steps::write_forms(common, &view, &sources, &tally, &check)
+            });
+            let report =
+                steps::render_report(common, &session, &sources, &tally, &check, Some(thumbs));
+            let forms = forms.join().map_err(|_| joined("表格"));
+            (report, forms)
+        });
+        let synced = steps::joined_sync(sync.join());
+        let report = steps::after_sync(common, &session, &sources, &tally, &check, synced, report)?;
+        let forms = forms??;
         let audit = audit.join().map_err(|_| joined("核查"))??;
         // What the audit (and the report's links) found, with what earlier nights found
         // unhealed.
@@ -80,17 +105,13 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             .catalog
             .damaged_objects()
             .context(super::READ_CATALOG)?;
-        // The catalog is as the night leaves it: its online copy (the last 7 kept) is made
-        // while the forms are.
-        let backup = scope.spawn(|| {
-            Catalog::open_reader(&archive)
-                .and_then(|c| c.back_up(&archive, epoch, cfg_offset))
-                .context("无法备份目录数据库")
-        });
-        let forms = steps::write_forms(common, &session.view(), &sources, &tally, &check)?;
-        backup.join().map_err(|_| joined("备份"))??;
         anyhow::Ok((audit, tally, check, report, damaged, forms))
     })?;
+    // After a night that went through: an online copy of the catalog, the last 7 kept.
+    session
+        .catalog
+        .back_up(archive, epoch, cfg_offset)
+        .context("无法备份目录数据库")?;
     let seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
 
     let mut out = std::io::stdout().lock();

@@ -13,7 +13,8 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let tally = session.tally()?;
     let check = session.materials(session.today());
     let mut sources = session.report_sources()?;
-    let s = steps::write_report(common, &session, &mut sources, &tally, &check, None)?;
+    let placed = steps::place_originals(&session, &mut sources);
+    let s = steps::write_report(common, &session, &sources, &placed, &tally, &check, None)?;
     // Originals the report links to that the store no longer has intact: said on stderr.
     super::print_store_damage(&mut std::io::stderr().lock(), common, &session)?;
     let mut out = std::io::stdout().lock();

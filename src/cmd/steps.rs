@@ -148,13 +148,23 @@ pub fn write_materials(
     ))
 }
 
+/// The originals tree as the catalog wants it (`按活动/`, each counted file under its own
+/// name), its links set in `sources` for the pages: for [`write_report`].
+pub fn place_originals(session: &Session, sources: &mut Sources) -> Vec<crate::originals::Placed> {
+    let placed = crate::originals::plan(&session.files);
+    sources.originals = crate::originals::links(&placed);
+    placed
+}
+
 /// Writes the report from the report's rows (`Session::report_sources`, which the forms read
-/// too: made once a run), a tally and a check already made (as `nightly` has them); sets the
-/// rows' links to `按活动/`.
+/// too: made once a run), a tally and a check already made (as `nightly` has them), and the
+/// originals tree `placed` ([`place_originals`], whose links `sources` holds), which is brought
+/// in step here.
 pub fn write_report(
     common: &Common,
     session: &Session,
-    sources: &mut Sources,
+    sources: &Sources,
+    placed: &[crate::originals::Placed],
     tally: &Tally,
     check: &CheckResult,
     thumbs: Option<crate::report::Thumbs>,
@@ -165,31 +175,56 @@ pub fn write_report(
     // plan; where the tree cannot be updated at all, the pages are made again, linked to the
     // copies in objects/.
     let archive = common.archive_dir();
-    let placed = crate::originals::plan(&session.files);
-    sources.originals = crate::originals::links(&placed);
-    // The thumbnails made already are used once: a second rendering (without the tree)
-    // makes its own from the cache.
-    let thumbs = std::cell::Cell::new(thumbs);
-    let render = |sources: &Sources| {
-        crate::report::write_report_with(
-            &archive,
-            sources,
-            &session.cfg,
-            tally,
-            check,
-            super::epoch(),
-            thumbs.take(),
-        )
-        .context("写报告失败")
-    };
     let (synced, report) = std::thread::scope(|scope| {
-        let sync = scope.spawn(|| crate::originals::sync(&archive, &placed));
-        let report = render(sources);
-        let synced = sync
-            .join()
-            .unwrap_or_else(|_| Err(std::io::Error::other("更新原文件目录的线程异常退出")));
-        (synced, report)
+        let sync = scope.spawn(|| crate::originals::sync(&archive, placed));
+        let report = render_report(common, session, sources, tally, check, thumbs);
+        (joined_sync(sync.join()), report)
     });
+    after_sync(common, session, sources, tally, check, synced, report)
+}
+
+/// The report's pages from `sources` (links included), without touching the originals tree:
+/// [`write_report`]'s first half, for `nightly`, which brings the tree in step on a thread of
+/// its own from the start of its run.
+pub fn render_report(
+    common: &Common,
+    session: &Session,
+    sources: &Sources,
+    tally: &Tally,
+    check: &CheckResult,
+    thumbs: Option<crate::report::Thumbs>,
+) -> anyhow::Result<ReportSummary> {
+    crate::report::write_report_with(
+        &common.archive_dir(),
+        sources,
+        &session.cfg,
+        tally,
+        check,
+        super::epoch(),
+        thumbs,
+    )
+    .context("写报告失败")
+}
+
+/// What a thread bringing the originals tree in step ended with.
+pub fn joined_sync(
+    joined: std::thread::Result<std::io::Result<crate::originals::Synced>>,
+) -> std::io::Result<crate::originals::Synced> {
+    joined.unwrap_or_else(|_| Err(std::io::Error::other("更新原文件目录的线程异常退出")))
+}
+
+/// [`write_report`]'s second half, once the tree is in step (`synced`) and the pages made
+/// (`report`): the objects the tree found missing are recorded; where the tree could not be
+/// updated at all, the pages are made again, linked to the copies in objects/.
+pub fn after_sync(
+    common: &Common,
+    session: &Session,
+    sources: &Sources,
+    tally: &Tally,
+    check: &CheckResult,
+    synced: std::io::Result<crate::originals::Synced>,
+    report: anyhow::Result<ReportSummary>,
+) -> anyhow::Result<ReportSummary> {
     match synced {
         Ok(synced) => {
             // An object not there to link is missing from the store: kept for the next
@@ -215,10 +250,13 @@ pub fn write_report(
             let _ = writeln!(
                 std::io::stderr(),
                 "注意：无法更新 {}：{e}（报告暂时链接到 objects/ 里的副本）",
-                archive.originals_dir().display()
+                common.archive_dir().originals_dir().display()
             );
-            sources.originals.clear();
-            render(sources)
+            let linked_to_objects = Sources {
+                originals: Default::default(),
+                ..sources.clone()
+            };
+            render_report(common, session, &linked_to_objects, tally, check, None)
         }
     }
 }
