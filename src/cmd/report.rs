@@ -14,7 +14,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let check = session.materials(session.today());
     let mut sources = session.report_sources()?;
     let placed = steps::place_originals(&session, &mut sources);
-    let s = steps::write_report(common, &session, &sources, &placed, &tally, &check, None)?;
+    let s = steps::write_report(common, &session, &sources, &placed, &tally, &check)?;
     // Originals the report links to that the store no longer has intact: said on stderr.
     super::print_store_damage(&mut std::io::stderr().lock(), common, &session)?;
     let mut out = std::io::stdout().lock();

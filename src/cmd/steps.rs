@@ -167,7 +167,6 @@ pub fn write_report(
     placed: &[crate::originals::Placed],
     tally: &Tally,
     check: &CheckResult,
-    thumbs: Option<crate::report::Thumbs>,
 ) -> anyhow::Result<ReportSummary> {
     // The originals under their own names, kept in step with the catalog; the pages link there.
     // The tree is brought in step on another thread while the pages are made (both mostly wait
@@ -177,7 +176,7 @@ pub fn write_report(
     let archive = common.archive_dir();
     let (synced, report) = std::thread::scope(|scope| {
         let sync = scope.spawn(|| crate::originals::sync(&archive, placed));
-        let report = render_report(common, session, sources, tally, check, thumbs);
+        let report = render_report(common, session, sources, tally, check, None);
         (joined_sync(sync.join()), report)
     });
     after_sync(common, session, sources, tally, check, synced, report)
