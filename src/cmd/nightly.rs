@@ -37,7 +37,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     // The originals tree as the catalog wants it: brought in step on its own thread from here
     // on (it mostly waits for the listings of its folders and the store's).
     let placed = crate::originals::plan(&session.files);
-    let (cfg, corrections, files) = (&session.cfg, &session.corrections, &session.files[..]);
+    let judged = (&session.cfg, &session.corrections, &session.files[..]);
     let joined = |what: &str| anyhow::anyhow!("{what}的线程异常退出");
     let archive = &archive;
     // The outputs are made on both cores: the counting (and the materials check) on a thread
@@ -59,17 +59,12 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             )
             .context("核查存档对象失败")
         });
-        let counted = scope.spawn(|| -> anyhow::Result<_> {
-            let catalog = Catalog::open_reader(archive).context(super::OPEN_CATALOG)?;
-            let view = View {
-                cfg,
-                corrections,
-                files,
-                catalog: &catalog,
-            };
-            let (tally, _) = steps::write_stats(common, &view, CsvEncoding::Utf8Bom)?;
-            let (check, _) = steps::write_materials(common, &view, CsvEncoding::Utf8Bom)?;
-            Ok((tally, check))
+        let counted = scope.spawn(|| {
+            on_reader(archive, judged, |view| {
+                let (tally, _) = steps::write_stats(common, view, CsvEncoding::Utf8Bom)?;
+                let (check, _) = steps::write_materials(common, view, CsvEncoding::Utf8Bom)?;
+                Ok((tally, check))
+            })
         });
         let sync = scope.spawn(|| crate::originals::sync(archive, &placed));
         // The report's rows, made once for the report and the forms.
@@ -81,14 +76,9 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         // The forms (which read no page) are made beside the report.
         let (report, forms) = std::thread::scope(|beside| {
             let forms = beside.spawn(|| {
-                let catalog = Catalog::open_reader(archive).context(super::OPEN_CATALOG)?;
-                let view = View {
-                    cfg,
-                    corrections,
-                    files,
-                    catalog: &catalog,
-                };
-                steps::write_forms(common, &view, &sources, &tally, &check)
+                on_reader(archive, judged, |view| {
+                    steps::write_forms(common, view, &sources, &tally, &check)
+                })
             });
             let report =
                 steps::render_report(common, &session, &sources, &tally, &check, Some(thumbs));
@@ -180,6 +170,26 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         return Ok(super::EXIT_FAILED);
     }
     Ok(steps::import_exit_code(&imported))
+}
+
+/// `work` with the session's judged files and settings and a read connection to the catalog of
+/// the calling thread's own (a connection is not shared between threads).
+fn on_reader<T>(
+    archive: &crate::archive_dir::ArchiveDir,
+    (cfg, corrections, files): (
+        &crate::config::Config,
+        &crate::classify::Corrections,
+        &[crate::classify::ClassifiedFile],
+    ),
+    work: impl FnOnce(&View) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let catalog = Catalog::open_reader(archive).context(super::OPEN_CATALOG)?;
+    work(&View {
+        cfg,
+        corrections,
+        files,
+        catalog: &catalog,
+    })
 }
 
 /// `核查对象 3/70（已修复 1）`: what the night's audit re-read, and what the import healed.
