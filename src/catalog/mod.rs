@@ -407,14 +407,19 @@ impl Catalog {
         let conn = Connection::open_with_flags(&path, flags).map_err(sql)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(sql)?;
+        // The first connection made the schema current; another program may have replaced
+        // the file since.
         match schema_version(&conn).map_err(sql)? {
             Some(SCHEMA_VERSION) => Ok(Catalog { conn }),
-            found => Err(CatalogError::Sql {
+            Some(found) if found > SCHEMA_VERSION => Err(CatalogError::TooNew {
                 path: path.display().to_string(),
-                source: rusqlite::Error::InvalidParameterName(format!(
-                    "目录版本 {found:?}，应为 {SCHEMA_VERSION}"
-                )),
+                found,
             }),
+            Some(found) => Err(CatalogError::NeedsMigration {
+                path: path.display().to_string(),
+                found,
+            }),
+            None => Err(sql(rusqlite::Error::QueryReturnedNoRows)),
         }
     }
 

@@ -156,10 +156,10 @@ pub fn place_originals(session: &Session, sources: &mut Sources) -> Vec<crate::o
     placed
 }
 
-/// Writes the report from the report's rows (`Session::report_sources`, which the forms read
-/// too: made once a run), a tally and a check already made (as `nightly` has them), and the
-/// originals tree `placed` ([`place_originals`], whose links `sources` holds), which is brought
-/// in step here.
+/// Writes the report (for `report`) from the report's rows (`Session::report_sources`), a
+/// tally and a check, and the originals tree `placed` ([`place_originals`], whose links
+/// `sources` holds), which is brought in step here while the pages are made. `nightly` takes
+/// the two halves, [`render_report`] and [`after_sync`], with the tree on a thread of its own.
 pub fn write_report(
     common: &Common,
     session: &Session,
