@@ -288,9 +288,8 @@ pub fn write_index_csv(
 
 /// The bag of year `year`: the chosen files from the store and 文件索引.csv (written into
 /// `staging`, a folder of the caller's that outlives the bag's writing), each a file on disk
-/// streamed into the bag, and `stats_files` (`(name, bytes)`, as the commands wrote them into
-/// `archive/统计/`) under `data/统计/`: small generated files, held as they are.
-#[allow(clippy::too_many_arguments)]
+/// streamed into the bag. The statistics and the report are added when they are made
+/// ([`YearPlan::add_stats`], [`YearPlan::add_files`]).
 pub fn plan_year(
     cfg: &Config,
     files: &[ClassifiedFile],
@@ -298,7 +297,6 @@ pub fn plan_year(
     objects: &std::path::Path,
     year: i32,
     timestamp: i64,
-    stats_files: Vec<(&str, Vec<u8>)>,
     staging: &std::path::Path,
 ) -> Result<YearPlan, YearError> {
     use crate::bag::{BagInfo, BagPlan, PayloadFile, PayloadSource, compress_by_extension};
@@ -338,16 +336,6 @@ pub fn plan_year(
         })
         .map_err(|e| YearError::Folder(index_path.display().to_string(), e.to_string()))?;
     files.push(disk_file(&format!("{STATS}/{INDEX_CSV}"), &index_path)?);
-    for (name, bytes) in stats_files {
-        let path = format!("{STATS}/{}", crate::bag::safe_component(name.as_bytes()));
-        files.push(PayloadFile {
-            size: bytes.len() as u64,
-            sha256: Some(crate::model::Sha256::of(&bytes).hex()),
-            compress: compress_by_extension(&path),
-            source: PayloadSource::Bytes(bytes),
-            path,
-        });
-    }
     let bag_name = format!("{}-{year}-职业教育活动周档案", cfg.institution);
     let bagging_date = crate::clock::local_day(timestamp, cfg.utc_offset);
     let withdrawn = items.iter().filter(|i| i.withdrawn).count();
@@ -410,6 +398,23 @@ pub struct YearPlan {
 }
 
 impl YearPlan {
+    /// Adds the statistics, the materials check and the forms (`(name, bytes)`, as the commands
+    /// wrote them into `archive/统计/`) under `data/统计/`: small generated files, held as they
+    /// are. The bag's entries are ordered by path when it is written, not as they are added.
+    pub fn add_stats(&mut self, stats_files: Vec<(&str, Vec<u8>)>) {
+        use crate::bag::{PayloadFile, PayloadSource, compress_by_extension};
+        for (name, bytes) in stats_files {
+            let path = format!("{STATS}/{}", crate::bag::safe_component(name.as_bytes()));
+            self.plan.files.push(PayloadFile {
+                size: bytes.len() as u64,
+                sha256: Some(crate::model::Sha256::of(&bytes).hex()),
+                compress: compress_by_extension(&path),
+                source: PayloadSource::Bytes(bytes),
+                path,
+            });
+        }
+    }
+
     /// Adds generated files on disk (the report's pages and thumbnails: `(name, file)`) under
     /// `data/<folder>/`; each is streamed into the bag, never held in memory.
     pub fn add_files(

@@ -46,74 +46,106 @@ pub fn run(common: &Common, args: &ArchiveArgs) -> anyhow::Result<i32> {
     let _lock = crate::lock::RunLock::acquire(&archive, "archive", cfg.utc_offset)?;
     let epoch = super::epoch();
     // The statistics, the materials check and the report inside the bag are made from the
-    // catalog as it is now.
+    // catalog as it is now, on both cores: the counting (and the materials check) on a thread
+    // of its own while the report's rows and the year's plan are made here, then the forms on a
+    // thread while the report's pages are written here. Each thread has its own connection.
     let mut session = Session::open(common)?;
-    let (tally, mut stats_files) =
-        steps::write_stats(common, &session.view(), CsvEncoding::Utf8Bom)?;
-    let (check, check_csv) = steps::write_materials(common, &session.view(), CsvEncoding::Utf8Bom)?;
-    stats_files.push(check_csv);
-    // The report's rows, made once for the forms and the report inside the bag.
-    let sources = session.report_sources()?;
-    // The submissions (附件4, the 工作总结报告) go into data/统计/ with the statistics.
-    stats_files
-        .extend(steps::write_forms(common, &session.view(), &sources, &tally, &check)?.files);
     let run_starts = session.catalog.run_starts().context(super::READ_CATALOG)?;
-    // The generated entries (文件索引.csv, the report's pages) are written here and streamed
-    // into the bag like the store's objects; the folder goes when the command ends, and one a
-    // killed run left is removed now (we hold the lock).
-    archive.remove_stale_bag_staging();
-    let staging = archive
-        .new_bag_staging()
-        .with_context(|| format!("无法在 {} 中创建临时文件夹", common.archive.display()))?;
-    let mut year = plan::plan_year(
-        &session.cfg,
-        &session.files,
-        &run_starts,
-        &archive.objects_dir(),
-        args.year,
-        epoch,
-        stats_files.into_iter().map(|f| (f.name, f.bytes)).collect(),
-        staging.path(),
-    )?;
-    // The judged files are not needed past here: at 40 000 files they were 120 MB of the peak.
-    drop(std::mem::take(&mut session.files));
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| common.archive.join(format!("{}.zip", year.plan.bag_name)));
-    // An object already known to be damaged or missing stops the archive before it is written.
-    let damaged: Vec<_> = session
-        .catalog
-        .damaged_objects()
-        .context(super::READ_CATALOG)?
-        .into_iter()
-        .filter(|d| year.in_bag.contains_key(&d.sha256.hex()))
-        .collect();
-    if !damaged.is_empty() {
-        anyhow::bail!(
-            "没有生成 {}：{} 年要归档的文件中有 {} 个在存档里已损坏或丢失\n{}",
-            out.display(),
+    let judged = (&session.cfg, &session.corrections, &session.files[..]);
+    let joined = |what: &str| anyhow::anyhow!("{what}的线程异常退出");
+    let archive = &archive;
+    let (year, out, _staging) = std::thread::scope(|scope| {
+        let counted = scope.spawn(|| {
+            super::on_reader(archive, judged, |view| {
+                let (tally, mut stats_files) =
+                    steps::write_stats(common, view, CsvEncoding::Utf8Bom)?;
+                let (check, check_csv) =
+                    steps::write_materials(common, view, CsvEncoding::Utf8Bom)?;
+                stats_files.push(check_csv);
+                Ok((tally, check, stats_files))
+            })
+        });
+        // The report's rows, made once for the forms and the report inside the bag.
+        let sources = session.report_sources()?;
+        // The generated entries (文件索引.csv, the report's pages) are written here and streamed
+        // into the bag like the store's objects; the folder goes when the command ends, and one
+        // a killed run left is removed now (we hold the lock).
+        archive.remove_stale_bag_staging();
+        let staging = archive
+            .new_bag_staging()
+            .with_context(|| format!("无法在 {} 中创建临时文件夹", common.archive.display()))?;
+        let mut year = plan::plan_year(
+            &session.cfg,
+            &session.files,
+            &run_starts,
+            &archive.objects_dir(),
             args.year,
-            damaged.len(),
-            damage_lines(common, &cfg, &damaged)
+            epoch,
+            staging.path(),
+        )?;
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| common.archive.join(format!("{}.zip", year.plan.bag_name)));
+        // An object already known to be damaged or missing stops the archive before it is
+        // written.
+        let damaged: Vec<_> = session
+            .catalog
+            .damaged_objects()
+            .context(super::READ_CATALOG)?
+            .into_iter()
+            .filter(|d| year.in_bag.contains_key(&d.sha256.hex()))
+            .collect();
+        if !damaged.is_empty() {
+            anyhow::bail!(
+                "没有生成 {}：{} 年要归档的文件中有 {} 个在存档里已损坏或丢失\n{}",
+                out.display(),
+                args.year,
+                damaged.len(),
+                damage_lines(common, &cfg, &damaged)
+            );
+        }
+        // The bag's thumbnails (made where missing) before the forms' few are looked up beside
+        // the pages, so that one thread at a time writes into the cache.
+        let thumbs = crate::report::make_bag_thumbs(archive, &sources, &year.in_bag)
+            .context("无法生成缩略图")?;
+        let (tally, check, stats_files) = counted.join().map_err(|_| joined("统计"))??;
+        // The submissions (附件4, the 工作总结报告) go into data/统计/ with the statistics.
+        let (report, forms) = std::thread::scope(|beside| {
+            let forms = beside.spawn(|| {
+                super::on_reader(archive, judged, |view| {
+                    steps::write_forms(common, view, &sources, &tally, &check)
+                })
+            });
+            let report = crate::report::render_for_bag(
+                archive,
+                &sources,
+                &session.cfg,
+                &tally,
+                &check,
+                epoch,
+                // Not needed past the pages (8 MB at 40 000 files).
+                std::mem::take(&mut year.in_bag),
+                thumbs,
+                &staging.path().join(REPORT),
+            )
+            .context("生成档案内的报告失败");
+            (report, forms.join().map_err(|_| joined("表格")))
+        });
+        let forms = forms??;
+        year.add_files(REPORT, report?)?;
+        year.add_stats(
+            stats_files
+                .into_iter()
+                .chain(forms.files)
+                .map(|f| (f.name, f.bytes))
+                .collect(),
         );
-    }
-
-    let report = crate::report::render_for_bag(
-        &archive,
-        &sources,
-        &session.cfg,
-        &tally,
-        &check,
-        epoch,
-        // Not needed past the pages (8 MB at 40 000 files).
-        std::mem::take(&mut year.in_bag),
-        &staging.path().join(REPORT),
-    )
-    .context("生成档案内的报告失败")?;
-    year.add_files(REPORT, report)?;
-    // Nor the report's rows while the bag is written and read back (65 MB at 40 000 files).
-    drop(sources);
+        anyhow::Ok((year, out, staging))
+    })?;
+    // The judged files are not needed past here (at 40 000 files they were 120 MB of the
+    // peak), nor the report's rows (65 MB), while the bag is written and read back.
+    drop(std::mem::take(&mut session.files));
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).with_context(|| format!("无法创建 {}", dir.display()))?;
         let _ = crate::bag::remove_stale_temp_files(dir);

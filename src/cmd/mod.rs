@@ -124,6 +124,26 @@ pub fn load_corrections(common: &Common, cfg: &Config) -> anyhow::Result<Correct
     Ok(corrections)
 }
 
+/// `work` with the session's judged files and settings and a read connection to the catalog of
+/// the calling thread's own (a connection is not shared between threads).
+pub(crate) fn on_reader<T>(
+    archive: &crate::archive_dir::ArchiveDir,
+    (cfg, corrections, files): (
+        &crate::config::Config,
+        &crate::classify::Corrections,
+        &[crate::classify::ClassifiedFile],
+    ),
+    work: impl FnOnce(&View) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let catalog = Catalog::open_reader(archive).context(OPEN_CATALOG)?;
+    work(&View {
+        cfg,
+        corrections,
+        files,
+        catalog: &catalog,
+    })
+}
+
 /// What a command that reads the catalog works from: the configuration, the corrections and
 /// every cataloged file with its judgement, made once.
 pub struct Session {

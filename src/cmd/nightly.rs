@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 
 use super::steps::{self, print_healing, print_rejections};
-use super::{Common, Session, View};
+use super::{Common, Session};
 use crate::catalog::Catalog;
 use crate::output::CsvEncoding;
 use crate::text::escape_controls;
@@ -60,7 +60,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             .context("核查存档对象失败")
         });
         let counted = scope.spawn(|| {
-            on_reader(archive, judged, |view| {
+            super::on_reader(archive, judged, |view| {
                 let (tally, _) = steps::write_stats(common, view, CsvEncoding::Utf8Bom)?;
                 let (check, _) = steps::write_materials(common, view, CsvEncoding::Utf8Bom)?;
                 Ok((tally, check))
@@ -76,7 +76,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         // The forms (which read no page) are made beside the report.
         let (report, forms) = std::thread::scope(|beside| {
             let forms = beside.spawn(|| {
-                on_reader(archive, judged, |view| {
+                super::on_reader(archive, judged, |view| {
                     steps::write_forms(common, view, &sources, &tally, &check)
                 })
             });
@@ -170,26 +170,6 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         return Ok(super::EXIT_FAILED);
     }
     Ok(steps::import_exit_code(&imported))
-}
-
-/// `work` with the session's judged files and settings and a read connection to the catalog of
-/// the calling thread's own (a connection is not shared between threads).
-fn on_reader<T>(
-    archive: &crate::archive_dir::ArchiveDir,
-    (cfg, corrections, files): (
-        &crate::config::Config,
-        &crate::classify::Corrections,
-        &[crate::classify::ClassifiedFile],
-    ),
-    work: impl FnOnce(&View) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
-    let catalog = Catalog::open_reader(archive).context(super::OPEN_CATALOG)?;
-    work(&View {
-        cfg,
-        corrections,
-        files,
-        catalog: &catalog,
-    })
 }
 
 /// `核查对象 3/70（已修复 1）`: what the night's audit re-read, and what the import healed.

@@ -318,18 +318,34 @@ pub type Thumbs = (HashMap<String, Thumb>, ReportSummary);
 
 /// Makes the missing thumbnails of every current photo and video (in parallel, each once).
 pub fn make_thumbs(archive: &ArchiveDir, files: &[FileRow]) -> Result<Thumbs, ReportError> {
-    let thumbs_dir = archive.thumbs_dir();
-    let dir_error = |source| ReportError::Dir {
-        path: thumbs_dir.display().to_string(),
-        source,
-    };
-    let cache = thumbs::Listing::read(&thumbs_dir).map_err(dir_error)?;
-    let objects = archive.objects_dir();
+    make_thumbs_of(archive, files.iter())
+}
+
+/// The thumbnails of the year's bag: those of the files in it (`in_bag`, by SHA-256), made
+/// where missing, for [`render_for_bag`].
+pub fn make_bag_thumbs(
+    archive: &ArchiveDir,
+    sources: &Sources,
+    in_bag: &HashMap<String, String>,
+) -> Result<Thumbs, ReportError> {
+    make_thumbs_of(
+        archive,
+        sources
+            .files
+            .iter()
+            .filter(|f| in_bag.contains_key(&f.sha256)),
+    )
+}
+
+/// Up to this many photos, the cache is not listed but each entry looked up (a `stat` each).
+const LOOKED_UP: usize = 256;
+
+fn make_thumbs_of<'a>(
+    archive: &ArchiveDir,
+    files: impl Iterator<Item = &'a FileRow>,
+) -> Result<Thumbs, ReportError> {
     let mut reqs: BTreeMap<&str, ThumbRequest> = BTreeMap::new();
-    for f in files
-        .iter()
-        .filter(|f| f.kind == "photo" || f.kind == "video")
-    {
+    for f in files.filter(|f| f.kind == "photo" || f.kind == "video") {
         reqs.entry(&f.sha256).or_insert_with(|| ThumbRequest {
             sha256: f.sha256.clone(),
             format: f.format.clone(),
@@ -339,6 +355,18 @@ pub fn make_thumbs(archive: &ArchiveDir, files: &[FileRow]) -> Result<Thumbs, Re
         });
     }
     let reqs: Vec<ThumbRequest> = reqs.into_values().collect();
+    let thumbs_dir = archive.thumbs_dir();
+    let dir_error = |source| ReportError::Dir {
+        path: thumbs_dir.display().to_string(),
+        source,
+    };
+    let cache = if reqs.len() <= LOOKED_UP {
+        thumbs::Listing::unlisted(&thumbs_dir)
+    } else {
+        thumbs::Listing::read(&thumbs_dir)
+    }
+    .map_err(dir_error)?;
+    let objects = archive.objects_dir();
     let make = || -> Vec<(String, Thumb, Made)> {
         reqs.par_iter()
             .map(|r| {
@@ -414,8 +442,8 @@ fn build_input<'a>(
 /// The report as it goes into a year-end bag's `data/报告/`: its pages, linking each file at
 /// its place in the bag (`in_bag`: sha256 → path under `data/`), written one at a time into
 /// `staging` (a folder of the caller's that outlives the bag's writing), and the thumbnails of
-/// those files in the cache, as (path under `data/报告/`, file on disk). Files not in the bag
-/// are not shown. No page or thumbnail is held in memory beyond the one being written.
+/// those files in the cache (`thumbs`, from [`make_bag_thumbs`]), as (path under `data/报告/`,
+/// file on disk). Files not in the bag are not shown. No page or thumbnail is held in memory beyond the one being written.
 #[allow(clippy::too_many_arguments)]
 pub fn render_for_bag(
     archive: &ArchiveDir,
@@ -425,6 +453,7 @@ pub fn render_for_bag(
     check: &CheckResult,
     epoch: i64,
     in_bag: HashMap<String, String>,
+    thumbs: Thumbs,
     staging: &Path,
 ) -> Result<Vec<(String, std::path::PathBuf)>, ReportError> {
     let (input, _) = build_input(
@@ -435,7 +464,7 @@ pub fn render_for_bag(
         check,
         epoch,
         Links::Bag { files: in_bag },
-        None,
+        Some(thumbs),
     )?;
     std::fs::create_dir_all(staging).map_err(|source| ReportError::Dir {
         path: staging.display().to_string(),

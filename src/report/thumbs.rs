@@ -158,6 +158,17 @@ impl Listing {
         })
     }
 
+    /// For a few entries: each is checked as it is used (one `stat`), the folder not listed —
+    /// the forms' few photos need not read 40 000 names. The folder is made if missing.
+    pub fn unlisted(dir: &Path) -> std::io::Result<Listing> {
+        std::fs::create_dir_all(dir)?;
+        Ok(Listing {
+            dir: dir.to_path_buf(),
+            names: None,
+            writing: Mutex::new(None),
+        })
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
