@@ -1126,17 +1126,55 @@ impl Follower {
     }
 
     /// Reads `path` up to where the writer allows, until it is complete; `None` when voided.
+    /// The whole file's digest is taken here and the stored entries' digests on a thread of
+    /// their own, each chunk read once and handed over: two SHA-256 passes over the same bytes
+    /// were one core's work, and the writer waited for it at the end.
     fn run(&self, path: &Path) -> Option<Followed> {
-        use std::os::unix::fs::FileExt;
         let file = File::open(path).ok()?;
+        let (full_tx, full_rx) =
+            std::sync::mpsc::sync_channel::<(u64, Vec<u8>, usize)>(FOLLOW_BUFFERS);
+        let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        for _ in 0..FOLLOW_BUFFERS {
+            let _ = empty_tx.send(vec![0u8; CHUNK]);
+        }
+        std::thread::scope(|scope| {
+            let entries = scope.spawn(move || {
+                let mut entries = EntryHashes {
+                    current: None,
+                    // One allocation: grown by doubling, it was 8 MB more at the archive's peak.
+                    done: Vec::with_capacity(self.stored_entries),
+                };
+                for (offset, bytes, n) in full_rx {
+                    entries.feed(offset, &bytes[..n], &self.stored);
+                    let _ = empty_tx.send(bytes);
+                }
+                entries.done
+            });
+            let read = self.read_back(&file, &full_tx, &empty_rx);
+            drop(full_tx);
+            let read_back = entries.join().ok()?;
+            let (sha256, len) = read?;
+            // Voided while the last bytes were read: not to be trusted.
+            (!self.void.load(Ordering::Acquire)).then_some(Followed {
+                sha256,
+                len,
+                read_back,
+            })
+        })
+    }
+
+    /// The reading of [`Follower::run`]: every byte once, into the file's digest, each chunk
+    /// then sent to the entries' thread (an empty one at the end); the file's digest and
+    /// length.
+    fn read_back(
+        &self,
+        file: &File,
+        chunks: &std::sync::mpsc::SyncSender<(u64, Vec<u8>, usize)>,
+        buffers: &std::sync::mpsc::Receiver<Vec<u8>>,
+    ) -> Option<(String, u64)> {
+        use std::os::unix::fs::FileExt;
         let mut hasher = Sha256::new();
-        let mut entries = EntryHashes {
-            current: None,
-            // One allocation: grown by doubling, it was 8 MB more at the archive's peak.
-            done: Vec::with_capacity(self.stored_entries),
-        };
         let mut done = 0u64;
-        let mut buf = vec![0u8; CHUNK];
         loop {
             let to = {
                 let mut g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -1157,29 +1195,31 @@ impl Follower {
             };
             while done < to {
                 let want = usize::try_from((to - done).min(CHUNK as u64)).unwrap_or(CHUNK);
-                match file.read_at(&mut buf[..want], done) {
-                    Ok(0) => return None,
-                    Ok(n) => {
-                        hasher.update(&buf[..n]);
-                        entries.feed(done, &buf[..n], &self.stored);
-                        done += n as u64;
+                let mut buf = buffers.recv().ok()?;
+                let n = loop {
+                    match file.read_at(&mut buf[..want], done) {
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(_) => return None,
                     }
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => return None,
+                };
+                if n == 0 {
+                    return None;
                 }
+                hasher.update(&buf[..n]);
+                chunks.send((done, buf, n)).ok()?;
+                done += n as u64;
             }
             if to == self.end.load(Ordering::Acquire) {
-                // Voided while the last bytes were read: not to be trusted.
-                entries.feed(to, &[], &self.stored);
-                return (!self.void.load(Ordering::Acquire)).then(|| Followed {
-                    sha256: to_hex(&hasher.finalize()),
-                    len: to,
-                    read_back: entries.done,
-                });
+                chunks.send((to, Vec::new(), 0)).ok()?;
+                return Some((to_hex(&hasher.finalize()), to));
             }
         }
     }
 }
+
+/// Chunks of the file read back and not yet hashed by the entries' thread, at most.
+const FOLLOW_BUFFERS: usize = 4;
 
 /// The stored entries' data hashed as the follower reads the file in order.
 struct EntryHashes {
