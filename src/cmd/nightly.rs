@@ -34,9 +34,6 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let imported = steps::import(common, false, false)?;
     let (cfg_offset, epoch) = (cfg.utc_offset, super::epoch());
     let session = Session::open(common)?;
-    // The originals tree as the catalog wants it: brought in step on its own thread from here
-    // on (it mostly waits for the listings of its folders and the store's).
-    let placed = crate::originals::plan(&session.files);
     let judged = (&session.cfg, &session.corrections, &session.files[..]);
     let joined = |what: &str| anyhow::anyhow!("{what}的线程异常退出");
     let archive = &archive;
@@ -66,12 +63,25 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
                 Ok((tally, check))
             })
         });
-        let sync = scope.spawn(|| crate::originals::sync(archive, &placed));
+        // The originals tree as the catalog wants it: planned and brought in step on its own
+        // thread (it mostly waits for the listings of its folders and the store's), which sends
+        // the report's links to it first.
+        let (links_to, links) = std::sync::mpsc::channel();
+        let sync = scope.spawn(move || {
+            let placed = crate::originals::plan(judged.2);
+            let _ = links_to.send(crate::originals::links(&placed));
+            crate::originals::sync(archive, &placed)
+        });
+        // The thumbnail cache's listing (a cold folder of 40 000 names at a year's scale),
+        // read while the rows are made.
+        let listing = scope.spawn(|| crate::report::thumbs::Listing::read(&archive.thumbs_dir()));
         // The report's rows, made once for the report and the forms.
         let mut sources = session.report_sources()?;
-        sources.originals = crate::originals::links(&placed);
-        let thumbs =
-            crate::report::make_thumbs(archive, &sources.files).context("无法生成缩略图")?;
+        // Empty only when that thread failed, which its join below reports.
+        sources.originals = links.recv().unwrap_or_default();
+        let listing = listing.join().map_err(|_| joined("缩略图"))?;
+        let thumbs = crate::report::make_thumbs_listed(archive, &sources.files, listing)
+            .context("无法生成缩略图")?;
         let (tally, check) = counted.join().map_err(|_| joined("统计"))??;
         // The forms (which read no page) are made beside the report.
         let (report, forms) = std::thread::scope(|beside| {
