@@ -356,17 +356,22 @@ fn make_thumbs_of<'a>(
     files: impl Iterator<Item = &'a FileRow>,
     cache: Option<std::io::Result<thumbs::Listing>>,
 ) -> Result<Thumbs, ReportError> {
-    let mut reqs: BTreeMap<&str, ThumbRequest> = BTreeMap::new();
-    for f in files.filter(|f| f.kind == "photo" || f.kind == "video") {
-        reqs.entry(&f.sha256).or_insert_with(|| ThumbRequest {
+    // Each content once (its first file), in the order of the store's folders.
+    let mut rows: Vec<&FileRow> = files
+        .filter(|f| f.kind == "photo" || f.kind == "video")
+        .collect();
+    rows.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+    rows.dedup_by(|a, b| a.sha256 == b.sha256);
+    let reqs: Vec<ThumbRequest> = rows
+        .into_iter()
+        .map(|f| ThumbRequest {
             sha256: f.sha256.clone(),
             format: f.format.clone(),
             orientation: f.orientation,
             has_thumbnail: f.has_thumbnail,
             pixels: f.width.zip(f.height),
-        });
-    }
-    let reqs: Vec<ThumbRequest> = reqs.into_values().collect();
+        })
+        .collect();
     let thumbs_dir = archive.thumbs_dir();
     let dir_error = |source| ReportError::Dir {
         path: thumbs_dir.display().to_string(),
@@ -393,7 +398,7 @@ fn make_thumbs_of<'a>(
     // next run checks each entry's size; the thumbnails made are not lost for it.
     let _ = cache.finish();
     let mut summary = ReportSummary::default();
-    let mut map = HashMap::new();
+    let mut map = HashMap::with_capacity(made.len());
     for (sha, t, m) in made {
         match m {
             Made::Now => summary.thumbs_made += 1,
