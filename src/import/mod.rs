@@ -490,38 +490,73 @@ fn plan_entry(
     (line, json, !problems.is_empty())
 }
 
-pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, ImportError> {
-    let started = Instant::now();
-    let mut summary = ImportSummary::default();
-    let walked = walk::walk(opts.inbox).map_err(|source| ImportError::Inbox {
-        path: opts.inbox.display().to_string(),
-        source,
-    })?;
-    summary.skipped = walked.skipped;
-    summary.seen = (walked.files.len() + walked.rejected.len()) as u64;
+/// What the catalog knows of the inbox's files, by raw path.
+type Known = HashMap<Vec<u8>, crate::catalog::KnownFile>;
 
-    if opts.dry_run {
-        return dry_run(cfg, opts, walked, summary, started);
-    }
-
-    let _lock = if opts.take_lock {
-        Some(crate::lock::RunLock::acquire(
-            opts.archive,
-            "import",
-            cfg.utc_offset,
-        )?)
-    } else {
-        None
-    };
+/// The store (its leftover temp files removed), the catalog and what it knows of the inbox's
+/// files.
+fn open_store_and_catalog(opts: &ImportOptions) -> Result<(Store, Catalog, Known), ImportError> {
     let store = Store::open(opts.archive).map_err(|source| ImportError::Store {
         path: opts.archive.root().display().to_string(),
         source,
     })?;
     let _ = store.clean_temps();
-    let mut catalog = Catalog::open(opts.archive)?;
+    let catalog = Catalog::open(opts.archive)?;
+    let known = catalog.known_files()?;
+    Ok((store, catalog, known))
+}
+
+pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, ImportError> {
+    let started = Instant::now();
+    let mut summary = ImportSummary::default();
+    let walk_inbox = || {
+        walk::walk(opts.inbox).map_err(|source| ImportError::Inbox {
+            path: opts.inbox.display().to_string(),
+            source,
+        })
+    };
+    if opts.dry_run {
+        let walked = walk_inbox()?;
+        summary.skipped = walked.skipped;
+        summary.seen = (walked.files.len() + walked.rejected.len()) as u64;
+        return dry_run(cfg, opts, walked, summary, started);
+    }
+
+    let take_lock = || -> Result<_, ImportError> {
+        Ok(if opts.take_lock {
+            Some(crate::lock::RunLock::acquire(
+                opts.archive,
+                "import",
+                cfg.utc_offset,
+            )?)
+        } else {
+            None
+        })
+    };
+    // The store and the catalog are opened and the catalog's files read on a thread while the
+    // inbox is walked here: both mostly wait, on the inbox's folders and on the catalog's pages
+    // (at 40 000 files a fifth of a second each). An inbox that is not a folder is walked (and
+    // said) before anything is created.
+    let (walked, opened, _lock) = if opts.inbox.is_dir() {
+        let lock = take_lock()?;
+        let (walked, opened) = std::thread::scope(|scope| {
+            let opened = scope.spawn(|| open_store_and_catalog(opts));
+            (walk_inbox(), opened.join())
+        });
+        (walked?, Some(opened), lock)
+    } else {
+        let walked = walk_inbox()?;
+        (walked, None, take_lock()?)
+    };
+    summary.skipped = walked.skipped;
+    summary.seen = (walked.files.len() + walked.rejected.len()) as u64;
+    let (store, mut catalog, known) = match opened {
+        Some(Ok(opened)) => opened?,
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        None => open_store_and_catalog(opts)?,
+    };
     let run = catalog.start_run("import", &opts.inbox.display().to_string())?;
     summary.run_id = Some(run);
-    let known = catalog.known_files()?;
     let mut judge = Judge::new(cfg, opts.corrections);
 
     // Sort the walk into unchanged and to-read.
