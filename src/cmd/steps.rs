@@ -312,8 +312,9 @@ fn case_photos(
     files: &[FileRow],
     input: &FormsInput,
 ) -> anyhow::Result<BTreeMap<String, Vec<Photo>>> {
-    // Each activity's first candidates, their thumbnails made (or found) in one pass: one
-    // listing of the cache (40 000 names at a year's scale) rather than one for each few.
+    // Each activity's first candidates, their thumbnails made (or found) in one pass, each
+    // looked up in the cache rather than found in a listing of it (40 000 names at a year's
+    // scale).
     let candidates: Vec<(String, Vec<&FileRow>)> = input
         .featured()
         .into_iter()
@@ -327,7 +328,7 @@ fn case_photos(
         .iter()
         .flat_map(|(_, c)| c.iter().map(|f| (*f).clone()))
         .collect();
-    let (thumbs, _) = crate::report::make_thumbs(archive, &rows).context("无法生成缩略图")?;
+    let (thumbs, _) = crate::report::make_few_thumbs(archive, &rows).context("无法生成缩略图")?;
     let mut out = BTreeMap::new();
     for (name, candidates) in candidates {
         let chosen: Vec<Photo> = candidates

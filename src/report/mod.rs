@@ -331,6 +331,17 @@ pub fn make_thumbs_listed(
     make_thumbs_of(archive, files.iter(), Some(cache))
 }
 
+/// [`make_thumbs`] of a few files (the forms' photos): each looked up in the cache with a
+/// `stat`, the cache not listed (40 000 names at a year's scale). The leftovers of a killed run
+/// are removed by the next listing ([`make_thumbs`]), not here.
+pub fn make_few_thumbs(archive: &ArchiveDir, files: &[FileRow]) -> Result<Thumbs, ReportError> {
+    make_thumbs_of(
+        archive,
+        files.iter(),
+        Some(thumbs::Listing::unlisted(&archive.thumbs_dir())),
+    )
+}
+
 /// The thumbnails of the year's bag: those of the files in it (`in_bag`, by SHA-256), made
 /// where missing, for [`render_for_bag`].
 pub fn make_bag_thumbs(
@@ -347,9 +358,6 @@ pub fn make_bag_thumbs(
         None,
     )
 }
-
-/// Up to this many photos, the cache is not listed but each entry looked up (a `stat` each).
-const LOOKED_UP: usize = 256;
 
 fn make_thumbs_of<'a>(
     archive: &ArchiveDir,
@@ -377,12 +385,9 @@ fn make_thumbs_of<'a>(
         path: thumbs_dir.display().to_string(),
         source,
     };
-    let cache = match cache {
-        Some(listed) => listed,
-        None if reqs.len() <= LOOKED_UP => thumbs::Listing::unlisted(&thumbs_dir),
-        None => thumbs::Listing::read(&thumbs_dir),
-    }
-    .map_err(dir_error)?;
+    let cache = cache
+        .unwrap_or_else(|| thumbs::Listing::read(&thumbs_dir))
+        .map_err(dir_error)?;
     let objects = archive.objects_dir();
     let make = || -> Vec<(String, Thumb, Made)> {
         reqs.par_iter()

@@ -159,7 +159,8 @@ impl Listing {
     }
 
     /// For a few entries: each is checked as it is used (one `stat`), the folder not listed —
-    /// the forms' few photos need not read 40 000 names. The folder is made if missing.
+    /// the forms' few photos need not read 40 000 names — nor cleaned of a killed run's temp
+    /// files (the next [`Listing::read`] removes them). The folder is made if missing.
     pub fn unlisted(dir: &Path) -> std::io::Result<Listing> {
         std::fs::create_dir_all(dir)?;
         Ok(Listing {
@@ -770,6 +771,34 @@ mod tests {
             ensure(&objects, &run(&thumbs), &r),
             (Thumb::Image, Made::Cached)
         );
+    }
+
+    /// The forms' lookups: each entry by its own `stat` — a non-empty one is used, an empty
+    /// one (bytes lost in a crash) made again — and a killed run's temp file left for the next
+    /// listing, which removes it.
+    #[test]
+    fn an_unlisted_cache_looks_each_entry_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let (objects, thumbs) = (dir.path().join("o"), dir.path().join("t"));
+        let r = req("jpeg", None, false);
+        let src = crate::store::object_path(&objects, &r.sha256);
+        std::fs::create_dir_all(src.parent().unwrap()).unwrap();
+        std::fs::write(&src, jpeg(640, 480)).unwrap();
+        std::fs::create_dir_all(&thumbs).unwrap();
+        let leftover = thumbs.join(".thumb-killed.tmp");
+        std::fs::write(&leftover, b"half").unwrap();
+        std::fs::write(thumb_path(&thumbs, &r.sha256), b"").unwrap();
+        let cache = Listing::unlisted(&thumbs).unwrap();
+        assert_eq!(ensure(&objects, &cache, &r), (Thumb::Image, Made::Now));
+        cache.finish().unwrap();
+        assert!(leftover.exists());
+        let cache = Listing::unlisted(&thumbs).unwrap();
+        assert_eq!(ensure(&objects, &cache, &r), (Thumb::Image, Made::Cached));
+        assert_eq!(
+            ensure(&objects, &run(&thumbs), &r),
+            (Thumb::Image, Made::Cached)
+        );
+        assert!(!leftover.exists());
     }
 
     #[test]
