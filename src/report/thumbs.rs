@@ -743,14 +743,20 @@ mod tests {
         Listing::read(thumbs).unwrap()
     }
 
+    /// A 640×480 JPEG in the store under `objects`, and the request for its thumbnail.
+    fn stored_photo(objects: &Path) -> ThumbRequest {
+        let r = req("jpeg", None, false);
+        let src = crate::store::object_path(objects, &r.sha256);
+        std::fs::create_dir_all(src.parent().unwrap()).unwrap();
+        std::fs::write(&src, jpeg(640, 480)).unwrap();
+        r
+    }
+
     #[test]
     fn entries_of_a_run_killed_while_writing_are_checked_and_made_again() {
         let dir = tempfile::tempdir().unwrap();
         let (objects, thumbs) = (dir.path().join("o"), dir.path().join("t"));
-        let r = req("jpeg", None, false);
-        let src = crate::store::object_path(&objects, &r.sha256);
-        std::fs::create_dir_all(src.parent().unwrap()).unwrap();
-        std::fs::write(&src, jpeg(640, 480)).unwrap();
+        let r = stored_photo(&objects);
         let cache = run(&thumbs);
         assert_eq!(ensure(&objects, &cache, &r), (Thumb::Image, Made::Now));
         // Killed before `finish`: the marker stays, and the entry lost its bytes in the crash.
@@ -780,10 +786,7 @@ mod tests {
     fn an_unlisted_cache_looks_each_entry_up() {
         let dir = tempfile::tempdir().unwrap();
         let (objects, thumbs) = (dir.path().join("o"), dir.path().join("t"));
-        let r = req("jpeg", None, false);
-        let src = crate::store::object_path(&objects, &r.sha256);
-        std::fs::create_dir_all(src.parent().unwrap()).unwrap();
-        std::fs::write(&src, jpeg(640, 480)).unwrap();
+        let r = stored_photo(&objects);
         std::fs::create_dir_all(&thumbs).unwrap();
         let leftover = thumbs.join(".thumb-killed.tmp");
         std::fs::write(&leftover, b"half").unwrap();
