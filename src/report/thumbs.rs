@@ -133,6 +133,9 @@ pub struct Listing {
     names: Option<HashSet<String>>,
     /// Whether this run has made the `.writing` marker (and whether that worked).
     writing: Mutex<Option<bool>>,
+    /// A killed run's marker that this run's [`Listing::finish`] leaves: an unlisted run looks
+    /// at its few entries only, and the killed run's other entries stay to be checked.
+    keep_marker: bool,
 }
 
 impl Listing {
@@ -155,18 +158,21 @@ impl Listing {
             dir: dir.to_path_buf(),
             names: (!unfinished).then_some(names),
             writing: Mutex::new(None),
+            keep_marker: false,
         })
     }
 
     /// For a few entries: each is checked as it is used (one `stat`), the folder not listed —
     /// the forms' few photos need not read 40 000 names — nor cleaned of a killed run's temp
-    /// files (the next [`Listing::read`] removes them). The folder is made if missing.
+    /// files (the next [`Listing::read`] removes them), nor of a killed run's marker. The folder
+    /// is made if missing.
     pub fn unlisted(dir: &Path) -> std::io::Result<Listing> {
         std::fs::create_dir_all(dir)?;
         Ok(Listing {
             dir: dir.to_path_buf(),
             names: None,
             writing: Mutex::new(None),
+            keep_marker: dir.join(WRITING).exists(),
         })
     }
 
@@ -204,7 +210,9 @@ impl Listing {
         let began = *self.writing.lock().unwrap_or_else(|e| e.into_inner()) == Some(true);
         if began {
             crate::store::sync_fs(&File::open(&self.dir)?)?;
-            std::fs::remove_file(self.dir.join(WRITING))?;
+            if !self.keep_marker {
+                std::fs::remove_file(self.dir.join(WRITING))?;
+            }
         }
         Ok(())
     }
@@ -802,6 +810,27 @@ mod tests {
             (Thumb::Image, Made::Cached)
         );
         assert!(!leftover.exists());
+    }
+
+    /// A killed run's marker outlives an unlisted run that wrote (it checked its few entries
+    /// only), and goes with the next listed run that finishes.
+    #[test]
+    fn an_unlisted_run_leaves_a_killed_runs_marker() {
+        let dir = tempfile::tempdir().unwrap();
+        let (objects, thumbs) = (dir.path().join("o"), dir.path().join("t"));
+        let r = stored_photo(&objects);
+        std::fs::create_dir_all(&thumbs).unwrap();
+        std::fs::write(thumbs.join(WRITING), b"").unwrap();
+        let cache = Listing::unlisted(&thumbs).unwrap();
+        assert_eq!(ensure(&objects, &cache, &r), (Thumb::Image, Made::Now));
+        cache.finish().unwrap();
+        assert!(thumbs.join(WRITING).exists());
+        let cache = run(&thumbs);
+        assert!(cache.names.is_none());
+        std::fs::remove_file(thumb_path(&thumbs, &r.sha256)).unwrap();
+        assert_eq!(ensure(&objects, &cache, &r), (Thumb::Image, Made::Now));
+        cache.finish().unwrap();
+        assert!(!thumbs.join(WRITING).exists());
     }
 
     #[test]
