@@ -78,6 +78,10 @@ pub fn decode_gb18030(raw: &[u8]) -> Option<String> {
 /// Text for a person: each `/`-separated component that is valid UTF-8 as is, else decoded as
 /// GB18030 when it decodes cleanly, else with every invalid byte as `\xNN`.
 pub fn show_bytes(raw: &[u8]) -> String {
+    // Valid UTF-8 as a whole is valid in every component (`/` is ASCII).
+    if let Ok(text) = std::str::from_utf8(raw) {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(raw.len());
     for (i, c) in raw.split(|b| *b == b'/').enumerate() {
         if i > 0 {
@@ -100,6 +104,20 @@ pub fn is_junk(name: &[u8]) -> bool {
 }
 
 fn rel_bytes(root: &Path, path: &Path) -> Vec<u8> {
+    // The walk's paths are the root joined with plain names: its bytes, then `/` and the rest.
+    let (root_b, path_b) = (root.as_os_str().as_bytes(), path.as_os_str().as_bytes());
+    if let Some(rest) = path_b.strip_prefix(root_b)
+        && (root_b.ends_with(b"/") || rest.starts_with(b"/"))
+    {
+        let rest = rest.strip_prefix(b"/").unwrap_or(rest);
+        if !rest.is_empty()
+            && rest
+                .split(|b| *b == b'/')
+                .all(|c| !c.is_empty() && c != b"." && c != b"..")
+        {
+            return rest.to_vec();
+        }
+    }
     let rel = path.strip_prefix(root).unwrap_or(path);
     let mut out = Vec::new();
     for (i, c) in rel.components().enumerate() {
@@ -109,6 +127,13 @@ fn rel_bytes(root: &Path, path: &Path) -> Vec<u8> {
         out.extend_from_slice(c.as_os_str().as_bytes());
     }
     out
+}
+
+/// The sort key that puts paths in the order of a walk that visits each folder's entries by
+/// name: `/` below every byte a name can hold, so that `a/x` comes before `a b/x` and a
+/// folder's files stay together.
+fn walk_order(rel: &[u8]) -> Vec<u8> {
+    rel.iter().map(|&b| if b == b'/' { 0 } else { b }).collect()
 }
 
 /// Walks `inbox`. An inbox that does not exist is an error; anything inside it that cannot
@@ -127,10 +152,12 @@ pub fn walk(inbox: &Path) -> std::io::Result<WalkResult> {
     let mut result = WalkResult::default();
     // The files found, in the walk's order, their metadata read afterwards.
     let mut found: Vec<(Vec<u8>, PathBuf)> = Vec::new();
+    // Walked in the folders' own order and sorted once afterwards (walkdir's per-folder
+    // `sort_by` parses both paths' last component at every comparison: a fifth of an
+    // unchanged nightly's walk at 40 000 files).
     let walker = WalkDir::new(inbox)
         .follow_links(false)
         .min_depth(1)
-        .sort_by(|a, b| a.file_name().cmp(b.file_name()))
         .into_iter()
         .filter_entry(|e| !(e.file_type().is_dir() && is_junk(e.file_name().as_bytes())));
     for item in walker {
@@ -185,6 +212,8 @@ pub fn walk(inbox: &Path) -> std::io::Result<WalkResult> {
         }
         found.push((rel, entry.into_path()));
     }
+    found.sort_by_cached_key(|(rel, _)| walk_order(rel));
+    result.rejected.sort_by_cached_key(|r| walk_order(&r.rel));
     // The files' metadata read on many threads at once: 40 000 cold `lstat`s one after another
     // were most of an unchanged nightly's listing of the inbox.
     let metadata: Vec<std::io::Result<std::fs::Metadata>> = {
@@ -263,6 +292,49 @@ mod tests {
         assert_eq!(show_bytes(&raw), "教务科研处/颁奖合影.jpg");
         assert_eq!(show_bytes(b"a\xffb/\xe5\x90\x8d"), "a\\xFFb/名");
         assert_eq!(decode_gb18030(b"plain"), None);
+    }
+
+    #[test]
+    fn files_come_in_the_order_of_a_walk_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let inbox = dir.path().join("inbox");
+        for f in [
+            "部门/a b/x.jpg",
+            "部门/a/y/z.jpg",
+            "部门/a/x.jpg",
+            "部门/a.b",
+            "部门/a-c/1.jpg",
+            "人事处/1.jpg",
+        ] {
+            let p = inbox.join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, b"x").unwrap();
+        }
+        let walked = walk(&inbox).unwrap();
+        let got: Vec<String> = walked.files.iter().map(|e| e.display()).collect();
+        // Each folder's entries by name (bytes), a folder's files right after its name.
+        assert_eq!(
+            got,
+            [
+                "人事处/1.jpg",
+                "部门/a/x.jpg",
+                "部门/a/y/z.jpg",
+                "部门/a b/x.jpg",
+                "部门/a-c/1.jpg",
+                "部门/a.b"
+            ]
+        );
+        assert_eq!(walked.files[1].rel, "部门/a/x.jpg".as_bytes());
+        assert_eq!(walked.files[1].folders, ["a"]);
+        // A root given with a trailing slash or a dot walks to the same relative paths.
+        for root in [
+            format!("{}/", inbox.display()),
+            format!("{}/.", inbox.display()),
+        ] {
+            let again = walk(Path::new(&root)).unwrap();
+            let rels: Vec<String> = again.files.iter().map(|e| e.display()).collect();
+            assert_eq!(rels, got);
+        }
     }
 
     #[test]
