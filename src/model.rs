@@ -288,7 +288,10 @@ impl Sha256 {
         Some(Sha256(out))
     }
     pub fn hex(&self) -> String {
-        hex::encode(self.0)
+        // encode_to_slice writes the pairs directly (hex::encode goes char by char).
+        let mut out = [0u8; 64];
+        hex::encode_to_slice(self.0, &mut out).expect("64 hex digits for 32 bytes");
+        std::str::from_utf8(&out).expect("ASCII").to_string()
     }
 }
 

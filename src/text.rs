@@ -4,6 +4,12 @@
 /// Folds full-width ASCII variants (`ＡＢＣ１２３（）`) to their half-width forms and the
 /// ideographic space to a plain space. Other characters are kept.
 pub fn fold_width(s: &str) -> String {
+    // Only U+3000 (E3 80 80) and U+FF01–U+FF5E (EF BC 81–EF BD 9E) fold: text without them
+    // (nearly every file name) is copied as it is.
+    let b = s.as_bytes();
+    if !b.contains(&0xEF) && !b.windows(3).any(|w| w == [0xE3, 0x80, 0x80]) {
+        return s.to_string();
+    }
     s.chars().map(fold_char).collect()
 }
 
