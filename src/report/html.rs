@@ -12,6 +12,22 @@ use crate::tally::{BreakdownRow, MediaCounts, UNASSIGNED};
 /// HTML-escapes text for element content and quoted attributes.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    push_esc(&mut out, s);
+    out
+}
+
+/// [`esc`] appended to `out`.
+fn push_esc(out: &mut String, s: &str) {
+    // Text with nothing to escape (nearly every name) is copied whole: no `&<>"'`, no ASCII
+    // control but tab and newline, no C1 control (U+0080–U+009F, `C2 80`–`C2 9F`).
+    let plain = |b: &u8| {
+        (*b >= 0x20 || *b == b'\n' || *b == b'\t')
+            && !matches!(*b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0x7F | 0xC2)
+    };
+    if s.as_bytes().iter().all(plain) {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '&' => out.push_str("&amp;"),
@@ -23,7 +39,6 @@ pub fn esc(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// A media report's address when it may be a link: `http://` or `https://` and nothing odd.
@@ -143,54 +158,73 @@ fn page(title: &str, subtitle: &str, body: &str) -> String {
 /// its own name in `archive/按活动/` (else the store's object); the file's own place in a
 /// year-end bag. `None`: not in this bag.
 fn object_href(links: &Links, f: &FileRow) -> Option<String> {
+    let mut out = String::new();
+    push_object_href(&mut out, links, f).then_some(out)
+}
+
+/// The file's link target appended to `out`; false (nothing appended) where it has none.
+fn push_object_href(out: &mut String, links: &Links, f: &FileRow) -> bool {
     let sha = f.sha256.as_str();
-    let object = || {
-        format!(
-            "../{}/{}/{}",
-            crate::archive_dir::OBJECTS,
-            esc(sha.get(..2).unwrap_or("")),
-            esc(sha)
-        )
+    let object = |out: &mut String| {
+        out.push_str("../");
+        out.push_str(crate::archive_dir::OBJECTS);
+        out.push('/');
+        push_esc(out, sha.get(..2).unwrap_or(""));
+        out.push('/');
+        push_esc(out, sha);
+    };
+    let linked = |out: &mut String, p: &str| {
+        out.push_str("../");
+        let mut path = String::with_capacity(p.len());
+        push_href_path(&mut path, p);
+        push_esc(out, &path);
     };
     match links {
-        Links::Archive => Some(object()),
-        Links::Originals { files } => Some(
-            files
-                .get(&f.path)
-                .map(|p| format!("../{}", esc(&href_path(p))))
-                .unwrap_or_else(object),
-        ),
-        Links::Bag { files } => files.get(sha).map(|p| format!("../{}", esc(&href_path(p)))),
+        Links::Archive => object(out),
+        Links::Originals { files } => match files.get(&f.path) {
+            Some(p) => linked(out, p),
+            None => object(out),
+        },
+        Links::Bag { files } => match files.get(sha) {
+            Some(p) => linked(out, p),
+            None => return false,
+        },
     }
+    true
 }
 
-fn thumb_href(links: &Links, sha: &str) -> String {
+/// The thumbnail's address appended to `out`.
+fn push_thumb_src(out: &mut String, links: &Links, sha: &str) {
     match links {
         Links::Archive | Links::Originals { .. } => {
-            format!("../{}/{}.jpg", crate::archive_dir::THUMBS, esc(sha))
+            out.push_str("../");
+            out.push_str(crate::archive_dir::THUMBS);
         }
-        Links::Bag { .. } => format!("{}/{}.jpg", super::BAG_THUMBS, esc(sha)),
+        Links::Bag { .. } => out.push_str(super::BAG_THUMBS),
     }
+    out.push('/');
+    push_esc(out, sha);
+    out.push_str(".jpg");
 }
 
-/// A relative path as a URL path: the characters that would end or change a URL
-/// percent-encoded, everything else (Chinese included) as it is.
-fn href_path(p: &str) -> String {
-    let mut out = String::with_capacity(p.len());
+/// A relative path as a URL path, appended to `out`: the characters that would end or change
+/// a URL percent-encoded, everything else (Chinese included) as it is.
+fn push_href_path(out: &mut String, p: &str) {
     for c in p.chars() {
         match c {
             ' ' | '#' | '?' | '%' | '"' | '\'' | '<' | '>' | '`' | '[' | ']' | '{' | '}' | '|'
             | '^' | '\\' => {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
-                    out.push_str(&format!("%{b:02X}"));
+                    let _ = write!(out, "%{b:02X}");
                 }
             }
-            c if c.is_control() => out.push_str(&format!("%{:02X}", c as u32 & 0xFF)),
+            c if c.is_control() => {
+                let _ = write!(out, "%{:02X}", c as u32 & 0xFF);
+            }
             c => out.push(c),
         }
     }
-    out
 }
 
 /// `<a href=…>inner</a>`, or the inner text alone where the file has no link.
@@ -201,30 +235,54 @@ fn link(href: Option<String>, title: &str, inner: &str) -> String {
     }
 }
 
-/// A photo or video as a figure: thumbnail (or placeholder) linking to the full file.
-fn figure(f: &FileRow, input: &ReportInput, caption: bool) -> String {
-    let inner = match input.thumbs.get(&f.sha256) {
-        Some(Thumb::Image) => format!(
-            "<img src=\"{}\" alt=\"{}\" loading=\"lazy\">",
-            thumb_href(&input.links, &f.sha256),
-            esc(&f.file_name)
-        ),
-        Some(Thumb::Placeholder(label)) => format!("<div class=\"ph\">{}</div>", esc(label)),
-        None => "<div class=\"ph\">无预览</div>".to_string(),
-    };
-    let cap = if caption {
-        format!(
-            "<figcaption>{}<br>{}</figcaption>",
-            esc(f.date.as_deref().unwrap_or(crate::model::NO_DATE)),
-            esc(&f.file_name)
-        )
+/// The thumbnail (or its placeholder, in a `tag` element) of a photo or video, linked to
+/// the full file with `title`, appended to `out`.
+fn push_linked_thumb(out: &mut String, f: &FileRow, input: &ReportInput, title: &str, tag: &str) {
+    let start = out.len();
+    out.push_str("<a href=\"");
+    let linked = push_object_href(out, &input.links, f);
+    if linked {
+        out.push_str("\" title=\"");
+        push_esc(out, title);
+        out.push_str("\">");
     } else {
-        String::new()
-    };
-    format!(
-        "<figure>{}{cap}</figure>",
-        link(object_href(&input.links, f), &f.path, &inner)
-    )
+        out.truncate(start);
+    }
+    match input.thumbs.get(&f.sha256) {
+        Some(Thumb::Image) => {
+            out.push_str("<img src=\"");
+            push_thumb_src(out, &input.links, &f.sha256);
+            out.push_str("\" alt=\"");
+            push_esc(out, &f.file_name);
+            out.push_str("\" loading=\"lazy\">");
+        }
+        Some(Thumb::Placeholder(label)) => {
+            let _ = write!(out, "<{tag} class=\"ph\">");
+            push_esc(out, label);
+            let _ = write!(out, "</{tag}>");
+        }
+        None => {
+            let _ = write!(out, "<{tag} class=\"ph\">无预览</{tag}>");
+        }
+    }
+    if linked {
+        out.push_str("</a>");
+    }
+}
+
+/// A photo or video as a figure: thumbnail (or placeholder) linking to the full file,
+/// appended to `out`.
+fn figure(out: &mut String, f: &FileRow, input: &ReportInput, caption: bool) {
+    out.push_str("<figure>");
+    push_linked_thumb(out, f, input, &f.path, "div");
+    if caption {
+        out.push_str("<figcaption>");
+        push_esc(out, f.date.as_deref().unwrap_or(crate::model::NO_DATE));
+        out.push_str("<br>");
+        push_esc(out, &f.file_name);
+        out.push_str("</figcaption>");
+    }
+    out.push_str("</figure>");
 }
 
 /// A photo or video for the grids; a scanned sign-in sheet is listed as a scan instead.
@@ -638,25 +696,12 @@ fn card(input: &ReportInput, i: usize, g: &ActivityFiles) -> String {
     if !photos.is_empty() {
         b.push_str("<div class=\"strip\">");
         for f in photos.iter().take(4) {
-            b.push_str(&figure_small(f, input));
+            push_linked_thumb(&mut b, f, input, &f.file_name, "span");
         }
         b.push_str("</div>");
     }
     b.push_str("</div>\n");
     b
-}
-
-fn figure_small(f: &FileRow, input: &ReportInput) -> String {
-    let inner = match input.thumbs.get(&f.sha256) {
-        Some(Thumb::Image) => format!(
-            "<img src=\"{}\" alt=\"{}\" loading=\"lazy\">",
-            thumb_href(&input.links, &f.sha256),
-            esc(&f.file_name)
-        ),
-        Some(Thumb::Placeholder(l)) => format!("<span class=\"ph\">{}</span>", esc(l)),
-        None => "<span class=\"ph\">无预览</span>".into(),
-    };
-    link(object_href(&input.links, f), &f.file_name, &inner)
 }
 
 fn back() -> &'static str {
@@ -684,7 +729,7 @@ fn activity(input: &ReportInput, i: usize, name: &str, g: &ActivityFiles, n: usi
         b.push_str(&pager(i, n, pages));
         b.push_str("<div class=\"grid\">\n");
         for f in shown {
-            b.push_str(&figure(f, input, true));
+            figure(&mut b, f, input, true);
             b.push('\n');
         }
         b.push_str("</div>\n");
@@ -825,7 +870,7 @@ fn activity(input: &ReportInput, i: usize, name: &str, g: &ActivityFiles, n: usi
         b.push_str(&pager(i, 0, pages));
         b.push_str("<div class=\"grid\">\n");
         for f in photos.iter().take(PHOTOS_PER_PAGE) {
-            b.push_str(&figure(f, input, true));
+            figure(&mut b, f, input, true);
             b.push('\n');
         }
         b.push_str("</div>\n");
@@ -901,7 +946,7 @@ fn unassigned(input: &ReportInput) -> String {
         if !photos.is_empty() {
             b.push_str("<h2>照片与视频</h2>\n<div class=\"grid\">\n");
             for f in photos {
-                b.push_str(&figure(f, input, true));
+                figure(&mut b, f, input, true);
                 b.push('\n');
             }
             b.push_str("</div>\n");
@@ -984,6 +1029,13 @@ mod tests {
             esc("<script>\"a\" & 'b'</script>"),
             "&lt;script&gt;&quot;a&quot; &amp; &#39;b&#39;&lt;/script&gt;"
         );
+        // Controls (C0 but tab and newline, DEL, C1) become U+FFFD; other text is kept whole,
+        // `¢` (C2 A2) included.
+        assert_eq!(
+            esc("a\u{1}b\u{7f}c\u{85}d\te\nf"),
+            "a\u{FFFD}b\u{FFFD}c\u{FFFD}d\te\nf"
+        );
+        assert_eq!(esc("颁奖 ¢ é.jpg"), "颁奖 ¢ é.jpg");
         assert_eq!(safe_url(" https://x.cn/a?b=1 "), Some("https://x.cn/a?b=1"));
         assert_eq!(safe_url("javascript:alert(1)"), None);
         assert_eq!(safe_url("//evil.example/x"), None);
