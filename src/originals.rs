@@ -10,8 +10,8 @@
 //! tree is dangan's: it never touches the inbox or the store's objects, and removes only what
 //! its own list (`archive/.按活动.tsv`) says it made.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::ffi::OsString;
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::io;
 use std::os::unix::fs::{DirEntryExt, MetadataExt};
 use std::path::{Path, PathBuf};
@@ -43,28 +43,34 @@ pub struct Synced {
 }
 
 /// Where every counted file goes in the tree: a pure function of the judged files.
-pub fn plan(files: &[ClassifiedFile]) -> Vec<Placed> {
-    let mut counted: Vec<&ClassifiedFile> = files.iter().filter(|f| f.counts()).collect();
+pub fn plan<'a>(files: &'a [ClassifiedFile]) -> Vec<Placed> {
+    let mut counted: Vec<&'a ClassifiedFile> = files.iter().filter(|f| f.counts()).collect();
     counted.sort_by(|a, b| a.version.facts.path.0.cmp(&b.version.facts.path.0));
     // folder → name → sha256: one name per content in a folder.
     let mut taken: HashMap<String, HashMap<String, String>> = HashMap::new();
-    let mut out = Vec::new();
+    // The few departments' and activities' safe forms, made once each.
+    let mut safe: HashMap<&str, String> = HashMap::new();
+    let mut safe_of = |s: &'a str| -> String {
+        safe.entry(s)
+            .or_insert_with(|| crate::bag::safe_component(s.as_bytes()))
+            .clone()
+    };
+    let mut out = Vec::with_capacity(counted.len());
     for f in counted {
         let sha = f.version.facts.sha256.hex();
         let name = crate::bag::safe_component(f.version.facts.path.file_name_raw());
-        let department = crate::bag::safe_component(f.judged.department.as_bytes());
+        let department = safe_of(&f.judged.department);
         let activities: Vec<String> = if f.judged.activities.is_empty() {
             vec![UNASSIGNED.to_string()]
         } else {
-            f.judged
-                .activities
-                .iter()
-                .map(|a| crate::bag::safe_component(a.as_bytes()))
-                .collect()
+            f.judged.activities.iter().map(|a| safe_of(a)).collect()
         };
         for activity in activities {
             let folder = format!("{activity}/{department}");
-            let names = taken.entry(folder.clone()).or_default();
+            if !taken.contains_key(&folder) {
+                taken.insert(folder.clone(), HashMap::new());
+            }
+            let names = taken.get_mut(&folder).expect("inserted above");
             let mut chosen = name.clone();
             match names.get(&chosen) {
                 Some(s) if *s == sha => continue, // the same content under the same name
@@ -112,19 +118,22 @@ pub fn sync(archive: &ArchiveDir, placed: &[Placed]) -> io::Result<Synced> {
     let objects = archive.objects_dir();
     // The tree's own list of what it made (path under the tree, SHA-256, how).
     let list_path = archive.originals_list_path();
-    // path → (SHA-256, how it was made: link | symlink | copy)
+    // path → (SHA-256, how it was made: link | symlink | copy), in the list's order.
     let old_list = std::fs::read_to_string(&list_path).unwrap_or_default();
-    let old: BTreeMap<String, (String, String)> = old_list
+    let old_lines: Vec<(&str, &str, &str)> = old_list
         .lines()
         .filter_map(|l| {
             let mut f = l.split('\t');
-            let (rel, sha, how) = (f.next()?, f.next()?, f.next().unwrap_or("link"));
-            Some((rel.to_string(), (sha.to_string(), how.to_string())))
+            Some((f.next()?, f.next()?, f.next().unwrap_or("link")))
         })
+        .collect();
+    let old: HashMap<&str, (&str, &str)> = old_lines
+        .iter()
+        .map(|&(rel, sha, how)| (rel, (sha, how)))
         .collect();
     let mut done = Synced::default();
     let wanted: HashSet<&str> = placed.iter().map(|p| p.rel.as_str()).collect();
-    for rel in old.keys().filter(|r| !wanted.contains(r.as_str())) {
+    for (rel, _, _) in old_lines.iter().filter(|(r, _, _)| !wanted.contains(r)) {
         if !is_inside(rel) {
             continue;
         }
@@ -134,35 +143,28 @@ pub fn sync(archive: &ArchiveDir, placed: &[Placed]) -> io::Result<Synced> {
         }
         remove_empty_parents(&tree, &p);
     }
-    let mut list = String::new();
+    let unchanged = |p: &Placed| {
+        old.get(p.rel.as_str())
+            .filter(|(sha, _)| *sha == p.sha256)
+            .map(|(_, how)| *how)
+    };
+    let mut list = String::with_capacity(old_list.len());
     // The folders whose listings the hard links are checked from (the tree's and the store's:
     // 80 000 names cold at 40 000 photos), read on many threads at once, not one after another.
     let mut listings = Listings::read(
-        placed
-            .iter()
-            .filter(|p| {
-                old.get(&p.rel)
-                    .is_some_and(|(sha, how)| *sha == p.sha256 && how == "link")
-            })
-            .flat_map(|p| {
-                let object = crate::store::object_path(&objects, &p.sha256);
-                [tree.join(&p.rel), object]
-                    .into_iter()
-                    .filter_map(|f| f.parent().map(Path::to_path_buf))
-            })
-            .collect(),
+        &tree,
+        &objects,
+        placed.iter().filter(|p| unchanged(p) == Some("link")),
     );
     for p in placed {
-        let object = crate::store::object_path(&objects, &p.sha256);
-        let target = tree.join(&p.rel);
-        let how = match old.get(&p.rel) {
-            Some((sha, how))
-                if *sha == p.sha256 && is_current(&mut listings, &target, &object, how) =>
-            {
+        let how = match unchanged(p) {
+            Some(how) if is_current(&mut listings, p, how) => {
                 done.kept += 1;
-                how.clone()
+                how
             }
             _ => {
+                let object = crate::store::object_path(&objects, &p.sha256);
+                let target = tree.join(&p.rel);
                 let Ok(meta) = std::fs::metadata(&object) else {
                     // A missing object: recorded by the caller, named until healed.
                     if !done.missing.contains(&p.sha256) {
@@ -178,10 +180,12 @@ pub fn sync(archive: &ArchiveDir, placed: &[Placed]) -> io::Result<Synced> {
                     done.fallbacks += 1;
                 }
                 done.added += 1;
-                how.to_string()
+                how
             }
         };
-        list.push_str(&format!("{}\t{}\t{how}\n", p.rel, p.sha256));
+        for part in [p.rel.as_str(), "\t", p.sha256.as_str(), "\t", how, "\n"] {
+            list.push_str(part);
+        }
     }
     // An unchanged tree leaves its list as it was (5 MB at 40 000 photos).
     if list != old_list {
@@ -206,23 +210,25 @@ fn is_inside(rel: &str) -> bool {
 /// since is a new inode: linked again), a symlink that resolves to it, or a copy of its size
 /// (a copy is made once; the audit watches the object itself). A hard link, the usual case, is
 /// checked from the folders' listings, without a `stat` of either file.
-fn is_current(listings: &mut Listings, target: &Path, object: &Path, how: &str) -> bool {
+fn is_current(listings: &mut Listings, p: &Placed, how: &str) -> bool {
     if how == "link" {
-        return match (listings.entry(target), listings.entry(object)) {
+        return match (listings.in_tree(&p.rel), listings.in_store(&p.sha256)) {
             (Some((t, true)), Some((o, true))) => t == o,
             _ => false,
         };
     }
-    let Ok(t) = std::fs::symlink_metadata(target) else {
+    let target = listings.tree.join(&p.rel);
+    let object = crate::store::object_path(&listings.objects, &p.sha256);
+    let Ok(t) = std::fs::symlink_metadata(&target) else {
         return false;
     };
-    let Ok(o) = std::fs::metadata(object) else {
+    let Ok(o) = std::fs::metadata(&object) else {
         return false;
     };
     let same = |m: &std::fs::Metadata| m.ino() == o.ino() && m.dev() == o.dev();
     match how {
         "symlink" => {
-            t.file_type().is_symlink() && std::fs::metadata(target).is_ok_and(|m| same(&m))
+            t.file_type().is_symlink() && std::fs::metadata(&target).is_ok_and(|m| same(&m))
         }
         _ => t.is_file() && t.len() == o.len(),
     }
@@ -230,38 +236,95 @@ fn is_current(listings: &mut Listings, target: &Path, object: &Path, how: &str) 
 
 /// Folder listings read once each: name → (inode number, is a regular file), from `getdents`'
 /// `d_ino` and `d_type`. A hard link lives on the store's file system (a link cannot cross one),
-/// so equal inode numbers are the same file.
-#[derive(Default)]
+/// so equal inode numbers are the same file. The tree's folders are keyed by their path under
+/// the tree, the store's by their two hex digits.
 struct Listings {
-    dirs: HashMap<PathBuf, Option<FolderListing>>,
+    tree: PathBuf,
+    objects: PathBuf,
+    folders: HashMap<String, Option<FolderListing>>,
+    shards: HashMap<String, Option<FolderListing>>,
 }
 
 /// A folder's names → (inode number, is a regular file); `None` above: the folder is unreadable.
 type FolderListing = HashMap<OsString, (u64, bool)>;
 
+/// `a/b/name` → (`a/b`, `name`).
+fn split_folder(rel: &str) -> (&str, &str) {
+    rel.rsplit_once('/').unwrap_or(("", rel))
+}
+
+/// The store's folder of an object: its SHA-256's first two hex digits.
+fn shard(sha256: &str) -> &str {
+    &sha256[..2.min(sha256.len())]
+}
+
 impl Listings {
-    /// The listings of `dirs`, read on the read pool's threads; a folder not among them is read
-    /// when first asked for.
-    fn read(dirs: HashSet<PathBuf>) -> Listings {
+    /// The listings of the folders that hold `entries` and their objects, read on the read
+    /// pool's threads; a folder not among them is read when first asked for.
+    fn read<'a>(
+        tree: &Path,
+        objects: &Path,
+        entries: impl Iterator<Item = &'a Placed>,
+    ) -> Listings {
         use rayon::prelude::*;
-        let dirs = crate::parallel::on_read_pool(|| {
-            dirs.into_par_iter()
-                .map(|d| {
-                    let listing = list_folder(&d);
-                    (d, listing)
-                })
-                .collect()
-        });
-        Listings { dirs }
+        let mut folders: HashSet<&str> = HashSet::new();
+        let mut shards: HashSet<&str> = HashSet::new();
+        for p in entries {
+            folders.insert(split_folder(&p.rel).0);
+            shards.insert(shard(&p.sha256));
+        }
+        let dirs: Vec<(bool, &str, PathBuf)> = folders
+            .into_iter()
+            .map(|f| (true, f, tree.join(f)))
+            .chain(shards.into_iter().map(|s| (false, s, objects.join(s))))
+            .collect();
+        let read: Vec<(bool, String, Option<FolderListing>)> =
+            crate::parallel::on_read_pool(|| {
+                dirs.into_par_iter()
+                    .map(|(in_tree, key, dir)| (in_tree, key.to_string(), list_folder(&dir)))
+                    .collect()
+            });
+        let mut out = Listings {
+            tree: tree.to_path_buf(),
+            objects: objects.to_path_buf(),
+            folders: HashMap::new(),
+            shards: HashMap::new(),
+        };
+        for (in_tree, key, listing) in read {
+            if in_tree {
+                out.folders.insert(key, listing);
+            } else {
+                out.shards.insert(key, listing);
+            }
+        }
+        out
     }
 
-    fn entry(&mut self, path: &Path) -> Option<(u64, bool)> {
-        let (dir, name) = (path.parent()?, path.file_name()?);
-        self.dirs
-            .entry(dir.to_path_buf())
-            .or_insert_with(|| list_folder(dir))
+    /// The tree's entry at `rel`.
+    fn in_tree(&mut self, rel: &str) -> Option<(u64, bool)> {
+        let (folder, name) = split_folder(rel);
+        if !self.folders.contains_key(folder) {
+            let listing = list_folder(&self.tree.join(folder));
+            self.folders.insert(folder.to_string(), listing);
+        }
+        self.folders
+            .get(folder)?
             .as_ref()?
-            .get(name)
+            .get(OsStr::new(name))
+            .copied()
+    }
+
+    /// The store's object `sha256`.
+    fn in_store(&mut self, sha256: &str) -> Option<(u64, bool)> {
+        let key = shard(sha256);
+        if !self.shards.contains_key(key) {
+            let listing = list_folder(&self.objects.join(key));
+            self.shards.insert(key.to_string(), listing);
+        }
+        self.shards
+            .get(key)?
+            .as_ref()?
+            .get(OsStr::new(sha256))
             .copied()
     }
 }
@@ -364,23 +427,28 @@ mod tests {
             return;
         };
         let dir = tempfile::tempdir().unwrap();
-        let object = other.path().join("obj");
+        let (tree, objects) = (dir.path().join("按活动"), other.path().join("objects"));
+        let sha = format!("ab{}", "0".repeat(62));
+        let object = crate::store::object_path(&objects, &sha);
+        std::fs::create_dir_all(object.parent().unwrap()).unwrap();
         std::fs::write(&object, b"bytes").unwrap();
         let o = std::fs::metadata(&object).unwrap();
         if o.dev() == std::fs::metadata(dir.path()).unwrap().dev() {
             return; // one file system after all: nothing to fall back from
         }
-        let target = dir.path().join("名字.docx");
+        let p = Placed {
+            rel: "启动仪式/教务科研处/名字.docx".into(),
+            sha256: sha.clone(),
+            path: "教务科研处/名字.docx".into(),
+        };
+        let target = tree.join(&p.rel);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         let how = place(&object, &target, 5).unwrap();
         assert_eq!(how, "symlink");
         assert_eq!(std::fs::read(&target).unwrap(), b"bytes");
-        assert!(is_current(&mut Listings::default(), &target, &object, how));
-        assert!(!is_current(
-            &mut Listings::default(),
-            &target,
-            &object,
-            "link"
-        ));
+        let mut listings = Listings::read(&tree, &objects, [&p].into_iter());
+        assert!(is_current(&mut listings, &p, how));
+        assert!(!is_current(&mut listings, &p, "link"));
     }
 
     #[test]
