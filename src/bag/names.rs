@@ -27,6 +27,12 @@ const STAND_IN: char = '_';
 /// its invalid bytes become U+FFFD `�`; the result is stable: `safe_component(safe_component(x))
 /// == safe_component(x)`.
 pub fn safe_component(raw: &[u8]) -> String {
+    // Most names are safe as they are: checked without building the safe form.
+    if let Ok(s) = std::str::from_utf8(raw)
+        && is_safe_component(s)
+    {
+        return s.to_string();
+    }
     let decoded = match crate::walk::decode_gb18030(raw) {
         Some(text) => std::borrow::Cow::Owned(text),
         None => String::from_utf8_lossy(raw),
