@@ -33,17 +33,13 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     let _ = crate::bag::remove_stale_temp_files(archive.root());
     let imported = steps::import(common, false, false)?;
     let (cfg_offset, epoch) = (cfg.utc_offset, super::epoch());
-    let session = Session::open(common)?;
-    let judged = (&session.cfg, &session.corrections, &session.files[..]);
     let joined = |what: &str| anyhow::anyhow!("{what}的线程异常退出");
     let archive = &archive;
-    // The outputs are made on both cores: the counting (and the materials check) on a thread
-    // of its own while the report's rows and thumbnails are made here, then the forms on a
-    // thread while the report's pages are made here; the store's rolling audit (a share of the
-    // objects re-hashed every night, mostly waiting on the disk) runs beside them all. Each
-    // thread has its own connection to the catalog.
-    let (audit, tally, check, report, damaged, forms) = std::thread::scope(|scope| {
-        let audit = scope.spawn(|| {
+    // The store's rolling audit (a share of the objects re-hashed every night, mostly waiting
+    // on the disk) starts as soon as the import is done, on a connection of its own: it needs
+    // no judgement, and the judging below keeps one core busy while it reads.
+    let (session, audit, tally, check, report, damaged, forms) = std::thread::scope(|outer| {
+        let audit = outer.spawn(|| {
             let catalog = Catalog::open(archive).context(super::OPEN_CATALOG)?;
             crate::audit::audit(
                 &catalog,
@@ -56,48 +52,59 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             )
             .context("核查存档对象失败")
         });
-        let counted = scope.spawn(|| {
-            super::on_reader(archive, judged, |view| {
-                let (tally, _) = steps::write_stats(common, view, CsvEncoding::Utf8Bom)?;
-                let (check, _) = steps::write_materials(common, view, CsvEncoding::Utf8Bom)?;
-                Ok((tally, check))
-            })
-        });
-        // The originals tree as the catalog wants it: planned and brought in step on its own
-        // thread (it mostly waits for the listings of its folders and the store's), which sends
-        // the report's links to it first.
-        let (links_to, links) = std::sync::mpsc::channel();
-        let sync = scope.spawn(move || {
-            let placed = crate::originals::plan(judged.2);
-            let _ = links_to.send(crate::originals::links(&placed));
-            crate::originals::sync(archive, &placed)
-        });
-        // The thumbnail cache's listing (a cold folder of 40 000 names at a year's scale),
-        // read while the rows are made.
-        let listing = scope.spawn(|| crate::report::thumbs::Listing::read(&archive.thumbs_dir()));
-        // The report's rows, made once for the report and the forms.
-        let mut sources = session.report_sources()?;
-        // Empty only when that thread failed, which its join below reports.
-        sources.originals = links.recv().unwrap_or_default();
-        let listing = listing.join().map_err(|_| joined("缩略图"))?;
-        let thumbs = crate::report::make_thumbs_listed(archive, &sources.files, listing)
-            .context("无法生成缩略图")?;
-        let (tally, check) = counted.join().map_err(|_| joined("统计"))??;
-        // The forms (which read no page) are made beside the report.
-        let (report, forms) = std::thread::scope(|beside| {
-            let forms = beside.spawn(|| {
+        let session = Session::open(common)?;
+        let judged = (&session.cfg, &session.corrections, &session.files[..]);
+        // The outputs are made on both cores: the counting (and the materials check) on a
+        // thread of its own while the report's rows and thumbnails are made here, then the
+        // forms on a thread while the report's pages are made here. Each thread has its own
+        // connection to the catalog.
+        let (tally, check, report, forms) = std::thread::scope(|scope| {
+            let counted = scope.spawn(|| {
                 super::on_reader(archive, judged, |view| {
-                    steps::write_forms(common, view, &sources, &tally, &check)
+                    let (tally, _) = steps::write_stats(common, view, CsvEncoding::Utf8Bom)?;
+                    let (check, _) = steps::write_materials(common, view, CsvEncoding::Utf8Bom)?;
+                    Ok((tally, check))
                 })
             });
+            // The originals tree as the catalog wants it: planned and brought in step on its
+            // own thread (it mostly waits for the listings of its folders and the store's),
+            // which sends the report's links to it first.
+            let (links_to, links) = std::sync::mpsc::channel();
+            let sync = scope.spawn(move || {
+                let placed = crate::originals::plan(judged.2);
+                let _ = links_to.send(crate::originals::links(&placed));
+                crate::originals::sync(archive, &placed)
+            });
+            // The thumbnail cache's listing (a cold folder of 40 000 names at a year's scale),
+            // read while the rows are made.
+            let listing =
+                scope.spawn(|| crate::report::thumbs::Listing::read(&archive.thumbs_dir()));
+            // The report's rows, made once for the report and the forms.
+            let mut sources = session.report_sources()?;
+            // Empty only when that thread failed, which its join below reports.
+            sources.originals = links.recv().unwrap_or_default();
+            let listing = listing.join().map_err(|_| joined("缩略图"))?;
+            let thumbs = crate::report::make_thumbs_listed(archive, &sources.files, listing)
+                .context("无法生成缩略图")?;
+            let (tally, check) = counted.join().map_err(|_| joined("统计"))??;
+            // The forms (which read no page) are made beside the report.
+            let (report, forms) = std::thread::scope(|beside| {
+                let forms = beside.spawn(|| {
+                    super::on_reader(archive, judged, |view| {
+                        steps::write_forms(common, view, &sources, &tally, &check)
+                    })
+                });
+                let report =
+                    steps::render_report(common, &session, &sources, &tally, &check, Some(thumbs));
+                let forms = forms.join().map_err(|_| joined("表格"));
+                (report, forms)
+            });
+            let synced = steps::joined_sync(sync.join());
             let report =
-                steps::render_report(common, &session, &sources, &tally, &check, Some(thumbs));
-            let forms = forms.join().map_err(|_| joined("表格"));
-            (report, forms)
-        });
-        let synced = steps::joined_sync(sync.join());
-        let report = steps::after_sync(common, &session, &sources, &tally, &check, synced, report)?;
-        let forms = forms??;
+                steps::after_sync(common, &session, &sources, &tally, &check, synced, report)?;
+            let forms = forms??;
+            anyhow::Ok((tally, check, report, forms))
+        })?;
         let audit = audit.join().map_err(|_| joined("核查"))??;
         // What the audit (and the report's links) found, with what earlier nights found
         // unhealed.
@@ -105,7 +112,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             .catalog
             .damaged_objects()
             .context(super::READ_CATALOG)?;
-        anyhow::Ok((audit, tally, check, report, damaged, forms))
+        anyhow::Ok((session, audit, tally, check, report, damaged, forms))
     })?;
     // After a night that went through: an online copy of the catalog, the last 7 kept.
     session
