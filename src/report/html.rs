@@ -361,15 +361,66 @@ pub fn render_each<E>(
     sink: &mut dyn FnMut(String, String) -> Result<(), E>,
 ) -> Result<(), E> {
     let groups = group_by_activity(input);
-    sink("index.html".to_string(), index(input, &groups))?;
-    for (i, (a, g)) in input.cfg.activities.iter().zip(&groups).enumerate() {
-        for n in 0..g.pages() {
-            sink(activity_page_n(i, n), activity(input, i, &a.name, g, n))?;
-        }
+    for page in pages_of(input, &groups) {
+        let (name, body) = make_page(input, &groups, page);
+        sink(name, body)?;
     }
-    sink(UNASSIGNED_PAGE.to_string(), unassigned(input))?;
-    sink(PROBLEMS_PAGE.to_string(), problems(input))?;
     Ok(())
+}
+
+/// [`render_each`] with the pages made on the I/O pool's threads (each page, once made, is
+/// handed to `sink` on its thread and dropped: a few pages are held at once). Returns the
+/// pages' names in [`render_each`]'s order, or the first error.
+pub fn render_on_threads<E: Send>(
+    input: &ReportInput,
+    sink: &(dyn Fn(&str, String) -> Result<(), E> + Sync),
+) -> Result<Vec<String>, E> {
+    use rayon::prelude::*;
+    let groups = group_by_activity(input);
+    let pages = pages_of(input, &groups);
+    crate::parallel::on_io_pool(|| {
+        pages
+            .into_par_iter()
+            .map(|page| {
+                let (name, body) = make_page(input, &groups, page);
+                sink(&name, body)?;
+                Ok(name)
+            })
+            .collect()
+    })
+}
+
+/// One page of the report.
+#[derive(Clone, Copy)]
+enum Page {
+    Index,
+    /// Activity `.0`'s page `.1`.
+    Activity(usize, usize),
+    Unassigned,
+    Problems,
+}
+
+/// Every page, in order: the index, each activity's pages, 未归类, problems.
+fn pages_of(input: &ReportInput, groups: &[ActivityFiles]) -> Vec<Page> {
+    let mut pages = vec![Page::Index];
+    for (i, g) in groups.iter().enumerate().take(input.cfg.activities.len()) {
+        pages.extend((0..g.pages()).map(|n| Page::Activity(i, n)));
+    }
+    pages.extend([Page::Unassigned, Page::Problems]);
+    pages
+}
+
+/// A page's file name and HTML.
+fn make_page(input: &ReportInput, groups: &[ActivityFiles], page: Page) -> (String, String) {
+    match page {
+        Page::Index => ("index.html".to_string(), index(input, groups)),
+        Page::Activity(i, n) => (
+            activity_page_n(i, n),
+            activity(input, i, &input.cfg.activities[i].name, &groups[i], n),
+        ),
+        Page::Unassigned => (UNASSIGNED_PAGE.to_string(), unassigned(input)),
+        Page::Problems => (PROBLEMS_PAGE.to_string(), problems(input)),
+    }
 }
 
 /// The files of one activity, gathered once for its card and all its pages.

@@ -583,17 +583,18 @@ pub fn write_report_with(
         path: dir.display().to_string(),
         source,
     })?;
-    // One page at a time: made, compared, written, dropped.
-    let mut pages: std::collections::HashSet<String> = std::collections::HashSet::new();
-    html::render_each(&input, &mut |name, body| {
-        let path = dir.join(&name);
-        pages.insert(name);
+    // Each page made, compared, written and dropped on its own thread (150 pages at 40 000
+    // photos).
+    let written = std::sync::atomic::AtomicUsize::new(0);
+    let names = html::render_on_threads(&input, &|name, body| {
         // Same catalog, same epoch, same bytes: an unchanged page is left alone (no fsync).
-        if crate::output::write_if_changed(&path, body.as_bytes())? {
-            summary.pages_written += 1;
+        if crate::output::write_if_changed(&dir.join(name), body.as_bytes())? {
+            written.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         Ok::<(), ReportError>(())
     })?;
+    summary.pages_written += written.into_inner();
+    let pages: std::collections::HashSet<String> = names.into_iter().collect();
     // Pages of activities no longer in the catalog (or of pages no longer needed) go.
     if let Ok(entries) = std::fs::read_dir(&dir) {
         for e in entries.flatten() {
