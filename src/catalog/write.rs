@@ -208,6 +208,23 @@ impl Catalog {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics (`sqlite_stat1`) when the rows changed or
+    /// none were ever gathered: without them SQLite guesses table sizes and read the few
+    /// hundred sign-in rows by walking all 40 000 files. Sampled (`analysis_limit`), so its
+    /// cost stays bounded however large the tables grow.
+    pub fn refresh_statistics(&self, rows_changed: bool) -> Result<()> {
+        let gathered: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1')",
+            [],
+            |r| r.get(0),
+        )?;
+        if rows_changed || !gathered {
+            self.conn
+                .execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")?;
+        }
+        Ok(())
+    }
+
     /// The stat cache: every known path, raw.
     pub fn known_files(&self) -> Result<HashMap<Vec<u8>, KnownFile>> {
         let mut stmt = self.conn.prepare(&format!(

@@ -766,6 +766,8 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
     summary.healed = healing.healed;
     summary.still_damaged = healing.still_damaged;
     summary.rejected = summary.rejections.len() as u64;
+    // Only an optimisation of later reads: a failure here fails nothing.
+    let _ = catalog.refresh_statistics(summary.new + summary.changed + summary.withdrawn > 0);
     summary.seconds = round_seconds(started.elapsed().as_secs_f64());
     catalog.finish_run(
         run,
