@@ -367,6 +367,7 @@ impl Catalog {
             path: path.display().to_string(),
             source,
         };
+        read_ahead(&path);
         let mut conn = Connection::open(&path).map_err(sql)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(sql)?;
@@ -524,6 +525,25 @@ impl Catalog {
             }
         }
         Ok(target)
+    }
+}
+
+/// The largest catalog asked of the disk whole when it is opened.
+const READ_AHEAD_MAX: u64 = 256 * 1024 * 1024;
+
+/// Asks the kernel to read the catalog file ahead (`POSIX_FADV_WILLNEED`), in one sweep: every
+/// command then reads most of its pages (the files, their versions and dates, the rows), and a
+/// cold catalog was otherwise read a page at a time by whichever thread needed one. A missing
+/// or larger file is left to SQLite's own reads.
+fn read_ahead(path: &Path) {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = std::fs::File::open(path) else {
+        return;
+    };
+    if file.metadata().is_ok_and(|m| m.len() <= READ_AHEAD_MAX) {
+        // SAFETY: posix_fadvise only reads the descriptor, which `file` keeps open; its advice
+        // concerns the file's pages, which outlive the descriptor.
+        unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_WILLNEED) };
     }
 }
 
