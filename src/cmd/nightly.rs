@@ -38,7 +38,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
     // The store's rolling audit (a share of the objects re-hashed every night, mostly waiting
     // on the disk) starts as soon as the import is done, on a connection of its own: it needs
     // no judgement, and the judging below keeps one core busy while it reads.
-    let (session, audit, tally, check, report, damaged, forms) = std::thread::scope(|outer| {
+    let (audit, tally, check, report, damaged, forms) = std::thread::scope(|outer| {
         let audit = outer.spawn(|| {
             let catalog = Catalog::open(archive).context(super::OPEN_CATALOG)?;
             crate::audit::audit(
@@ -58,7 +58,7 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
         // thread of its own while the report's rows and thumbnails are made here, then the
         // forms on a thread while the report's pages are made here. Each thread has its own
         // connection to the catalog.
-        let (tally, check, report, forms) = std::thread::scope(|scope| {
+        std::thread::scope(|scope| {
             let counted = scope.spawn(|| {
                 super::on_reader(archive, judged, |view| {
                     let (tally, _) = steps::write_stats(common, view, CsvEncoding::Utf8Bom)?;
@@ -87,8 +87,9 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
             let thumbs = crate::report::make_thumbs_listed(archive, &sources.files, listing)
                 .context("无法生成缩略图")?;
             let (tally, check) = counted.join().map_err(|_| joined("统计"))??;
-            // The forms (which read no page) are made beside the report.
-            let (report, forms) = std::thread::scope(|beside| {
+            // The forms (which read no page and write nothing to the catalog) are made beside
+            // the report's pages and the catalog's backup.
+            let (audit, report, damaged, forms) = std::thread::scope(|beside| {
                 let forms = beside.spawn(|| {
                     super::on_reader(archive, judged, |view| {
                         steps::write_forms(common, view, &sources, &tally, &check)
@@ -96,29 +97,28 @@ pub fn run(common: &Common) -> anyhow::Result<i32> {
                 });
                 let report =
                     steps::render_report(common, &session, &sources, &tally, &check, Some(thumbs));
-                let forms = forms.join().map_err(|_| joined("表格"));
-                (report, forms)
-            });
-            let synced = steps::joined_sync(sync.join());
-            let report =
-                steps::after_sync(common, &session, &sources, &tally, &check, synced, report)?;
-            let forms = forms??;
-            anyhow::Ok((tally, check, report, forms))
-        })?;
-        let audit = audit.join().map_err(|_| joined("核查"))??;
-        // What the audit (and the report's links) found, with what earlier nights found
-        // unhealed.
-        let damaged = session
-            .catalog
-            .damaged_objects()
-            .context(super::READ_CATALOG)?;
-        anyhow::Ok((session, audit, tally, check, report, damaged, forms))
+                let synced = steps::joined_sync(sync.join());
+                let report =
+                    steps::after_sync(common, &session, &sources, &tally, &check, synced, report)?;
+                let audit = audit.join().map_err(|_| joined("核查"))??;
+                // What the audit (and the report's links) found, with what earlier nights
+                // found unhealed.
+                let damaged = session
+                    .catalog
+                    .damaged_objects()
+                    .context(super::READ_CATALOG)?;
+                // After a night whose catalog work went through: an online copy of the
+                // catalog, the last 7 kept.
+                session
+                    .catalog
+                    .back_up(archive, epoch, cfg_offset)
+                    .context("无法备份目录数据库")?;
+                let forms = forms.join().map_err(|_| joined("表格"))??;
+                anyhow::Ok((audit, report, damaged, forms))
+            })?;
+            anyhow::Ok((audit, tally, check, report, damaged, forms))
+        })
     })?;
-    // After a night that went through: an online copy of the catalog, the last 7 kept.
-    session
-        .catalog
-        .back_up(archive, epoch, cfg_offset)
-        .context("无法备份目录数据库")?;
     let seconds = (started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
 
     let mut out = std::io::stdout().lock();
