@@ -375,6 +375,8 @@ impl Catalog {
             .map_err(sql)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(sql)?;
+        // Room for every statement an import repeats per file (rusqlite keeps 16 by default).
+        conn.set_prepared_statement_cache_capacity(64);
         match schema_version(&conn).map_err(sql)? {
             Some(found) if found > SCHEMA_VERSION => {
                 return Err(CatalogError::TooNew {

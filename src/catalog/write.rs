@@ -298,72 +298,67 @@ impl Batch<'_> {
         let run = self.run;
         let f = &v.facts;
         let sha = f.sha256.hex();
-        tx.execute(
+        // Statements of every version, prepared once a connection (parsing them was 2 % of a
+        // first import's CPU).
+        tx.prepare_cached(
             "INSERT OR IGNORE INTO objects(sha256, size, first_run) VALUES (?1, ?2, ?3)",
-            params![sha, f.size as i64, run],
-        )?;
+        )?
+        .execute(params![sha, f.size as i64, run])?;
         let existing: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM files WHERE path_raw = ?1",
-                [&f.path.0],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT id FROM files WHERE path_raw = ?1")?
+            .query_row([&f.path.0], |r| r.get(0))
             .optional()?;
         let file_id = match existing {
             Some(id) => {
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE files SET size = ?2, mtime_ns = ?3, inode = ?4, withdrawn_run = NULL WHERE id = ?1",
-                    params![id, f.size as i64, f.mtime_ns, v.inode as i64],
-                )?;
+                )?
+                .execute(params![id, f.size as i64, f.mtime_ns, v.inode as i64])?;
                 id
             }
             None => {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO files(path_raw, path, size, mtime_ns, inode, first_run)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        f.path.0,
-                        f.path.display(),
-                        f.size as i64,
-                        f.mtime_ns,
-                        v.inode as i64,
-                        run
-                    ],
-                )?;
+                )?
+                .execute(params![
+                    f.path.0,
+                    f.path.display(),
+                    f.size as i64,
+                    f.mtime_ns,
+                    v.inode as i64,
+                    run
+                ])?;
                 tx.last_insert_rowid()
             }
         };
-        let seq: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE file_id = ?1",
-            [file_id],
-            |r| r.get(0),
-        )?;
-        tx.execute(
+        let seq: i64 = tx
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM versions WHERE file_id = ?1")?
+            .query_row([file_id], |r| r.get(0))?;
+        tx.prepare_cached(
             "INSERT INTO versions(file_id, seq, sha256, size, mtime_ns, kind, format, problems,
                  width, height, orientation, has_thumbnail, run_id, imported)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            params![
-                file_id,
-                seq,
-                sha,
-                f.size as i64,
-                f.mtime_ns,
-                f.kind.as_str(),
-                f.format,
-                serde_json::to_string(&f.problems).unwrap_or_else(|_| "[]".into()),
-                f.width,
-                f.height,
-                f.orientation,
-                f.has_thumbnail,
-                run,
-                f.imported
-            ],
-        )?;
+        )?
+        .execute(params![
+            file_id,
+            seq,
+            sha,
+            f.size as i64,
+            f.mtime_ns,
+            f.kind.as_str(),
+            f.format,
+            serde_json::to_string(&f.problems).unwrap_or_else(|_| "[]".into()),
+            f.width,
+            f.height,
+            f.orientation,
+            f.has_thumbnail,
+            run,
+            f.imported
+        ])?;
         let version_id = tx.last_insert_rowid();
-        tx.execute(
-            "UPDATE files SET current_version = ?2 WHERE id = ?1",
-            params![file_id, version_id],
-        )?;
+        tx.prepare_cached("UPDATE files SET current_version = ?2 WHERE id = ?1")?
+            .execute(params![file_id, version_id])?;
         {
             let mut d = tx.prepare_cached(
                 "INSERT INTO date_candidates(version_id, source, datetime, offset) VALUES (?1, ?2, ?3, ?4)",
@@ -372,7 +367,7 @@ impl Batch<'_> {
                 d.execute(params![
                     version_id,
                     c.source.as_str(),
-                    c.when.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                    crate::clock::iso_seconds(&c.when),
                     c.offset
                 ])?;
             }

@@ -133,7 +133,7 @@ impl Records {
                     unit: r.unit,
                     time: r
                         .time
-                        .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+                        .map(|t| crate::clock::iso_seconds(&t))
                         .or_else(|| r.time_no_year.map(|md| md.stored())),
                     activity_raw: r.activity,
                 };

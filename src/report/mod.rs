@@ -165,24 +165,6 @@ pub enum ReportError {
 }
 
 /// The report's view of the counted files and their rows. Pure: the caller reads the catalog.
-/// `2025-05-12T09:30:00` (chrono's `%Y-%m-%dT%H:%M:%S`, written directly for the years of
-/// four digits: formatting through strftime items was a tenth of the report's rows).
-fn iso_seconds(t: &chrono::NaiveDateTime) -> String {
-    use chrono::{Datelike, Timelike};
-    if !(0..=9999).contains(&t.year()) || t.nanosecond() >= 1_000_000_000 {
-        return t.format("%Y-%m-%dT%H:%M:%S").to_string();
-    }
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year(),
-        t.month(),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
-
 pub fn sources(
     files: &[crate::classify::ClassifiedFile],
     media: &[crate::classify::JudgedMedia<'_>],
@@ -210,7 +192,11 @@ pub fn sources(
                 kind: v.kind.as_str().to_string(),
                 format: v.format.clone(),
                 date: f.judged.day().map(|d| d.to_string()),
-                datetime: f.judged.date.as_ref().map(|c| iso_seconds(&c.when)),
+                datetime: f
+                    .judged
+                    .date
+                    .as_ref()
+                    .map(|c| crate::clock::iso_seconds(&c.when)),
                 sha256: v.sha256.hex(),
                 size: v.size,
                 orientation: v.orientation,
@@ -607,30 +593,4 @@ pub fn write_report_with(
     summary.index = dir.join("index.html");
     summary.pages = pages.len();
     Ok(summary)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::iso_seconds;
-    use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
-
-    #[test]
-    fn seconds_are_written_as_strftime_writes_them() {
-        let at = |y, mo, d, h, mi, s, ns| {
-            NaiveDateTime::new(
-                NaiveDate::from_ymd_opt(y, mo, d).unwrap(),
-                NaiveTime::from_hms_nano_opt(h, mi, s, ns).unwrap(),
-            )
-        };
-        for t in [
-            at(2025, 5, 12, 9, 3, 7, 0),
-            at(2025, 12, 31, 23, 59, 59, 999_000_000),
-            at(999, 1, 2, 0, 0, 0, 0),
-            at(12345, 1, 1, 0, 0, 0, 0),
-            at(-1, 1, 1, 0, 0, 0, 0),
-            at(2016, 12, 31, 23, 59, 59, 1_500_000_000),
-        ] {
-            assert_eq!(iso_seconds(&t), t.format("%Y-%m-%dT%H:%M:%S").to_string());
-        }
-    }
 }
