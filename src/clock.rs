@@ -52,7 +52,8 @@ pub fn parse_stamp(text: &str) -> Option<i64> {
 }
 
 /// `2025-05-12T09:30:00` (chrono's `%Y-%m-%dT%H:%M:%S`, written directly for the years of
-/// four digits: formatting through strftime items was a tenth of the report's rows and of the import's date rows).
+/// four digits: formatting through strftime items was a tenth of the report's rows and of the
+/// import's date rows).
 pub fn iso_seconds(t: &chrono::NaiveDateTime) -> String {
     use chrono::{Datelike, Timelike};
     if !(0..=9999).contains(&t.year()) || t.nanosecond() >= 1_000_000_000 {

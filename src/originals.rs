@@ -303,30 +303,26 @@ impl Listings {
     /// The tree's entry at `rel`.
     fn in_tree(&mut self, rel: &str) -> Option<(u64, bool)> {
         let (folder, name) = split_folder(rel);
-        if !self.folders.contains_key(folder) {
-            let listing = list_folder(&self.tree.join(folder));
-            self.folders.insert(folder.to_string(), listing);
-        }
-        self.folders
-            .get(folder)?
-            .as_ref()?
-            .get(OsStr::new(name))
-            .copied()
+        listed(&mut self.folders, &self.tree, folder, name)
     }
 
     /// The store's object `sha256`.
     fn in_store(&mut self, sha256: &str) -> Option<(u64, bool)> {
-        let key = shard(sha256);
-        if !self.shards.contains_key(key) {
-            let listing = list_folder(&self.objects.join(key));
-            self.shards.insert(key.to_string(), listing);
-        }
-        self.shards
-            .get(key)?
-            .as_ref()?
-            .get(OsStr::new(sha256))
-            .copied()
+        listed(&mut self.shards, &self.objects, shard(sha256), sha256)
     }
+}
+
+/// `name` in the listing of `under/key`, read into `listings` when first asked for.
+fn listed(
+    listings: &mut HashMap<String, Option<FolderListing>>,
+    under: &Path,
+    key: &str,
+    name: &str,
+) -> Option<(u64, bool)> {
+    if !listings.contains_key(key) {
+        listings.insert(key.to_string(), list_folder(&under.join(key)));
+    }
+    listings.get(key)?.as_ref()?.get(OsStr::new(name)).copied()
 }
 
 fn list_folder(dir: &Path) -> Option<FolderListing> {
