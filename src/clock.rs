@@ -70,6 +70,31 @@ pub fn iso_seconds(t: &chrono::NaiveDateTime) -> String {
     )
 }
 
+/// [`iso_seconds`] read back, `2025-05-01T08:00:00` as the catalog stores it, directly;
+/// anything else (fractions of a second, a leap second) by chrono's parser, as before.
+pub fn parse_iso_seconds(s: &str) -> Option<chrono::NaiveDateTime> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |n, d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let fast = || {
+        if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
+            return None;
+        }
+        if b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let date =
+            chrono::NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)?;
+        let time =
+            chrono::NaiveTime::from_hms_opt(digits(11..13)?, digits(14..16)?, digits(17..19)?)?;
+        Some(chrono::NaiveDateTime::new(date, time))
+    };
+    fast().or_else(|| s.parse::<chrono::NaiveDateTime>().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +129,32 @@ mod tests {
         ] {
             assert_eq!(iso_seconds(&t), t.format("%Y-%m-%dT%H:%M:%S").to_string());
         }
+    }
+
+    #[test]
+    fn stored_dates_read_as_chrono_reads_them() {
+        for s in [
+            "2025-05-01T08:00:00",
+            "1999-12-31T23:59:59",
+            "2024-02-29T12:00:00",
+            "2025-02-29T12:00:00",
+            "2025-13-01T00:00:00",
+            "2025-05-01T24:00:00",
+            "2016-12-31T23:59:60",
+            "2025-05-01T08:00:00.250",
+            "2025-05-01 08:00:00",
+            "+2025-05-01T08:00:00",
+            "2025-5-01T08:00:000",
+            "",
+        ] {
+            assert_eq!(
+                parse_iso_seconds(s),
+                s.parse::<chrono::NaiveDateTime>().ok(),
+                "{s}"
+            );
+        }
+        // What the catalog writes reads back as it was.
+        let t = parse_iso_seconds("2025-05-01T08:00:00").unwrap();
+        assert_eq!(parse_iso_seconds(&iso_seconds(&t)), Some(t));
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Catalog, Result};
@@ -157,7 +157,7 @@ impl Catalog {
             let rows = stmt.query_map([], |r| {
                 let text = |i: usize| r.get_ref(i).map(|v| v.as_str().ok());
                 let source = text(1)?.and_then(DateSource::parse);
-                let when = text(2)?.and_then(parse_stored_datetime);
+                let when = text(2)?.and_then(crate::clock::parse_iso_seconds);
                 Ok((
                     r.get::<_, i64>(0)?,
                     source,
@@ -541,59 +541,5 @@ impl Catalog {
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-}
-
-/// A stored date and time, `2025-05-01T08:00:00` as the catalog writes it, read directly;
-/// anything else (fractions of a second, a leap second) by chrono's parser, as before.
-fn parse_stored_datetime(s: &str) -> Option<NaiveDateTime> {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        b.get(r)?.iter().try_fold(0u32, |n, d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
-    };
-    let fast = || {
-        if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' {
-            return None;
-        }
-        if b[13] != b':' || b[16] != b':' {
-            return None;
-        }
-        let date =
-            chrono::NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)?;
-        let time =
-            chrono::NaiveTime::from_hms_opt(digits(11..13)?, digits(14..16)?, digits(17..19)?)?;
-        Some(NaiveDateTime::new(date, time))
-    };
-    fast().or_else(|| s.parse::<NaiveDateTime>().ok())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_stored_datetime;
-
-    #[test]
-    fn stored_dates_read_as_chrono_reads_them() {
-        for s in [
-            "2025-05-01T08:00:00",
-            "1999-12-31T23:59:59",
-            "2024-02-29T12:00:00",
-            "2025-02-29T12:00:00",
-            "2025-13-01T00:00:00",
-            "2025-05-01T24:00:00",
-            "2016-12-31T23:59:60",
-            "2025-05-01T08:00:00.250",
-            "2025-05-01 08:00:00",
-            "+2025-05-01T08:00:00",
-            "2025-5-01T08:00:000",
-            "",
-        ] {
-            assert_eq!(
-                parse_stored_datetime(s),
-                s.parse::<chrono::NaiveDateTime>().ok(),
-                "{s}"
-            );
-        }
     }
 }
