@@ -219,6 +219,13 @@ impl Store {
 
     /// [`Store::finish_batch`] for a batch taken earlier.
     pub fn finish(&self, batch: Batch) -> io::Result<usize> {
+        self.finish_and_drop(batch, false)
+    }
+
+    /// [`Store::finish`]; with `drop_written`, the objects' pages leave the page cache once they
+    /// are on the disk ([`drop_cached`]), for a big import whose next batches would otherwise
+    /// take fresh pages for every object written.
+    pub fn finish_and_drop(&self, batch: Batch, drop_written: bool) -> io::Result<usize> {
         let pending = batch.0;
         if pending.is_empty() {
             return Ok(0);
@@ -228,6 +235,13 @@ impl Store {
             // Without syncfs (another kernel, a file system that refuses it): each file.
             for tmp in pending.values() {
                 File::open(tmp)?.sync_data()?;
+            }
+        }
+        if drop_written {
+            for tmp in pending.values() {
+                if let Ok(f) = File::open(tmp) {
+                    drop_cached(&f, 0, 0);
+                }
             }
         }
         let mut linked = 0;
@@ -337,6 +351,26 @@ pub(crate) fn sync_fs(f: &File) -> io::Result<()> {
     }
 }
 
+/// Drops `[from, from + len)` of `f` from the page cache (`len` 0: to the end), for bytes read
+/// once and not again: `POSIX_FADV_DONTNEED` frees the clean pages at once (dirty ones are only
+/// handed to the disk), so they neither push out what the machine keeps cached nor leave the
+/// next reads to take fresh pages (on a virtual machine whose freed memory goes back to the
+/// host, a fresh page costs a fault of the host's: reading 2.3 GB in order took 3.3–5.0 s here
+/// with the pages kept, 1.0–2.6 s with them dropped behind). A failure only leaves them cached.
+pub(crate) fn drop_cached(f: &File, from: u64, len: u64) {
+    use std::os::fd::AsRawFd;
+    let (Ok(from), Ok(len)) = (libc::off_t::try_from(from), libc::off_t::try_from(len)) else {
+        return;
+    };
+    // SAFETY: posix_fadvise only reads the descriptor, which `f` keeps open.
+    unsafe { libc::posix_fadvise(f.as_raw_fd(), from, len, libc::POSIX_FADV_DONTNEED) };
+}
+
+/// Above this many bytes read in one run (an import, a bag) each file read is dropped from the
+/// page cache once read ([`drop_cached`]): at about 5 µs of the kernel's time a call, a tenth
+/// of a second per 20 000 files, which a small run does not win back.
+pub const DROP_READ_ABOVE: u64 = 1 << 30;
+
 /// `00` … `ff` → 0 … 255; anything else (`tmp`) → `None`.
 fn fan_out_index(name: &str) -> Option<usize> {
     let b = name.as_bytes();
@@ -375,6 +409,29 @@ mod tests {
         assert!(!c.new_object);
         assert_eq!(c.path, store.object_path(&a.sha256));
         assert_eq!(store.finish_batch().unwrap(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("objects/tmp"))
+                .unwrap()
+                .count(),
+            0
+        );
+    }
+
+    /// A big import's batch, its pages dropped once on the disk: the same objects, whole.
+    #[test]
+    fn a_batch_finished_with_its_pages_dropped_is_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&crate::archive_dir::ArchiveDir::new(dir.path())).unwrap();
+        let a = store.ingest(&mut &b"hello"[..], || Ok(())).unwrap();
+        let b = store
+            .ingest(&mut &vec![7u8; 300_000][..], || Ok(()))
+            .unwrap();
+        assert_eq!(store.finish_and_drop(store.take_batch(), true).unwrap(), 2);
+        assert_eq!(
+            std::fs::read(store.object_path(&a.sha256)).unwrap(),
+            b"hello"
+        );
+        assert!(store.rehash_matches(&b.sha256).unwrap());
         assert_eq!(
             std::fs::read_dir(dir.path().join("objects/tmp"))
                 .unwrap()

@@ -177,13 +177,15 @@ impl Seek for OwnFile {
 /// zip reader goes to each entry's local header and reads it in three small pieces: through a
 /// `File` that was an `lseek` and three `read` calls an entry (40 000 `lseek` calls for a bag
 /// of 5 000 photos and their thumbnails), here it is one `pread`. Reads of a buffer's size or
-/// more go straight into the caller's buffer.
+/// more go straight into the caller's buffer. What was read in order leaves the page cache
+/// behind the reader ([`DropBehind`]).
 struct AtFile {
     file: File,
     pos: u64,
     buf: Vec<u8>,
     /// Where `buf` was read from.
     buf_at: u64,
+    behind: DropBehind,
 }
 
 const AT_BUF: usize = 8 << 10;
@@ -195,22 +197,81 @@ impl AtFile {
             pos: 0,
             buf: Vec::new(),
             buf_at: 0,
+            behind: DropBehind::default(),
         }
+    }
+
+    fn pread(&mut self, out: &mut [u8], at: u64) -> io::Result<usize> {
+        use std::os::unix::fs::FileExt;
+        let n = self.file.read_at(out, at)?;
+        self.behind.read(&self.file, at, n);
+        Ok(n)
+    }
+}
+
+/// A bag is read once, in order: its pages are dropped from the page cache behind the reader
+/// ([`crate::store::drop_cached`], once per [`DROP_STEP`] read in order) instead of filling it
+/// with the whole zip. Verifying a bag of 40 000 photos (2.3 GB), page cache dropped and its
+/// memory returned to the host before each: 2.6–4.6 s with the pages kept, 1.6–2.8 s with them
+/// dropped behind. A run is the bytes read one after the other; a read elsewhere starts another.
+#[derive(Debug, Default)]
+struct DropBehind {
+    /// `[from, to)` was read in order and is still cached.
+    from: u64,
+    to: u64,
+}
+
+const DROP_STEP: u64 = 8 << 20;
+
+impl DropBehind {
+    fn read(&mut self, file: &File, at: u64, n: usize) {
+        if let Some((from, len)) = self.advance(at, n) {
+            crate::store::drop_cached(file, from, len);
+        }
+    }
+
+    /// Notes a read of `n` bytes at `at`; the range to drop now, if any (start, length).
+    fn advance(&mut self, at: u64, n: usize) -> Option<(u64, u64)> {
+        let end = at + n as u64;
+        // The next local header is read again from the small buffer's start: a read a little
+        // behind the end, or just past it, goes on with the run.
+        if at > self.to || at + (AT_BUF as u64) < self.to {
+            (self.from, self.to) = (at, end);
+        } else {
+            self.to = self.to.max(end);
+        }
+        // The last buffer's worth stays: the zip reader may go back into it.
+        let keep = AT_BUF as u64;
+        if self.to - self.from < DROP_STEP + keep {
+            return None;
+        }
+        let upto = self.to - keep;
+        let dropped = (self.from, upto - self.from);
+        self.from = upto;
+        Some(dropped)
     }
 }
 
 impl Read for AtFile {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        use std::os::unix::fs::FileExt;
         let in_buf = self.pos >= self.buf_at && self.pos < self.buf_at + self.buf.len() as u64;
         if !in_buf {
             if out.len() >= AT_BUF {
-                let n = self.file.read_at(out, self.pos)?;
+                let n = self.pread(out, self.pos)?;
                 self.pos += n as u64;
                 return Ok(n);
             }
-            self.buf.resize(AT_BUF, 0);
-            let n = self.file.read_at(&mut self.buf, self.pos)?;
+            let mut buf = std::mem::take(&mut self.buf);
+            buf.resize(AT_BUF, 0);
+            let read = self.pread(&mut buf, self.pos);
+            self.buf = buf;
+            let n = match read {
+                Ok(n) => n,
+                Err(e) => {
+                    self.buf.clear();
+                    return Err(e);
+                }
+            };
             self.buf.truncate(n);
             self.buf_at = self.pos;
             if n == 0 {
@@ -1042,6 +1103,26 @@ fn read_entry<R: Read + Seek>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads in order are dropped behind in steps, the last buffer's worth kept; a read just
+    /// behind the end goes on with the run, one elsewhere starts a new run.
+    #[test]
+    fn pages_are_dropped_behind_reads_in_order() {
+        let mut d = DropBehind::default();
+        let step = DROP_STEP as usize;
+        let keep = AT_BUF as u64;
+        assert_eq!(d.advance(0, step), None);
+        // The local header read again from the buffer's start: the same run.
+        assert_eq!(
+            d.advance(DROP_STEP - 100, 100 + AT_BUF),
+            Some((0, DROP_STEP))
+        );
+        assert_eq!(d.advance(DROP_STEP + keep, 1), None);
+        // Far ahead (the central directory), then back to the start: new runs, nothing dropped.
+        assert_eq!(d.advance(10 * DROP_STEP, step), None);
+        assert_eq!(d.advance(0, 4096), None);
+        assert_eq!(d.advance(4096, step + AT_BUF), Some((0, DROP_STEP + 4096)));
+    }
 
     /// Small reads through the buffer, big ones past it, seeks back into the buffer and beyond
     /// the end: the bytes a plain `File` gives.

@@ -820,13 +820,13 @@ const AHEAD_BYTES: u64 = 32 << 20;
 const SPARE_BYTES: usize = 4 << 20;
 /// Files up to this size are read whole ahead of the writer; bigger ones are streamed.
 const HELD_MAX: u64 = 4 << 20;
-/// A bag of more sources' bytes than this drops each small file from the page cache once read,
-/// as the big streamed ones always are ([`done_with`]): a year of 40 000 photos and thumbnails
-/// (2.2 GB) otherwise fills the page cache with pages read once, and the bag's own pages cost
-/// fresh ones — 7.6 s against 12.3 s for its archive here (medians of three, page cache dropped
-/// before each), where at 5 000 photos (274 MB) the 10 000 calls cost 50 ms of 0.91 s and win
-/// nothing.
-const DROP_READ_ABOVE: u64 = 1 << 30;
+// A bag of more sources' bytes than [`DROP_READ_ABOVE`] drops each small file from the page
+// cache once read, as the big streamed ones always are ([`done_with`]): a year of 40 000
+// photos and thumbnails (2.2 GB) otherwise fills the page cache with pages read once, and the
+// bag's own pages cost fresh ones — 7.6 s against 12.3 s for its archive here (medians of
+// three, page cache dropped before each), where at 5 000 photos (274 MB) the 10 000 calls cost
+// 50 ms of 0.91 s and win nothing.
+use crate::store::DROP_READ_ABOVE;
 
 impl<'a> ReadAhead<'a> {
     fn new(entries: &'a [Entry<'a>]) -> ReadAhead<'a> {
@@ -1044,10 +1044,7 @@ fn read_held_into(mut bytes: Vec<u8>, path: &Path, size: u64, drop: bool) -> io:
 /// only in a big bag ([`DROP_READ_ABOVE`]): at 10 µs of the kernel's time each, the calls are a
 /// tenth of a second per 5 000 photos and thumbnails.
 fn done_with(f: &File) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: posix_fadvise only reads the descriptor, which `f` keeps open. A failure only
-    // leaves the pages cached.
-    unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    crate::store::drop_cached(f, 0, 0);
 }
 
 /// The whole zip's SHA-256, read back from the temp file by a thread that follows the writer.
