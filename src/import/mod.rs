@@ -223,6 +223,7 @@ fn ingest_one(
     entry: &WalkEntry,
     offset: chrono::FixedOffset,
     prior: Option<Sha256>,
+    drop_read: bool,
 ) -> Outcome {
     let (mut file, before) = match open::open_walked(entry) {
         Ok(opened) => opened,
@@ -250,6 +251,10 @@ fn ingest_one(
                 .map(|f| zipped::unpack(f, store, entry.mtime_ns, offset, &limits))
         },
     );
+    if drop_read {
+        // Read to its end (the store's copy is what is read from now on).
+        crate::store::drop_cached(&file, 0, 0);
+    }
     let stored = match stored {
         Ok(s) => s,
         Err(StoreError::Rejected(why)) => return Outcome::Rejected(why),
@@ -597,13 +602,20 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
         .build()
         .expect("a thread pool");
     let mut progress = Progress::new(to_read.len() as u64, opts.quiet);
+    // A big import (a year's first) leaves the inbox's pages, and the store's once they are on
+    // the disk, out of the page cache: the next files take the freed pages instead of fresh
+    // ones. 40 000 photos (1.8 GB), page cache dropped and its memory returned to the host
+    // before each: 15.6 s with every page kept, 11.3 s with the inbox's dropped.
+    let drop_read = to_read.iter().map(|e| e.size).sum::<u64>() > crate::store::DROP_READ_ABOVE;
     let store_error = |source| ImportError::Store {
         path: opts.archive.root().display().to_string(),
         source,
     };
     // Commits a read batch: its objects and their folders are durable before its rows are.
     let mut commit = |batch: &[&WalkEntry], outcomes: Vec<Outcome>, objects: Batch| {
-        store.finish(objects).map_err(store_error)?;
+        store
+            .finish_and_drop(objects, drop_read)
+            .map_err(store_error)?;
         let tx = catalog.batch(run)?;
         for (entry, outcome) in batch.iter().zip(outcomes) {
             match outcome {
@@ -704,7 +716,7 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
                             .par_iter()
                             .map(|e| {
                                 let prior = known.get(&e.rel).and_then(|k| k.sha256);
-                                ingest_one(opts, store, e, cfg.utc_offset, prior)
+                                ingest_one(opts, store, e, cfg.utc_offset, prior, drop_read)
                             })
                             .collect(),
                     );
