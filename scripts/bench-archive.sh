@@ -9,8 +9,9 @@
 #   of the inbox (target ≤ 0.6×), dangan verify X.zip against `unzip -tq` of zip's archive
 #   (target ≤ 0.5×), and the peak RSS of both (target ≤ 200 MB).
 # dangan fsyncs its zip and zip does not: the sync after zip is shown beside it, not counted.
-# Page cache: every timed command starts after `sync; echo 3 > /proc/sys/vm/drop_caches` when
-# that is allowed (root on a real machine), else warm — said in the output.
+# Page cache: every timed command starts after `sync; echo 3 > /proc/sys/vm/drop_caches` and a
+# wait of SETTLE seconds (scripts/cold-cache.sh) when that is allowed (root on a real machine),
+# else warm — said in the output.
 set -euo pipefail
 MB=${1:-1024}
 WORK=${2:-/tmp/dangan-bench}
@@ -36,10 +37,8 @@ FILES=$(find "$INBOX" -type f | wc -l)
 BYTES=$(du -sb "$INBOX" | cut -f1)
 ARCHIVE="$WORK/bag-archive"
 
-cold() {
-    sync
-    if echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then CACHE=cold; else CACHE=warm; fi
-}
+# shellcheck source=cold-cache.sh
+. "$ROOT/scripts/cold-cache.sh"
 # secs CMD…: wall seconds of one run; its exit status goes to $WORK/rc.
 secs() {
     local t0 t1 rc=0

@@ -4,6 +4,7 @@
 #   env: DANGAN_BIN=path/to/dangan   the binary to measure (default: this repository's release
 #                                    build, built here first: ${CARGO_TARGET_DIR:-target}/release)
 #        WORKDIR=/tmp/dangan-scale   where the inboxes (cached per N) and the runs live
+#        SETTLE=4                    seconds waited after each drop of the page cache
 #        VIPS_SAMPLE=5000            vipsthumbnail is timed over at most this many of the photos
 #                                    (evenly spaced) and scaled to all of them; 0 = all
 #        SOURCE_DATE_EPOCH           for `archive` (default 1767139200, 2025-12-31 00:00 UTC)
@@ -18,8 +19,9 @@
 # empty archive), stats, check, list --json, status, report cold (archive/thumbs and archive/报告
 # removed), report warm, nightly (unchanged: inbox, thumbnails and report as the last night left
 # them), vipsthumbnail, archive --year 2025 (build + its own verification), verify, zip, unzip -t.
-# Page cache: every timed command starts after `sync; echo 3 > /proc/sys/vm/drop_caches` when
-# that is allowed (root on a real machine), else warm — said in the output.
+# Page cache: every timed command starts after `sync; echo 3 > /proc/sys/vm/drop_caches` and a
+# wait of SETTLE seconds (scripts/cold-cache.sh; default 4: the freed memory has gone back to a
+# VM's host) when that is allowed (root on a real machine), else warm — said in the output.
 # Installs what it lacks (apt-get: time libvips-tools zip unzip; pip: pillow openpyxl); no other
 # network use (the build is cargo's, offline once the crates are fetched).
 set -euo pipefail
@@ -56,10 +58,8 @@ CONFIG="$CONFIG_DIR/dangan.toml"
 GEN="$ROOT/scripts/make-scale-photos.py"
 KEY_BASE=$(cat "$GEN" "$CONFIG" | sha256sum | cut -c1-16)
 
-cold() {
-    sync
-    if echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then CACHE=cold; else CACHE=warm; fi
-}
+# shellcheck source=cold-cache.sh
+. "$ROOT/scripts/cold-cache.sh"
 # measure KEY [--ok-3] CMD…: one run of CMD after dropping the page cache; appends
 # "KEY wall_s rss_kb cpu_s" to $RES. Its stdout goes to $OUT (default /dev/null), its stderr to
 # $RUN/stderr-KEY.txt. Exit 0 is required; with --ok-3 also 3 (dangan: done, some files reported).
