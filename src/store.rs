@@ -366,9 +366,9 @@ pub(crate) fn drop_cached(f: &File, from: u64, len: u64) {
     unsafe { libc::posix_fadvise(f.as_raw_fd(), from, len, libc::POSIX_FADV_DONTNEED) };
 }
 
-/// Above this many bytes read in one run (an import, a bag) each file read is dropped from the
-/// page cache once read ([`drop_cached`]): at about 5 µs of the kernel's time a call, a tenth
-/// of a second per 20 000 files, which a small run does not win back.
+/// Above this many bytes read by one import each inbox file is dropped from the page cache once
+/// read, and each object once durable ([`drop_cached`]). A smaller import (a night's files)
+/// keeps them: the report reads the new photos for their thumbnails right after it.
 pub const DROP_READ_ABOVE: u64 = 1 << 30;
 
 /// `00` … `ff` → 0 … 255; anything else (`tmp`) → `None`.

@@ -188,7 +188,8 @@ struct AtFile {
     behind: DropBehind,
 }
 
-const AT_BUF: usize = 8 << 10;
+/// What a small read takes at once (a local header and the first bytes of its data).
+pub(super) const AT_BUF: usize = 8 << 10;
 
 impl AtFile {
     fn new(file: File) -> AtFile {
