@@ -1279,8 +1279,9 @@ const DROP_STEP: u64 = 32 << 20;
 /// An entry with fewer droppable bytes (a thumbnail) keeps its pages: not worth the call.
 const DROP_MIN: u64 = 16 << 10;
 /// The pages of a stored entry's data `[start, end)` that may leave the page cache: not its
-/// first [`super::verify::AT_BUF`] bytes, which the verification reads again with the local header (and would otherwise
-/// read from the disk), nor the partial pages at its ends, which hold other entries' headers.
+/// first [`super::verify::AT_BUF`] bytes, which the verification reads again with the local
+/// header (and would otherwise read from the disk), nor the partial pages at its ends, which
+/// hold other entries' headers.
 fn droppable(start: u64, end: u64) -> (u64, u64) {
     const PAGE: u64 = 4096;
     let from = (start + super::verify::AT_BUF as u64).div_ceil(PAGE) * PAGE;
@@ -1820,10 +1821,25 @@ mod tests {
         }
     }
 
-    /// The stored entries' data is hashed as the follower reads the zip back behind the writer,
-    /// and the verification takes those digests instead of reading the data again: a digest
-    /// falsified there is found as a mismatch against the manifest, and a read-back whose CRC-32
-    /// differs from the headers' is not trusted (the entry is read).
+    /// A bag past two of the follower's drop steps: its stored data leaves the page cache once
+    /// on the disk and read back, and the file, its digest, the read-back digests and the
+    /// verification (which reads each header again) are those of any bag.
+    #[test]
+    fn a_bag_dropped_behind_the_follower_is_whole_and_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = (2 * DROP_STEP / (1 << 20) + 4) as u32;
+        let files = photos_on_disk(dir.path(), n, |i| (1 << 20) + i * 4099, |i| i % 9 == 0);
+        let plan = plan_of(files);
+        let out = dir.path().join("big.zip");
+        let w = write_bag_with(&plan, &out, LARGE_FILE_THRESHOLD, &|_, _| {}).unwrap();
+        let bytes = std::fs::read(&out).unwrap();
+        assert!(bytes.len() as u64 > 2 * DROP_STEP);
+        assert_eq!(w.payload_files, u64::from(n));
+        assert_eq!(w.sha256, to_hex(&Sha256::digest(&bytes)));
+        let report = crate::bag::verify_zip(&out);
+        assert!(report.ok, "{:?}", report.problems);
+    }
+
     /// Whole pages only, past the bytes read again with the local header.
     #[test]
     fn only_whole_pages_past_the_header_read_are_dropped() {
@@ -1832,6 +1848,10 @@ mod tests {
         assert_eq!(droppable(5000, 9000), (16384, 16384));
     }
 
+    /// The stored entries' data is hashed as the follower reads the zip back behind the writer,
+    /// and the verification takes those digests instead of reading the data again: a digest
+    /// falsified there is found as a mismatch against the manifest, and a read-back whose CRC-32
+    /// differs from the headers' is not trusted (the entry is read).
     #[test]
     fn stored_entries_are_verified_from_what_the_follower_read_back() {
         let dir = tempfile::tempdir().unwrap();

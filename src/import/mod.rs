@@ -605,7 +605,7 @@ pub fn run_import(cfg: &Config, opts: &ImportOptions) -> Result<ImportSummary, I
     // A big import (a year's first) leaves the inbox's pages, and the store's once they are on
     // the disk, out of the page cache: the next files take the freed pages instead of fresh
     // ones. 40 000 photos (1.8 GB), page cache dropped and its memory returned to the host
-    // before each: 15.6 s with every page kept, 11.3 s with the inbox's dropped.
+    // before each: 15.6 s with every page kept, 11.2 s with both dropped.
     let drop_read = to_read.iter().map(|e| e.size).sum::<u64>() > crate::store::DROP_READ_ABOVE;
     let store_error = |source| ImportError::Store {
         path: opts.archive.root().display().to_string(),
