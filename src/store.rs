@@ -358,12 +358,35 @@ pub(crate) fn sync_fs(f: &File) -> io::Result<()> {
 /// host, a fresh page costs a fault of the host's: reading 2.3 GB in order took 3.3–5.0 s here
 /// with the pages kept, 1.0–2.6 s with them dropped behind). A failure only leaves them cached.
 pub(crate) fn drop_cached(f: &File, from: u64, len: u64) {
+    advise(f, from, len, Advice::DontNeed);
+}
+
+/// What the kernel is told of a file's pages ([`advise`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Advice {
+    /// Read them ahead now (`POSIX_FADV_WILLNEED`).
+    WillNeed,
+    /// Only small pieces will be read: no read-ahead (`POSIX_FADV_RANDOM`).
+    Random,
+    /// Not read again: drop the clean ones (`POSIX_FADV_DONTNEED`).
+    DontNeed,
+}
+
+/// `posix_fadvise` of `[from, from + len)` of `f` (`len` 0: to the end). Advice only: a failure
+/// (or a range past what `off_t` holds) changes nothing but the speed.
+pub(crate) fn advise(f: &File, from: u64, len: u64, advice: Advice) {
     use std::os::fd::AsRawFd;
     let (Ok(from), Ok(len)) = (libc::off_t::try_from(from), libc::off_t::try_from(len)) else {
         return;
     };
-    // SAFETY: posix_fadvise only reads the descriptor, which `f` keeps open.
-    unsafe { libc::posix_fadvise(f.as_raw_fd(), from, len, libc::POSIX_FADV_DONTNEED) };
+    let advice = match advice {
+        Advice::WillNeed => libc::POSIX_FADV_WILLNEED,
+        Advice::Random => libc::POSIX_FADV_RANDOM,
+        Advice::DontNeed => libc::POSIX_FADV_DONTNEED,
+    };
+    // SAFETY: posix_fadvise only reads the descriptor, which `f` keeps open; its advice concerns
+    // the file's pages, which outlive the descriptor.
+    unsafe { libc::posix_fadvise(f.as_raw_fd(), from, len, advice) };
 }
 
 /// Above this many bytes read by one import each inbox file is dropped from the page cache once

@@ -979,9 +979,7 @@ impl<'a> ReadAhead<'a> {
                     self.filled.notify_one();
                 }
             } else if let Ok(f) = File::open(path) {
-                use std::os::fd::AsRawFd;
-                // SAFETY: posix_fadvise only reads the descriptor, which `f` keeps open.
-                unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_WILLNEED) };
+                crate::store::advise(&f, 0, 0, crate::store::Advice::WillNeed);
             }
         }
     }
@@ -1821,9 +1819,10 @@ mod tests {
         }
     }
 
-    /// A bag past two of the follower's drop steps: its stored data leaves the page cache once
-    /// on the disk and read back, and the file, its digest, the read-back digests and the
-    /// verification (which reads each header again) are those of any bag.
+    /// A bag past two of the follower's drop steps, so that its stored data is dropped from the
+    /// page cache behind the follower: the file, its digest and the verification (which reads
+    /// each header again) are those of any bag. Whether the kernel freed the pages is not
+    /// checked here (on a tmpfs it does not).
     #[test]
     fn a_bag_dropped_behind_the_follower_is_whole_and_verifies() {
         let dir = tempfile::tempdir().unwrap();

@@ -538,14 +538,11 @@ const READ_AHEAD_MAX: u64 = 256 * 1024 * 1024;
 /// cold catalog was otherwise read a page at a time by whichever thread needed one. A missing
 /// or larger file is left to SQLite's own reads.
 fn read_ahead(path: &Path) {
-    use std::os::fd::AsRawFd;
     let Ok(file) = std::fs::File::open(path) else {
         return;
     };
     if file.metadata().is_ok_and(|m| m.len() <= READ_AHEAD_MAX) {
-        // SAFETY: posix_fadvise only reads the descriptor, which `file` keeps open; its advice
-        // concerns the file's pages, which outlive the descriptor.
-        unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_WILLNEED) };
+        crate::store::advise(&file, 0, 0, crate::store::Advice::WillNeed);
     }
 }
 

@@ -386,15 +386,7 @@ fn plan_one(
     const DRY_HEAD: usize = 16 * 1024;
     let (file, _) = open::open_walked(entry)?;
     // Only a few small pieces of each file are read: no read-ahead of what is not needed.
-    // SAFETY: posix_fadvise only advises the kernel about an open descriptor we own.
-    unsafe {
-        libc::posix_fadvise(
-            std::os::fd::AsRawFd::as_raw_fd(&file),
-            0,
-            0,
-            libc::POSIX_FADV_RANDOM,
-        );
-    }
+    crate::store::advise(&file, 0, 0, crate::store::Advice::Random);
     let mut head = Vec::with_capacity(DRY_HEAD.min(entry.size as usize));
     (&file)
         .take(DRY_HEAD as u64)
