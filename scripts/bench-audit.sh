@@ -5,7 +5,8 @@
 # prints CPU seconds (user+sys) and wall seconds of: `verify --store` against `sha256sum` and
 # `openssl dgst -sha256` over the same objects; an unchanged `nightly` with the default audit
 # share (1/30) and with the whole store audited (DANGAN_AUDIT_NIGHTS=1); `import --dry-run` of
-# the photos as one zip; and peak RSS. Page cache: warm unless drop_caches is allowed.
+# the photos as one zip; and peak RSS. Page cache: dropped before each run, with a wait of
+# SETTLE seconds (scripts/cold-cache.sh), where that is allowed; else warm.
 set -euo pipefail
 MB=${1:-1024}
 WORK=${2:-/tmp/dangan-bench-audit}
@@ -20,7 +21,8 @@ ARCHIVE="$WORK/archive"
 rm -rf "$ARCHIVE"
 "$BIN" --inbox "$INBOX" --archive "$ARCHIVE" -q import || true
 
-cold() { sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true; }
+# shellcheck source=cold-cache.sh
+. "$ROOT/scripts/cold-cache.sh"
 # measure LABEL CMD…: CPU seconds, wall seconds and peak RSS of one run
 measure() {
     local label=$1; shift

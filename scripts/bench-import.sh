@@ -5,8 +5,9 @@
 # Generates ~1 GB of phone-sized EXIF-dated JPEGs, then prints, from one run on the same files:
 # the first import against `cp -r` + `sync` and `sha256sum`, the unchanged re-import as a share
 # of the first, `import --dry-run` against `exiftool -r -fast2 -DateTimeOriginal`, and peak RSS.
-# Page cache: every timed command starts after `sync; echo 3 > /proc/sys/vm/drop_caches` when
-# that is allowed (root on a real machine), else warm — said in the output.
+# Page cache: every timed command starts after `sync; echo 3 > /proc/sys/vm/drop_caches` and a
+# wait of SETTLE seconds (scripts/cold-cache.sh) when that is allowed (root on a real machine),
+# else warm — said in the output.
 set -euo pipefail
 MB=${1:-1024}
 WORK=${2:-/tmp/dangan-bench}
@@ -28,10 +29,8 @@ fi
 FILES=$(find "$INBOX" -type f | wc -l)
 BYTES=$(du -sb "$INBOX" | cut -f1)
 
-cold() {
-    sync
-    if echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then CACHE=cold; else CACHE=warm; fi
-}
+# shellcheck source=cold-cache.sh
+. "$ROOT/scripts/cold-cache.sh"
 # secs CMD…: wall seconds of one run
 secs() {
     local t0 t1

@@ -181,7 +181,10 @@ ROWS = [  # key, label, reference key, target ratio, reference label
     ("zip", "zip -q -0 -r", None, None, ""),
     ("unzip_t", "unzip -tq", None, None, ""),
     ("import", "dangan import (first)", "cp_sync", 1.2, "cp+sync"),
-    ("import_again", "import (unchanged)", "import", 0.05, "first import"),
+    # Against the listing, not the first import: an unchanged import lists the inbox and reads
+    # the catalog's rows, so its floor is `find -ls` (at 5 000 small photos 8 % of a first
+    # import: a share of the first import mostly measured how fast that one got).
+    ("import_again", "import (unchanged)", "find_ls", 1.5, "find -ls"),
     ("nightly", "nightly (unchanged)", "find_ls", 3.0, "find -ls"),
     ("dry_run", "import --dry-run", None, None, ""),
     ("stats", "stats", None, None, ""),
@@ -247,7 +250,7 @@ print()
 print("ratio: this command's wall time over the reference in the same run; ! = target missed;")
 print("targets: docs/DESIGN.md, Scale (import, nightly, report cold, archive, verify, RSS ≤ 200 MB, growth ≤ "
       f"{growth_target:.1f}× = 9/8 of the N ratio for import, stats, report, archive, verify);")
-print("import (unchanged) ≤ 0.05 of the first import; report warm ≤ 5 % of the cold report.")
+print("import (unchanged) ≤ 1.5× find -ls (its floor: it lists the inbox); report warm ≤ 5 % of the cold report.")
 print("archive = build + fsync + its own verification. nightly runs after the warm report (thumbnails cached).")
 print()
 print("CPU s (user + sys):")

@@ -5,7 +5,9 @@
 # Makes ~1 GB of phone-sized EXIF-dated JPEGs, a deflated zip of them (as Windows' 发送到 →
 # 压缩文件夹 makes it), then times, cold, the import of the photos unpacked and the import of
 # the zip (the zip stored as it is, and every member inflated once into the store), with peak
-# RSS. Target: the zip ≤ 1.3× the unpacked photos, RSS ≤ 200 MB.
+# RSS. Target: the zip ≤ 1.3× the unpacked photos, RSS ≤ 200 MB. Page cache: dropped before
+# each timed import, with a wait of SETTLE seconds (scripts/cold-cache.sh), where that is
+# allowed; else warm.
 set -euo pipefail
 MB=${1:-1024}
 WORK=${2:-/tmp/dangan-bench-zip}
@@ -34,10 +36,8 @@ with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
 PY
 fi
 
-cold() {
-    sync
-    if echo 3 > /proc/sys/vm/drop_caches 2>/dev/null; then CACHE=cold; else CACHE=warm; fi
-}
+# shellcheck source=cold-cache.sh
+. "$ROOT/scripts/cold-cache.sh"
 secs() {
     local t0 t1
     t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
