@@ -24,7 +24,8 @@ echo "导入 $inbox → $archive（不计时）"
 "$bin" --inbox "$inbox" --archive "$archive" -q import || [ $? -eq 3 ]
 
 now() { date +%s.%N; }
-drop() { if [ -n "${DROP_CACHES:-}" ]; then sync; echo 3 > /proc/sys/vm/drop_caches; fi; }
+# With DROP_CACHES set: the page cache dropped, and SETTLE seconds waited as scripts/cold-cache.sh does.
+drop() { if [ -n "${DROP_CACHES:-}" ]; then sync; echo 3 > /proc/sys/vm/drop_caches; sleep "${SETTLE:-4}"; fi; }
 
 # The same photos the report thumbnails: current, not withdrawn, decodable kinds.
 list="$work/photos.txt"
