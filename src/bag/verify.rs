@@ -45,6 +45,110 @@ pub(super) struct ReadBack {
 /// In the order of the file (by offset), each once.
 pub(super) type ReadBacks = Vec<(u64, ReadBack)>;
 
+/// The bytes of the file around the stored entries' data (local headers, small deflated
+/// entries) as the writer's follower read them back, in runs by offset: what the verification
+/// after the fsync reads is then here, and the follower can drop the whole file from the page
+/// cache behind it instead of keeping every header's page (which, with the kernel's large
+/// folios, kept all of the bag cached). A run longer than [`Kept::RUN_MAX`] (the report's
+/// deflated pages, the manifests) is not kept, and nothing more once [`Kept::MAX`] bytes are:
+/// those bytes are read from the file. Held in blocks of [`Kept::BLOCK`] bytes, never copied
+/// to grow. Every byte here is the file's, read after it was final.
+#[derive(Debug, Default)]
+pub(super) struct Kept {
+    blocks: Vec<Vec<u8>>,
+    /// `(offset in the file, block, start in the block, length)`, by offset, not overlapping.
+    runs: Vec<(u64, u32, u32, u32)>,
+    held: usize,
+    /// The end of a run being left out (too long), while it goes on.
+    skipping_to: Option<u64>,
+    full: bool,
+}
+
+impl Kept {
+    /// A local header with its name and extra fields is well under this.
+    pub(super) const RUN_MAX: usize = 4 << 10;
+    pub(super) const MAX: usize = 32 << 20;
+    const BLOCK: usize = 1 << 20;
+
+    /// The file's bytes at `at`, the next after those given before.
+    pub(super) fn push(&mut self, at: u64, bytes: &[u8]) {
+        let end = at + bytes.len() as u64;
+        if self.skipping_to == Some(at) {
+            self.skipping_to = Some(end);
+            return;
+        }
+        self.skipping_to = None;
+        let joins = self
+            .runs
+            .last()
+            .is_some_and(|&(s, _, _, len)| s + u64::from(len) == at);
+        let before = if joins {
+            self.runs.last().map_or(0, |r| r.3 as usize)
+        } else {
+            0
+        };
+        if before + bytes.len() > Self::RUN_MAX {
+            if joins && let Some((_, block, start, len)) = self.runs.pop() {
+                self.blocks[block as usize].truncate(start as usize);
+                self.held -= len as usize;
+            }
+            self.skipping_to = Some(end);
+            return;
+        }
+        if self.full || self.held + bytes.len() > Self::MAX {
+            self.full = true;
+            return;
+        }
+        // The run, with what it joins, where it fits in one block.
+        let fits = self
+            .blocks
+            .last()
+            .is_some_and(|b| b.len() + bytes.len() <= b.capacity());
+        if joins
+            && !fits
+            && let Some(run) = self.runs.last_mut()
+        {
+            let (block, start, len) = (run.1 as usize, run.2 as usize, run.3 as usize);
+            let mut fresh = Vec::with_capacity(Self::BLOCK);
+            fresh.extend_from_slice(&self.blocks[block][start..start + len]);
+            self.blocks[block].truncate(start);
+            self.blocks.push(fresh);
+            run.1 = (self.blocks.len() - 1) as u32;
+            run.2 = 0;
+        } else if !fits {
+            self.blocks.push(Vec::with_capacity(Self::BLOCK));
+        }
+        let block = self.blocks.len() - 1;
+        let b = &mut self.blocks[block];
+        let start = b.len();
+        b.extend_from_slice(bytes);
+        self.held += bytes.len();
+        match self.runs.last_mut() {
+            Some(run) if joins => run.3 += bytes.len() as u32,
+            _ => self
+                .runs
+                .push((at, block as u32, start as u32, bytes.len() as u32)),
+        }
+    }
+
+    /// Whether bytes were left out for want of room (not for a run's length).
+    pub(super) fn is_full(&self) -> bool {
+        self.full
+    }
+
+    /// The kept bytes from `at` to the end of its run.
+    pub(super) fn at(&self, at: u64) -> Option<&[u8]> {
+        let i = self
+            .runs
+            .partition_point(|&(s, ..)| s <= at)
+            .checked_sub(1)?;
+        let (s, block, start, len) = self.runs[i];
+        let skip = usize::try_from(at - s).ok().filter(|&k| k < len as usize)?;
+        let (start, len) = (start as usize, len as usize);
+        Some(&self.blocks[block as usize][start + skip..start + len])
+    }
+}
+
 /// What [`verify_detailed`] found besides the report: the top-level folder, and when asked the
 /// SHA-256 and length of the whole file.
 pub(super) struct Detailed {
@@ -55,13 +159,13 @@ pub(super) struct Detailed {
 
 /// Checks the BagIt zip at `path` and reports every problem found (see the module docs).
 pub fn verify_zip(path: &Path) -> VerifyReport {
-    verify_detailed(path, &|_| {}, false, None).report
+    verify_detailed(path, &|_| {}, false, None, None).report
 }
 
 /// [`verify_zip`] and the SHA-256 (lower-case hex) and length of the whole file, from the same
 /// reading of it.
 pub fn verify_zip_with_digest(path: &Path) -> (VerifyReport, io::Result<(String, u64)>) {
-    let d = verify_detailed(path, &|_| {}, true, None);
+    let d = verify_detailed(path, &|_| {}, true, None, None);
     let whole = d
         .whole
         .unwrap_or_else(|| Err(io::Error::other("未计算整个文件的 SHA-256")));
@@ -71,7 +175,7 @@ pub fn verify_zip_with_digest(path: &Path) -> (VerifyReport, io::Result<(String,
 /// [`verify_zip`], calling `progress` with the uncompressed bytes of each chunk read (from
 /// several threads at once).
 pub fn verify_zip_with_progress(path: &Path, progress: &(dyn Fn(u64) + Sync)) -> VerifyReport {
-    verify_detailed(path, progress, false, None).report
+    verify_detailed(path, progress, false, None, None).report
 }
 
 /// One entry of the zip, as the central directory lists it.
@@ -102,19 +206,21 @@ impl Problems {
 
 /// `read_back`: the stored entries' data as the writer's follower read it back from this very
 /// file; an entry found there (same offset, length and CRC-32 as its headers say) has its
-/// headers checked but its data not read again.
+/// headers checked but its data not read again. `kept`: the bytes around them as it read them
+/// back ([`Kept`]), read from there instead of from the file.
 pub(super) fn verify_detailed(
     path: &Path,
     progress: &(dyn Fn(u64) + Sync),
     want_whole: bool,
     read_back: Option<&ReadBacks>,
+    kept: Option<&Arc<Kept>>,
 ) -> Detailed {
     let mut p = Problems(Vec::new());
     let zip_name = path.display().to_string();
     let mut whole = None;
     let slot = want_whole.then_some(&mut whole);
     let (top, payload_files, payload_bytes) =
-        examine_zip(path, &zip_name, progress, slot, read_back, &mut p);
+        examine_zip(path, &zip_name, progress, slot, read_back, kept, &mut p);
     if want_whole && whole.is_none() {
         // The entries were not read (a zip cut short, no central directory): the digest alone.
         whole = Some(super::write::zip_sha256(path));
@@ -139,6 +245,7 @@ pub(super) fn verify_detailed(
 struct OwnFile {
     path: Arc<PathBuf>,
     file: Result<AtFile, io::ErrorKind>,
+    kept: Option<Arc<Kept>>,
 }
 
 impl Clone for OwnFile {
@@ -146,8 +253,9 @@ impl Clone for OwnFile {
         OwnFile {
             path: Arc::clone(&self.path),
             file: File::open(self.path.as_path())
-                .map(AtFile::new)
+                .map(|f| AtFile::new(f, self.kept.clone()))
                 .map_err(|e| e.kind()),
+            kept: self.kept.clone(),
         }
     }
 }
@@ -186,19 +294,22 @@ struct AtFile {
     /// Where `buf` was read from.
     buf_at: u64,
     behind: DropBehind,
+    /// Bytes of this file read before ([`Kept`]): read from here, not from the file.
+    kept: Option<Arc<Kept>>,
 }
 
 /// What a small read takes at once (a local header and the first bytes of its data).
 pub(super) const AT_BUF: usize = 8 << 10;
 
 impl AtFile {
-    fn new(file: File) -> AtFile {
+    fn new(file: File, kept: Option<Arc<Kept>>) -> AtFile {
         AtFile {
             file,
             pos: 0,
             buf: Vec::new(),
             buf_at: 0,
             behind: DropBehind::default(),
+            kept,
         }
     }
 
@@ -257,6 +368,12 @@ impl Read for AtFile {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let in_buf = self.pos >= self.buf_at && self.pos < self.buf_at + self.buf.len() as u64;
         if !in_buf {
+            if let Some(kept) = self.kept.as_deref().and_then(|k| k.at(self.pos)) {
+                let n = out.len().min(kept.len());
+                out[..n].copy_from_slice(&kept[..n]);
+                self.pos += n as u64;
+                return Ok(n);
+            }
             if out.len() >= AT_BUF {
                 let n = self.pread(out, self.pos)?;
                 self.pos += n as u64;
@@ -308,11 +425,12 @@ type Archive = ZipArchive<OwnFile>;
 
 use crate::human_error::io_reason;
 
-fn open(path: &Path) -> Result<Archive, String> {
+fn open(path: &Path, kept: Option<&Arc<Kept>>) -> Result<Archive, String> {
     let file = File::open(path).map_err(|e| format!("无法打开文件：{}", io_reason(&e)))?;
     let own = OwnFile {
         path: Arc::new(path.to_path_buf()),
-        file: Ok(AtFile::new(file)),
+        file: Ok(AtFile::new(file, kept.cloned())),
+        kept: kept.cloned(),
     };
     ZipArchive::new(own).map_err(|e| format!("不是可读的 zip（可能已被截断或损坏）：{e}"))
 }
@@ -324,6 +442,7 @@ fn examine_zip(
     progress: &(dyn Fn(u64) + Sync),
     whole: Option<&mut Option<io::Result<(String, u64)>>>,
     read_back: Option<&ReadBacks>,
+    kept: Option<&Arc<Kept>>,
     p: &mut Problems,
 ) -> (Option<String>, u64, u64) {
     match framing(path) {
@@ -339,7 +458,7 @@ fn examine_zip(
             return (None, 0, 0);
         }
     }
-    let mut archive = match open(path) {
+    let mut archive = match open(path, kept) {
         Ok(a) => a,
         Err(reason) => {
             p.add(zip_name, reason);
@@ -463,7 +582,7 @@ fn examine_zip(
             // (at 80 000 entries, 25 MB of the archive's peak).
             drop(archive);
             let (results, digest) = read_in_order(path, &rest, progress).unwrap_or_else(|| {
-                let results = match open(path) {
+                let results = match open(path, kept) {
                     Ok(archive) => read_all(&archive, &rest, read_back, progress),
                     Err(reason) => {
                         p.add(zip_name, reason);
@@ -980,7 +1099,7 @@ fn read_in_order(
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(32);
     let active = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let tee = Tee {
-        file: AtFile::new(file),
+        file: AtFile::new(file, None),
         gaps,
         pos: 0,
         hashed: 0,
@@ -1105,6 +1224,50 @@ fn read_entry<R: Read + Seek>(
 mod tests {
     use super::*;
 
+    /// Runs given in pieces join, a run longer than `RUN_MAX` is left out whole (also when it
+    /// grows past it piece by piece), a run that does not fit in its block moves to the next,
+    /// and only kept bytes are found.
+    #[test]
+    fn kept_bytes_are_found_by_offset() {
+        let mut k = Kept::default();
+        let bytes: Vec<u8> = (0..3 * Kept::BLOCK).map(|i| (i % 251) as u8).collect();
+        let piece = |at: usize, n: usize| &bytes[at..at + n];
+        k.push(100, piece(100, 30));
+        k.push(130, piece(130, 70));
+        k.push(1000, piece(1000, Kept::RUN_MAX + 1));
+        k.push(5000, piece(5000, Kept::RUN_MAX - 10));
+        k.push(
+            5000 + Kept::RUN_MAX as u64 - 10,
+            piece(5000 + Kept::RUN_MAX - 10, 20),
+        );
+        k.push(
+            5000 + Kept::RUN_MAX as u64 + 10,
+            piece(5000 + Kept::RUN_MAX + 10, 5),
+        );
+        assert_eq!(k.at(100), Some(piece(100, 100)));
+        assert_eq!(k.at(150), Some(piece(150, 50)));
+        assert_eq!(k.at(200), None);
+        assert_eq!(k.at(99), None);
+        assert_eq!(k.at(1000), None);
+        assert_eq!(k.at(5000), None);
+        assert_eq!(k.at(5000 + Kept::RUN_MAX as u64 + 10), None);
+        // Runs of 4 KiB fill the first block; the one across its end moves to a second.
+        let mut at = 2 * Kept::BLOCK as u64;
+        let mut runs = Vec::new();
+        while k.blocks.len() < 2 {
+            let n = 3000;
+            let a = at as usize - Kept::BLOCK;
+            k.push(at, piece(a, 1000));
+            k.push(at + 1000, piece(a + 1000, n - 1000));
+            runs.push((at, a, n));
+            at += n as u64 + 1;
+        }
+        for (at, a, n) in runs {
+            assert_eq!(k.at(at), Some(piece(a, n)), "{at}");
+        }
+        assert!(!k.is_full());
+    }
+
     /// Reads in order are dropped behind in steps, the last buffer's worth kept; a read just
     /// behind the end goes on with the run, one elsewhere starts a new run.
     #[test]
@@ -1133,7 +1296,7 @@ mod tests {
         let path = dir.path().join("t.bin");
         let bytes: Vec<u8> = (0..3 * AT_BUF + 517).map(|i| (i % 251) as u8).collect();
         std::fs::write(&path, &bytes).unwrap();
-        let mut at = AtFile::new(File::open(&path).unwrap());
+        let mut at = AtFile::new(File::open(&path).unwrap(), None);
         let mut plain = File::open(&path).unwrap();
         let steps: [(SeekFrom, usize); 9] = [
             (SeekFrom::Start(0), 30),
