@@ -1207,6 +1207,8 @@ impl Follower {
                 };
                 for (offset, bytes, n) in full_rx {
                     entries.feed(offset, &bytes[..n], &self.stored);
+                    // The reader may already have dropped a few chunks whose bytes did not
+                    // fit: the verification reads those few headers from the disk.
                     if entries.kept.is_full() {
                         self.kept_all.store(false, Ordering::Release);
                     }
@@ -1947,6 +1949,28 @@ mod tests {
                 }
             }
             assert!(headers >= stored.len());
+            // And the verification takes them from there: a copy of the file whose first
+            // stored entry's local header is damaged verifies with what was kept, and not
+            // without it (the header read from the file).
+            let (h, _) = followed.read_back[0];
+            let mut damaged = bytes.clone();
+            let header = (0..h as usize)
+                .rev()
+                .find(|&i| damaged[i..].starts_with(b"PK\x03\x04"))
+                .unwrap();
+            damaged[header + 14] ^= 0xff; // the CRC-32 the local header says
+            let copy = dir.path().join(format!("damaged{threshold}.zip"));
+            std::fs::write(&copy, &damaged).unwrap();
+            let from_kept = verify_detailed(
+                &copy,
+                &|_| {},
+                false,
+                Some(&followed.read_back),
+                Some(&followed.kept),
+            );
+            assert!(from_kept.report.ok, "{:?}", from_kept.report.problems);
+            let from_file = verify_detailed(&copy, &|_| {}, false, Some(&followed.read_back), None);
+            assert!(!from_file.report.ok);
 
             let mut falsified = followed.read_back.clone();
             falsified[3].1.sha256[0] ^= 1;
